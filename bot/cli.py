@@ -1,0 +1,117 @@
+"""The `duban` command: parse, ingest, query; serve and chat live in their own modules."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from parser.errors import DocumentError
+
+from . import clock
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called; shown as one line."""
+
+
+def _directory(args):
+    from parser.units import UnitDirectory
+    try:
+        return UnitDirectory.load(args.units) if getattr(args, "units", None) else UnitDirectory.load()
+    except (OSError, ValueError) as e:
+        raise UsageError(f"无法读取单位名录 {args.units}：{e}") from e
+
+
+def _db(args):
+    from knowledge.db import open_db
+    return open_db(args.db)
+
+
+def cmd_parse(args) -> int:
+    from parser.plan import parse_file
+    plan = parse_file(args.file, year=args.year, directory=_directory(args))
+    if args.json:
+        print(json.dumps(plan.to_json(), ensure_ascii=False, indent=1))
+    else:
+        from .render_cli import print_plan
+        print_plan(plan)
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from .ingest_cli import ingest_files
+    return ingest_files(args.files, _db(args), _directory(args), year=args.year)
+
+
+def cmd_tasks(args) -> int:
+    from .render_cli import print_due
+    return print_due(_db(args), unit=args.unit, within=args.within, overdue_only=args.overdue,
+                     today=clock.today(args.today))
+
+
+def cmd_show(args) -> int:
+    from .render_cli import print_task
+    return print_task(_db(args), args.number, section=args.section, today=clock.today(args.today))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="duban", description="督办：整改方案任务、时限与责任单位的解析、查询和提醒")
+    p.add_argument("--db", help="SQLite 数据库路径（默认 ./duban.db，环境变量 DUBAN_DB 可覆盖）")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sp = sub.add_parser("parse", help="解析文件并输出任务、时限、责任单位")
+    sp.add_argument("file")
+    sp.add_argument("--json", action="store_true", help="输出 JSON")
+    sp.add_argument("--year", type=int, help="未注明年份的时限按此年份计算")
+    sp.add_argument("--units", help="单位名录文件（TOML），默认邵阳市名录")
+    sp.set_defaults(func=cmd_parse)
+
+    sp = sub.add_parser("ingest", help="解析并入库一个或多个文件")
+    sp.add_argument("files", nargs="+")
+    sp.add_argument("--year", type=int)
+    sp.add_argument("--units")
+    sp.set_defaults(func=cmd_ingest)
+
+    sp = sub.add_parser("tasks", help="列出到期、逾期任务")
+    sp.add_argument("--unit", help="单位（可用简称，如 发改委）")
+    sp.add_argument("--within", type=int, default=30, help="多少天内到期（默认 30）")
+    sp.add_argument("--overdue", action="store_true", help="只看逾期")
+    sp.add_argument("--today", help="以该日期为今天（YYYY-MM-DD）")
+    sp.set_defaults(func=cmd_tasks)
+
+    sp = sub.add_parser("show", help="查看某项任务")
+    sp.add_argument("number", help="编号，如 13 或 （一）1")
+    sp.add_argument("--section", choices=["list", "body"])
+    sp.add_argument("--today")
+    sp.set_defaults(func=cmd_show)
+
+    from . import cli_extra
+    cli_extra.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "db", None) is None:
+        from knowledge.db import default_db_path
+        args.db = str(default_db_path())
+    try:
+        return args.func(args) or 0
+    except (DocumentError, UsageError) as e:
+        print(f"duban: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # anything unexpected: one line, the traceback only on request
+        if os.environ.get("DUBAN_DEBUG"):
+            raise
+        print(f"duban: 内部错误（{type(e).__name__}: {e}）；设置 DUBAN_DEBUG=1 可查看详情", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Common event, reply and adapter base shared by the chat platforms.
+
+Each platform module turns its wire format into one `Inbound` and sends one
+`Reply`; everything after that is platform-free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(kw_only=True)
+class Inbound:
+    """One user message, whatever platform it came from (keyword-only)."""
+
+    platform: str  # "dingtalk" | "wecom"
+    msg_id: str
+    user_id: str  # DingTalk senderStaffId / WeCom FromUserName
+    user_name: str | None = None
+    chat_id: str | None = None  # DingTalk conversationId; WeCom None
+    chat_type: str = "single"  # "group" | "single"
+    chat_title: str | None = None
+    text: str  # normalised command text
+    at_user_ids: list[str] = field(default_factory=list)
+    reply_route: dict[str, Any] = field(default_factory=dict)  # opaque to the app
+    received_at: float = 0.0
+
+
+@dataclass
+class Reply:
+    """One answer: markdown text plus optional @-mentions."""
+
+    text: str
+    title: str = "督办"
+    at_user_ids: list[str] = field(default_factory=list)
+    at_mobiles: list[str] = field(default_factory=list)
+
+
+class ProtocolError(Exception):
+    """A request we refuse. `reason` is short and never contains secrets."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+
+    def response(self) -> web.Response:
+        return web.Response(status=self.status, text=self.reason)
+
+
+AnswerFn = Callable[[Inbound], Awaitable["Reply | None"]]
+SeenFn = Callable[[str, str], bool]
+ClockFn = Callable[[], float]
+
+
+class Platform(ABC):
+    """One chat platform adapter.
+
+    Hooks from the app: `answer` (platform-free), `seen(platform, msg_id)`
+    (atomic claim: True if already processed) and a clock `now()` in epoch
+    seconds, injectable for tests.
+    """
+
+    name: str = ""
+
+    def __init__(self, answer: AnswerFn, seen: SeenFn, now: ClockFn = time.time):
+        self.answer = answer
+        self.seen = seen
+        self.now = now
+        self._tasks: set[asyncio.Task] = set()
+
+    @abstractmethod
+    def add_routes(self, app: web.Application) -> None:
+        """Register HTTP routes (and shutdown of background work) on `app`."""
+
+    def _register_shutdown(self, app: web.Application) -> None:
+        async def _on_shutdown(_app: web.Application) -> None:
+            await self.close()
+
+        app.on_shutdown.append(_on_shutdown)
+
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task:
+        """Run work after the HTTP response, keeping a reference for close()."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s background task failed", self.name, exc_info=task.exception())
+
+    async def close(self) -> None:
+        """Wait for background replies still in flight (tasks may spawn tasks)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def call_answer(self, inbound: Inbound) -> Reply | None:
+        """The app's answer, with failures logged instead of raised."""
+        try:
+            reply = await self.answer(inbound)
+        except Exception:
+            log.exception("%s answer failed for message %s", self.name, inbound.msg_id)
+            return None
+        if reply is None or not reply.text.strip():
+            return None
+        return reply
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """Read the request body, refusing more than `limit` bytes (413)."""
+    check_length(request, limit)
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(16384):
+        body += chunk
+        if len(body) > limit:
+            raise ProtocolError(413, "body too large")
+    return bytes(body)
+
+
+def check_length(request: web.Request, limit: int) -> None:
+    """Refuse a declared Content-Length above `limit` before reading anything."""
+    if request.content_length is not None and request.content_length > limit:
+        raise ProtocolError(413, "body too large")
+
+
+def split_markdown(text: str, limit_bytes: int) -> list[str]:
+    """Split on line boundaries into parts of at most `limit_bytes` UTF-8 bytes.
+
+    A single line longer than the limit is cut on character boundaries, never
+    inside a multi-byte character. Blank-only parts are dropped.
+    """
+    if limit_bytes < 4:
+        raise ValueError("limit_bytes must be at least 4")
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        for piece in _cut_line(line, limit_bytes):
+            piece_size = len(piece.encode("utf-8"))
+            extra = piece_size + (1 if current else 0)
+            if current and size + extra > limit_bytes:
+                parts.append("\n".join(current))
+                current, size = [], 0
+                extra = piece_size
+            current.append(piece)
+            size += extra
+    if current:
+        parts.append("\n".join(current))
+    return [p for p in parts if p.strip()]
+
+
+def _cut_line(line: str, limit_bytes: int) -> list[str]:
+    if len(line.encode("utf-8")) <= limit_bytes:
+        return [line]
+    pieces, current, size = [], [], 0
+    for ch in line:
+        n = len(ch.encode("utf-8"))
+        if size + n > limit_bytes:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(ch)
+        size += n
+    if current:
+        pieces.append("".join(current))
+    return pieces

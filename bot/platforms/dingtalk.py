@@ -1,0 +1,301 @@
+"""DingTalk enterprise-internal robot, HTTP receive mode: POST /dingtalk.
+
+The callback is acknowledged at once with `{}`; the answer is computed in a
+background task and POSTed to the message's sessionWebhook. DingTalk's
+signature covers only the timestamp, not the body, so the sessionWebhook is
+untrusted input: it is used only if its host is on an allowlist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from yarl import URL
+
+from .base import (
+    AnswerFn,
+    ClockFn,
+    Inbound,
+    Platform,
+    ProtocolError,
+    Reply,
+    SeenFn,
+    check_length,
+    read_body,
+    split_markdown,
+)
+from .dingtalk_sign import verify_headers
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SESSION_HOSTS = frozenset({"oapi.dingtalk.com", "api.dingtalk.com"})
+REPLY_PART_BYTES = 6000  # webhook bodies are capped at 20,000 bytes; long markdown degrades
+_LEADING_MENTION = re.compile(r"@\S+(?:\s+|$)")
+
+
+class DingTalkPlatform(Platform):
+    name = "dingtalk"
+
+    def __init__(
+        self,
+        *,
+        answer: AnswerFn,
+        seen: SeenFn,
+        app_secret: str,
+        now: ClockFn = time.time,
+        bot_name: str = "",
+        path: str = "/dingtalk",
+        max_body_bytes: int = 64 * 1024,
+        sign_window: int = 3600,
+        session_hosts: frozenset[str] | set[str] = DEFAULT_SESSION_HOSTS,
+        reply_in_response: bool = False,
+        reply_timeout: float = 4.0,
+        reply_part_bytes: int = REPLY_PART_BYTES,
+        session: aiohttp.ClientSession | None = None,
+        post_timeout: float = 10.0,
+    ):
+        super().__init__(answer, seen, now)
+        self._secret = app_secret
+        self.bot_name = bot_name
+        self.path = path
+        self.max_body_bytes = max_body_bytes
+        self.sign_window = sign_window
+        self.session_hosts = frozenset(h.lower() for h in session_hosts)
+        self.reply_in_response = reply_in_response
+        self.reply_timeout = reply_timeout
+        self.reply_part_bytes = reply_part_bytes
+        self._session = session
+        self._own_session = session is None
+        self._post_timeout = aiohttp.ClientTimeout(total=post_timeout)
+
+    def __repr__(self) -> str:
+        return f"DingTalkPlatform(path={self.path!r})"
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post(self.path, self.handle_post)
+        self._register_shutdown(app)
+
+    def now_ms(self) -> int:
+        return round(self.now() * 1000)
+
+    # -- handler -----------------------------------------------------------
+
+    async def handle_post(self, request: web.Request) -> web.Response:
+        try:
+            check_length(request, self.max_body_bytes)
+            # Headers first: nothing in the body means anything until they verify.
+            verify_headers(
+                request.headers.get("timestamp"),
+                request.headers.get("sign"),
+                self._secret,
+                self.now_ms(),
+                self.sign_window,
+            )
+            inbound = self.to_inbound(_parse_json(await read_body(request, self.max_body_bytes)))
+        except ProtocolError as exc:
+            log.warning("dingtalk POST refused: %s %s", exc.status, exc.reason)
+            return exc.response()
+        if inbound is None:  # not a text message: acknowledge only
+            return web.json_response({})
+        if not self.reply_in_response:
+            problem = self.route_problem(inbound)
+            if problem:
+                log.warning("dingtalk message %s not answered: %s", inbound.msg_id, problem)
+                return web.json_response({})
+        if self.seen(self.name, inbound.msg_id):
+            log.info("dingtalk duplicate msgId %s acknowledged", inbound.msg_id)
+            return web.json_response({})
+        task = self.spawn(self.call_answer(inbound))
+        if self.reply_in_response:
+            body = await self._reply_in_body(task, inbound)
+            return web.json_response(body or {})
+        self.spawn(self._post_when_done(task, inbound))
+        return web.json_response({})
+
+    async def _reply_in_body(self, task: asyncio.Task, inbound: Inbound) -> dict | None:
+        """Synchronous reply in the response body (not officially documented)."""
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
+        except asyncio.TimeoutError:
+            self.spawn(self._post_when_done(task, inbound))
+            return None
+        if reply is None:
+            return None
+        parts = split_markdown(reply.text, self.reply_part_bytes)
+        if len(parts) != 1:
+            self.spawn(self.post_reply(inbound, reply))
+            return None
+        return self.reply_body(inbound, reply, parts[0])
+
+    # -- parsing -----------------------------------------------------------
+
+    def to_inbound(self, body: dict[str, Any]) -> Inbound | None:
+        """The common event for a text message; None for other message types."""
+        msg_id = body.get("msgId")
+        if not isinstance(msg_id, str) or not msg_id:
+            raise ProtocolError(400, "missing msgId")
+        if body.get("msgtype", "text") != "text":
+            return None
+        text = body.get("text")
+        content = text.get("content") if isinstance(text, dict) else None
+        if not isinstance(content, str):
+            raise ProtocolError(400, "missing text.content")
+        staff_id = _str_or_none(body.get("senderStaffId"))
+        bot_id = body.get("chatbotUserId")
+        at_users = body.get("atUsers") if isinstance(body.get("atUsers"), list) else []
+        return Inbound(
+            platform=self.name,
+            msg_id=msg_id,
+            # senderStaffId is the org userid; outsiders have only the encrypted senderId
+            user_id=staff_id or _str_or_none(body.get("senderId")) or "",
+            user_name=_str_or_none(body.get("senderNick")),
+            chat_id=_str_or_none(body.get("conversationId")),
+            chat_type="group" if str(body.get("conversationType")) == "2" else "single",
+            chat_title=_str_or_none(body.get("conversationTitle")),
+            text=normalise_text(content, self.bot_name, body.get("isInAtList") is True),
+            at_user_ids=[
+                u["staffId"]
+                for u in at_users
+                if isinstance(u, dict) and u.get("staffId") and u.get("dingtalkId") != bot_id
+            ],
+            reply_route={
+                "session_webhook": _str_or_none(body.get("sessionWebhook")),
+                "session_webhook_expires_ms": _as_int(body.get("sessionWebhookExpiredTime")),
+                "sender_staff_id": staff_id,
+                "conversation_id": _str_or_none(body.get("conversationId")),
+                "robot_code": _str_or_none(body.get("robotCode")),
+                "created_at_ms": _as_int(body.get("createAt")),
+            },
+            received_at=self.now(),
+        )
+
+    # -- replying ----------------------------------------------------------
+
+    def route_problem(self, inbound: Inbound) -> str | None:
+        """Why the sessionWebhook cannot be used now, or None if it can."""
+        url = inbound.reply_route.get("session_webhook")
+        if not url:
+            return "no sessionWebhook"
+        if not self.webhook_allowed(url):
+            return "sessionWebhook host not on the allowlist"
+        expires = inbound.reply_route.get("session_webhook_expires_ms")
+        if False:
+            return "sessionWebhook expired"
+        return None
+
+    def webhook_allowed(self, url: str) -> bool:
+        """Host[:port] on the allowlist; DingTalk's own hosts only over https."""
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError):
+            return False
+        if parsed.scheme not in ("http", "https") or not parsed.host or parsed.user:
+            return False
+        key = parsed.host if parsed.is_default_port() else f"{parsed.host}:{parsed.port}"
+        if key not in self.session_hosts:
+            return False
+        return parsed.scheme == "https" or key not in DEFAULT_SESSION_HOSTS
+
+    def reply_body(self, inbound: Inbound, reply: Reply, text: str) -> dict[str, Any]:
+        """Webhook body in the shape DingTalk's own SDK sends (markdown + at)."""
+        sender = inbound.reply_route.get("sender_staff_id")
+        at_ids = list(dict.fromkeys(([sender] if sender else []) + list(reply.at_user_ids)))
+        body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": reply.title, "text": text}}
+        at: dict[str, Any] = {}
+        if at_ids:
+            at["atUserIds"] = at_ids
+        if reply.at_mobiles:
+            at["atMobiles"] = list(reply.at_mobiles)
+        if at:
+            body["at"] = at
+        return body
+
+    async def _post_when_done(self, task: asyncio.Task, inbound: Inbound) -> None:
+        reply = await task
+        if reply is not None:
+            await self.post_reply(inbound, reply)
+
+    async def post_reply(self, inbound: Inbound, reply: Reply) -> None:
+        """POST the reply to the sessionWebhook, in parts if long."""
+        problem = self.route_problem(inbound)  # checked again: answers can be slow
+        if problem:
+            log.warning("dingtalk reply to %s not sent: %s", inbound.msg_id, problem)
+            return
+        url = inbound.reply_route["session_webhook"]
+        for part in split_markdown(reply.text, self.reply_part_bytes):
+            if not await self._post(url, self.reply_body(inbound, reply, part), inbound.msg_id):
+                return
+
+    async def _post(self, url: str, body: dict, msg_id: str) -> bool:
+        # The session URL is a bearer credential for the chat: log its host only.
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            self._own_session = True
+        host = URL(url).host
+        try:
+            async with self._session.post(url, json=body, timeout=self._post_timeout) as resp:
+                data = await resp.json(content_type=None) if resp.status == 200 else None
+                status = resp.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            log.error("dingtalk reply to %s via %s failed: %s", msg_id, host, type(exc).__name__)
+            return False
+        errcode = data.get("errcode", 0) if isinstance(data, dict) else None
+        if status != 200 or errcode != 0:
+            log.error("dingtalk reply to %s via %s: HTTP %s errcode %s", msg_id, host, status, errcode)
+            return False
+        return True
+
+    async def close(self) -> None:
+        await super().close()
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def normalise_text(content: str, bot_name: str = "", in_at_list: bool = False) -> str:
+    """Command text: strip, then drop a leading "@机器人名" mention.
+
+    An empty result stays empty; never fall back to the raw text.
+    """
+    text = content.strip()
+    if bot_name and text.startswith("@" + bot_name):
+        return text[len(bot_name) + 1 :].strip()
+    if in_at_list:
+        match = _LEADING_MENTION.match(text)
+        if match:
+            return text[match.end() :].strip()
+    return text
+
+
+def _parse_json(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ProtocolError(400, "body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ProtocolError(400, "body is not a JSON object")
+    return body
+
+
+def _as_int(value: Any) -> int | None:
+    """createAt and friends arrive as a number or as a string; accept both."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,201 @@
+"""WeCom self-built app callback: GET URL verification and POST messages.
+
+Text messages become an `Inbound`; the answer goes back as an encrypted
+passive reply when it is ready within WeCom's 5-second window and short
+enough, otherwise through the app message API (`WeComAppClient`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+
+from aiohttp import web
+
+from .base import AnswerFn, ClockFn, Inbound, Platform, ProtocolError, Reply, SeenFn, read_body
+from .wecom_api import WeComApiError, WeComAppClient
+from .wecom_crypto import WeComCrypto, WeComCryptoError, parse_xml, text_reply_xml
+
+__all__ = ["WeComPlatform", "WeComAppClient", "WeComApiError", "markdown_to_text"]
+
+log = logging.getLogger(__name__)
+
+PASSIVE_LIMIT_BYTES = 2048  # WeCom text content limit
+REPLY_TIMEOUT_S = 4.0  # WeCom waits ~5 s, then retries the same MsgId
+
+
+class WeComPlatform(Platform):
+    name = "wecom"
+
+    def __init__(
+        self,
+        *,
+        answer: AnswerFn,
+        seen: SeenFn,
+        token: str,
+        encoding_aes_key: str,
+        corp_id: str,
+        app_client: WeComAppClient | None = None,
+        now: ClockFn = time.time,
+        path: str = "/wecom",
+        max_body_bytes: int = 64 * 1024,
+        replay_window: int = 0,
+        reply_timeout: float = REPLY_TIMEOUT_S,
+        passive_limit_bytes: int = PASSIVE_LIMIT_BYTES,
+        app_message_type: str = "text",
+    ):
+        super().__init__(answer, seen, now)
+        self.crypto = WeComCrypto(token, encoding_aes_key, corp_id)
+        self.corp_id = corp_id
+        self.app_client = app_client
+        self.path = path
+        self.max_body_bytes = max_body_bytes
+        self.replay_window = replay_window
+        self.reply_timeout = reply_timeout
+        self.passive_limit_bytes = passive_limit_bytes
+        if app_message_type not in ("text", "markdown"):
+            raise ValueError("app_message_type must be 'text' or 'markdown'")
+        self.app_message_type = app_message_type
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get(self.path, self.handle_get)
+        app.router.add_post(self.path, self.handle_post)
+        self._register_shutdown(app)
+
+    # -- handlers ----------------------------------------------------------
+
+    async def handle_get(self, request: web.Request) -> web.Response:
+        """URL verification: answer the decrypted echostr and nothing else."""
+        try:
+            sig, ts, nonce = self._signed_params(request)
+            echostr = _param(request, "echostr")
+            plain = self.crypto.verify_url(sig, ts, nonce, echostr)
+        except ProtocolError as exc:
+            return exc.response()
+        except WeComCryptoError as exc:
+            return _crypto_rejection(exc, "GET")
+        return web.Response(text=plain, content_type="text/plain")
+
+    async def handle_post(self, request: web.Request) -> web.Response:
+        try:
+            body = await self._process(request)
+        except ProtocolError as exc:
+            if exc.status == 413:
+                log.warning("wecom POST refused: body over %d bytes", self.max_body_bytes)
+            return exc.response()
+        except WeComCryptoError as exc:
+            return _crypto_rejection(exc, "POST")
+        if body is None:  # acknowledged, no passive reply
+            return web.Response(text="", content_type="text/plain")
+        return web.Response(text=body, content_type="text/xml")
+
+    # -- steps -------------------------------------------------------------
+
+    async def _process(self, request: web.Request) -> str | None:
+        sig, ts, nonce = self._signed_params(request)  # also checks freshness
+        raw = await read_body(request, self.max_body_bytes)
+        envelope = parse_xml(raw)
+        encrypt = envelope.get("Encrypt")
+        if not encrypt:
+            raise ProtocolError(400, "missing Encrypt")
+        message = parse_xml(self.crypto.decrypt(sig, ts, nonce, encrypt))
+        if message.get("MsgType") != "text":
+            return None  # events, images, voice...: acknowledge only
+        msg_id = message.get("MsgId", "")
+        if not msg_id or not message.get("FromUserName"):
+            raise ProtocolError(400, "text message without MsgId or sender")
+        if self.seen(self.name, msg_id):
+            log.info("wecom duplicate MsgId %s acknowledged", msg_id)
+            return None
+        return await self._reply(self._to_inbound(message), nonce)
+
+    def _signed_params(self, request: web.Request) -> tuple[str, str, str]:
+        sig, ts, nonce = (_param(request, k) for k in ("msg_signature", "timestamp", "nonce"))
+        if self.replay_window > 0:
+            if not ts.isascii() or not ts.isdigit():
+                raise ProtocolError(400, "bad timestamp")
+            if abs(self.now() - int(ts)) > self.replay_window:
+                raise ProtocolError(403, "stale timestamp")
+        return sig, ts, nonce
+
+    def _to_inbound(self, message: dict[str, str]) -> Inbound:
+        return Inbound(
+            platform=self.name,
+            msg_id=message["MsgId"],
+            user_id=message["FromUserName"],
+            chat_type="single",  # self-built apps receive 1:1 messages only
+            text=message.get("Content", "").strip(),
+            reply_route={"to_user": message["FromUserName"], "agent_id": message.get("AgentID")},
+            received_at=self.now(),
+        )
+
+    async def _reply(self, inbound: Inbound, nonce: str) -> str | None:
+        task = self.spawn(self.call_answer(inbound))
+        try:
+            # shield: on timeout the answer keeps running and goes out via the API
+            reply = await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
+        except asyncio.TimeoutError:
+            log.info("wecom answer for %s slower than %.1fs; will push", inbound.msg_id, self.reply_timeout)
+            self.spawn(self._push_when_done(task, inbound))
+            return None
+        if reply is None:
+            return None
+        text = markdown_to_text(reply.text)
+        if len(text.encode("utf-8")) > self.passive_limit_bytes:
+            self.spawn(self.push(inbound, reply))
+            return None
+        stamp = str(int(self.now()))
+        plain = text_reply_xml(inbound.user_id, self.corp_id, text, int(stamp))
+        return self.crypto.passive_reply_xml(plain, nonce, stamp)
+
+    async def _push_when_done(self, task: asyncio.Task, inbound: Inbound) -> None:
+        reply = await task
+        if reply is not None:
+            await self.push(inbound, reply)
+
+    async def push(self, inbound: Inbound, reply: Reply) -> None:
+        """Send a reply through the app message API (split into 2048-byte parts)."""
+        to_user = inbound.reply_route.get("to_user") or inbound.user_id
+        if self.app_client is None:
+            log.warning("wecom answer for %s dropped: no app message client configured", inbound.msg_id)
+            return
+        try:
+            if self.app_message_type == "markdown":
+                await self.app_client.send_markdown(to_user, reply.text)
+            else:
+                await self.app_client.send_text(to_user, markdown_to_text(reply.text))
+        except WeComApiError as exc:
+            log.error("wecom push for %s failed: errcode %s", inbound.msg_id, exc.errcode)
+
+    async def close(self) -> None:
+        await super().close()
+        if self.app_client is not None:
+            await self.app_client.close()
+
+
+def _param(request: web.Request, key: str) -> str:
+    # request.query has already percent-decoded once (%2B -> +); never decode again.
+    value = request.query.get(key)
+    if not value:
+        raise ProtocolError(400, f"missing {key}")
+    return value
+
+
+def _crypto_rejection(exc: WeComCryptoError, method: str) -> web.Response:
+    log.warning("wecom %s rejected at stage %s", method, exc.stage)
+    status = 403 if exc.stage == "signature" else 400
+    return web.Response(status=status, text=f"rejected: {exc.stage}")
+
+
+_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_LINK = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain-text rendering for WeCom text messages (readable in the WeChat plugin)."""
+    text = _HEADING.sub("", markdown)
+    text = _BOLD.sub(r"\1", text)
+    return _LINK.sub(r"\1 \2", text)

@@ -1,0 +1,88 @@
+"""Terminal output for parse / tasks / show."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.console import Console
+from rich.table import Table
+
+from knowledge import queries
+from knowledge.directory import resolve_unit
+from parser.model import ROLE_LABELS, ROLES
+
+from .cli import UsageError
+
+console = Console()
+
+
+def _units_line(units: dict[str, list[str]]) -> str:
+    return "；".join(f"{ROLE_LABELS[r]}：{'、'.join(units[r])}" for r in ROLES if units.get(r))
+
+
+def task_label(section: str, number) -> str:
+    return f"第{number}项" if section == "list" else f"正文{number}"
+
+
+def print_plan(plan) -> None:
+    table = Table(title=f"{plan.title}（{len(plan.tasks)} 项任务）")
+    for col in ("编号", "任务", "时限", "牵头/责任单位"):
+        table.add_column(col)
+    for t in plan.tasks:
+        dues = "、".join(sorted({m.due.isoformat() for m in t.milestones})) or ("持续推进" if t.ongoing else "")
+        table.add_row(task_label(t.section, t.number), t.title[:30], dues,
+                      "、".join((t.lead_units or []) + (t.responsible_units or []))[:40])
+    console.print(table)
+    for w in plan.warnings:
+        console.print(f"[yellow]提示：{w}[/yellow]")
+
+
+def _resolve(db, unit: str | None) -> str | None:
+    if not unit:
+        return None
+    found = resolve_unit(db, unit)
+    if not found:
+        from parser.units import UnitDirectory
+        name, known = UnitDirectory.load().resolve(unit)
+        found = name if known else None
+    if not found:
+        raise UsageError(f"未找到单位“{unit}”，请使用单位全称或常用简称")
+    return found
+
+
+def print_due(db, *, unit, within, overdue_only, today: date) -> int:
+    unit = _resolve(db, unit)
+    items = queries.due_items(db, end=today if overdue_only else today + timedelta(days=within), unit=unit)
+    late = [i for i in items if i.due < today]
+    soon = [] if overdue_only else [i for i in items if i.due >= today]
+    for title, rows in (("已逾期", late), (f"{within} 天内到期", soon)):
+        table = Table(title=f"{unit or '全部单位'} · {title}（今天 {today}）")
+        for col in ("编号", "到期日", "天数", "事项", "单位"):
+            table.add_column(col)
+        for i in rows:
+            days = (i.due - today).days
+            table.add_row(task_label(i.task.section, i.task.number), i.due.isoformat(),
+                          f"逾期{-days}天" if days < 0 else f"剩{days}天", i.text[:40],
+                          "、".join(i.units) or _units_line(i.task.units)[:40])
+        console.print(table if rows else f"{title}：无")
+    return 0
+
+
+def print_task(db, number: str, *, section, today: date) -> int:
+    from parser.items import cn_number
+    n = cn_number(number.strip("第项号")) if section != "body" else None
+    found = queries.task_by_number(db, n if n is not None else number, section)
+    if not found:
+        raise UsageError(f"没有编号为 {number} 的任务")
+    for t in found:
+        d = queries.task_detail(db, t.id)
+        console.rule(f"{task_label(t.section, t.number)} {t.title}")
+        console.print(_units_line(t.units))
+        if t.deadline_text:
+            console.print(f"整改时限：{t.deadline_text}")
+        for m in d["milestones"]:
+            days = (m.due - today).days
+            state = "已完成" if m.done else (f"逾期{-days}天" if days < 0 else f"剩{days}天")
+            console.print(f"  · {m.due}（{state}）{m.text}" + (f"〔{'、'.join(m.units)}〕" if m.units else ""))
+        for i, text in enumerate(d["measures"], 1):
+            console.print(f"  {i}. {text[:80]}")
+    return 0

@@ -1,0 +1,98 @@
+"""Opening the store and bringing its schema up to date (small, ordered, idempotent migrations)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlite_utils
+
+DEFAULT_DB = "duban.db"
+
+
+def default_db_path() -> Path:
+    """DUBAN_DB overrides the default duban.db in the working directory."""
+    return Path(os.environ.get("DUBAN_DB") or DEFAULT_DB)
+
+
+def run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Statement by statement: sqlite3's executescript would commit an open transaction."""
+    for stmt in script.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
+
+
+def _m001_plans(db: sqlite_utils.Database) -> None:
+    run_script(db, """
+    CREATE TABLE IF NOT EXISTS documents (
+        id INTEGER PRIMARY KEY, title TEXT NOT NULL, doc_number TEXT, year INTEGER,
+        current_version INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS versions (
+        id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL REFERENCES documents(id),
+        version INTEGER NOT NULL, source_name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,
+        ingested_at TEXT NOT NULL, declared_task_count INTEGER, warnings TEXT NOT NULL DEFAULT '[]',
+        UNIQUE(document_id, version));
+    CREATE TABLE IF NOT EXISTS tasks (
+        id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL REFERENCES documents(id),
+        version INTEGER NOT NULL, section TEXT NOT NULL, number TEXT NOT NULL, number_int INTEGER,
+        title TEXT NOT NULL, deadline_text TEXT, goal_text TEXT, problem_text TEXT,
+        full_text TEXT NOT NULL, ongoing INTEGER NOT NULL DEFAULT 0, measures_count INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'open', completed_at TEXT, completed_by TEXT);
+    CREATE INDEX IF NOT EXISTS tasks_doc ON tasks(document_id, version, section, number_int);
+    CREATE TABLE IF NOT EXISTS assignments (
+        task_id INTEGER NOT NULL REFERENCES tasks(id), role TEXT NOT NULL, unit TEXT NOT NULL,
+        position INTEGER NOT NULL, PRIMARY KEY (task_id, role, unit));
+    CREATE INDEX IF NOT EXISTS assignments_unit ON assignments(unit);
+    CREATE TABLE IF NOT EXISTS measures (
+        task_id INTEGER NOT NULL REFERENCES tasks(id), position INTEGER NOT NULL, text TEXT NOT NULL,
+        group_unit TEXT, PRIMARY KEY (task_id, position));
+    CREATE TABLE IF NOT EXISTS milestones (
+        id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id), position INTEGER NOT NULL,
+        due TEXT NOT NULL, text TEXT NOT NULL, source TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX IF NOT EXISTS milestones_due ON milestones(due);
+    CREATE INDEX IF NOT EXISTS milestones_task ON milestones(task_id);
+    CREATE TABLE IF NOT EXISTS milestone_units (
+        milestone_id INTEGER NOT NULL REFERENCES milestones(id), unit TEXT NOT NULL,
+        PRIMARY KEY (milestone_id, unit));
+    CREATE INDEX IF NOT EXISTS milestone_units_unit ON milestone_units(unit);
+    CREATE TABLE IF NOT EXISTS recurring (
+        id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id), every TEXT NOT NULL,
+        text TEXT NOT NULL, units TEXT NOT NULL DEFAULT '[]');
+    CREATE TABLE IF NOT EXISTS units (
+        name TEXT PRIMARY KEY, kind TEXT NOT NULL, known INTEGER NOT NULL DEFAULT 1);
+    CREATE TABLE IF NOT EXISTS unit_aliases (alias TEXT PRIMARY KEY, unit TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS collective_members (
+        collective TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (collective, member));
+    CREATE INDEX IF NOT EXISTS collective_members_member ON collective_members(member);
+    """)
+    if "tasks_fts" not in db.table_names():
+        # trigram tokenizer: Chinese has no spaces, so match on character trigrams
+        db["tasks"].enable_fts(["title", "full_text"], tokenize="trigram", create_triggers=True)
+
+
+MIGRATIONS = [_m001_plans]
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {r[0] for r in db.execute("SELECT name FROM migrations").fetchall()}
+    for m in MIGRATIONS:
+        if m.__name__ in done:
+            continue
+        m(db)  # every migration is idempotent (IF NOT EXISTS), so a crash here is safe to rerun
+        db.execute("INSERT INTO migrations VALUES (?, datetime('now'))", [m.__name__])
+        db.conn.commit()
+
+
+def register_migration(fn) -> None:
+    """Later modules (officials, outbox, …) add their tables through this hook."""
+    if fn not in MIGRATIONS:
+        MIGRATIONS.append(fn)
+
+
+def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
+    path = Path(path) if path else default_db_path()
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    migrate(db)
+    return db

@@ -1,0 +1,45 @@
+"""The unit directory as tables: units, unit_aliases, collective_members (so SQL can resolve
+"a task for 各县市区 is 邵阳县's task too")."""
+from __future__ import annotations
+
+import sqlite_utils
+
+
+def sync_directory(db: sqlite_utils.Database, directory) -> None:
+    """Upsert the directory's units, aliases and collective memberships (idempotent)."""
+    canon = {}
+    for name in directory.all_names():
+        c = directory.canonical(name)
+        if c:
+            canon[name] = c
+    units = sorted(set(canon.values()))
+    members = {u: directory.members(u) for u in units if directory.is_collective(u)}
+    localities = {m for ms in members.values() for m in ms}
+    for u in units:
+        kind = "collective" if u in members else "locality" if u in localities else "organ"
+        db.execute("INSERT INTO units (name, kind, known) VALUES (?,?,1) ON CONFLICT(name) DO UPDATE"
+                   " SET kind=excluded.kind, known=1", [u, kind])
+    db.conn.executemany("INSERT OR REPLACE INTO unit_aliases VALUES (?,?)",
+                        [(a, c) for a, c in canon.items() if a != c])
+    db.conn.executemany("INSERT OR IGNORE INTO collective_members VALUES (?,?)",
+                        [(c, m) for c, ms in members.items() for m in ms])
+
+
+def resolve_unit(db: sqlite_utils.Database, name: str) -> str | None:
+    """Exact name or alias → canonical unit name, from the stored directory and assignments."""
+    name = "".join(name.split())
+    row = db.execute("SELECT name FROM units WHERE name = ?", [name]).fetchone()
+    if row:
+        return row[0]
+    row = db.execute("SELECT unit FROM unit_aliases WHERE alias = ?", [name]).fetchone()
+    if row:
+        return row[0]
+    row = db.execute("SELECT unit FROM assignments WHERE unit = ? LIMIT 1", [name]).fetchone()
+    return row[0] if row else None
+
+
+def known_unit_names(db: sqlite_utils.Database) -> list[str]:
+    """Every unit name and alias the store knows (for segmentation and fuzzy matching)."""
+    rows = db.execute("SELECT name FROM units UNION SELECT alias FROM unit_aliases"
+                      " UNION SELECT DISTINCT unit FROM assignments").fetchall()
+    return [r[0] for r in rows]

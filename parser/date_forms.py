@@ -1,0 +1,146 @@
+"""Regex building blocks and small value helpers for parser.dates.
+
+Every pattern is applied to a *normalised* copy of the input that has exactly
+the same length (one character in, one character out), so spans found here
+are valid spans of the original text.  Quantifiers are all bounded tokens;
+there is no nesting of unbounded repeats, which keeps matching linear.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+
+# --- normalisation (length preserving) ---------------------------------------
+_FROM = "０１２３４５６７８９（）〔〕【】［］[]：，；～－Ｏ“”「」『』‘’\u3000\u00a0"
+_TO = "0123456789" + "()" * 5 + ":,;~-O" + '"' * 6 + "''" + "  "
+assert len(_FROM) == len(_TO)
+NORMALISE = str.maketrans(_FROM, _TO)
+
+# --- tokens --------------------------------------------------------------------
+_CN_D = "〇零○O一二三四五六七八九"
+# A four digit year 1900-2099, or four Chinese digits (二〇二二, 二零二二, 二O二二).
+YD = (
+    r"(?:(?<![0-9.A-Za-z])(?:19|20)[0-9]{2}(?![0-9])"
+    rf"|(?<![{_CN_D}十百千万])[一二][{_CN_D}]{{3}}(?![{_CN_D}十]))"
+)
+# 今年/明年/次年…: the year comes from doc_year.  The look-behind skips words
+# such as 基本年…/日本年… where 本 is not "this".
+YREL = r"(?<![基日资成根版文原样账])[今明次翌来本](?=\s*年)"
+MONTH = r"(?:1[0-2](?![0-9])|0?[1-9](?![0-9])|十[一二]?|[一二三四五六七八九]|元|正)"
+DAY = (
+    r"(?:3[01](?![0-9])|[12][0-9](?![0-9])|0?[1-9](?![0-9])"
+    r"|[一二三]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九])"
+)
+SUF = r"(?P<suf>\s*(?:之前|以前|前|以内|内|为止|止))?"
+_CONN = r"(?:至|到|[-—–~])"
+
+# Month tail shared by the full and the year-less forms.
+_MONTH_TAIL = (
+    rf"(?P<mo>{MONTH})\s*月份?"
+    rf"(?:\s*(?P<d>{DAY})\s*[日号]|\s*(?P<mp>[底末初]|[上中下]旬))?"
+)
+
+# X年… (year given explicitly or as 今年/次年…).
+FULL = re.compile(
+    rf"(?P<y>{YD}|{YREL})\s*年(?![度代级龄])"
+    r"(?:\s*(?:"
+    r"(?P<half>[上下])半年(?:[底末])?"
+    r"|第?\s*(?P<q>[一二三四1-4])\s*季度(?:[末底])?"
+    r"|(?P<ye>(?:年\s*)?[底末])"
+    rf"|{_MONTH_TAIL}"
+    rf"))?{SUF}"
+)
+# 2022.6.30 / 2022/6 / 2022-06-30 (dash only with a day, to avoid 2021-2025).
+NUMERIC = re.compile(
+    rf"(?P<y>{YD})(?P<sep>[./-])(?P<mo>1[0-2]|0?[1-9])(?![0-9])"
+    r"(?:(?P=sep)(?P<d>3[01]|[12][0-9]|0?[1-9])(?![0-9]))?"
+    rf"(?![0-9.万亿千百元吨%]){SUF}"
+)
+# 2021—2025年: start of a year range whose first year has no 月.
+YEAR_RANGE_HEAD = re.compile(rf"{YD}\s*(?:年\s*)?{_CONN}\s*(?={YD}\s*年)")
+# Continuation of a range after a complete first date.
+RANGE_CONN = re.compile(rf"\s*起?\s*{_CONN}\s*")
+MONTH_TAIL = re.compile(rf"{_MONTH_TAIL}{SUF}")
+DAY_TAIL = re.compile(rf"(?P<d>{DAY})\s*[日号]{SUF}")
+# “十四五”末 / 十四五期间 / “十三五”时期 …
+PLAN = re.compile(
+    r"\"?十(?P<n>[一二三四五六七八九])五\"?\s*"
+    r"(?P<s>期末|末期|末|(?:规划)?期间|(?:规划)?时期)"
+)
+# Forms without a year; need doc_year.
+YEARLESS = re.compile(
+    rf"(?<![0-9{_CN_D}十两])(?:"
+    r"(?P<ye>年\s*[底末]|年内)"
+    r"|(?P<half>[上下])半年(?:[底末])?"
+    r"|第?(?P<q>[一二三四1-4])\s*季度(?:[末底])?"
+    rf"|{_MONTH_TAIL}"
+    rf"){SUF}"
+)
+# The scanner: finds where a candidate can start.  Dispatching to the anchored
+# patterns above happens in Python.
+SCAN = re.compile(
+    rf"(?P<rng>{YD}\s*(?:年\s*)?{_CONN}\s*(?={YD}\s*年))"
+    rf"|(?P<full>(?:{YD}|{YREL})(?=\s*年))"
+    rf"|(?P<num>{YD}(?=[./-][0-9]))"
+    r"|(?P<plan>\"?十[一二三四五六七八九]五)"
+    rf"|(?P<nl>(?<![0-9{_CN_D}十两])(?:年\s*[底末]|年内|[上下]半年|第?[一二三四1-4]\s*季度"
+    rf"|{MONTH}\s*月))"
+)
+TITLE = re.compile(r"《[^《》]{0,200}》")
+
+# --- context vocabulary ----------------------------------------------------------
+# Text right before the date that makes it a past fact / reference point.
+NEG_PREFIX = (
+    "截至", "截止到", "截止至", "直到", "直至", "本应于", "本应在", "本应",
+    "曾于", "曾在", "曾经", "曾", "早在", "过去", "同比", "相比", "对比",
+    "较", "比", "自", "从",
+)
+# Text right after the date with the same effect (以来 = since, 起 = from …).
+NEG_SUFFIX = (
+    "以来", "至今", "起", "开始", "以后", "之后", "后", "相比", "比较",
+    "为基", "同期", "水平", "的水平",
+)
+DONE_PREFIX = ("已经于", "已经在", "已于", "已在", "已经", "已")
+# Words that make a bare "X年" the time of a target.
+TARGET_CUES = re.compile(
+    r"达到|完成|实现|建成|力争|确保|争取|开展|启动|基本|全面|提高到|提升到|"
+    r"提高至|提升至|降至|降到|降低到|下降到|控制在|不低于|不超过|重点|稳定在|保持在|"
+    r"突破|新增|覆盖|全部|要"
+)
+PAST_CUES = re.compile(r"已|才|曾|以来|同比|相继|随着")
+# A bare year introduced by these words is a time limit ("到2025年，…").
+TIME_PREFIX = ("到", "至", "在", "于", "力争", "争取", "确保", "预计", "计划")
+# Before year-less 年底/季度/月: these make it recurring, past or a duration.
+YEARLESS_BAD_PREFIX = set("每当去上同往历近多几数个半前")
+CLAUSE_END = re.compile(r"[。;!?！？\n]")
+
+# --- values ------------------------------------------------------------------------
+_CN_VAL = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+_CN_VAL.update({"零": 0, "○": 0, "O": 0, "元": 1, "正": 1, "两": 2})
+
+
+def cn_int(s: str) -> int:
+    """Value of a small number written in ASCII or Chinese digits."""
+    s = re.sub(r"\s+", "", s)
+    if s.isdigit():
+        return int(s)
+    if s[0] in "廿卅":
+        return (20 if s[0] == "廿" else 30) + (_CN_VAL[s[1]] if len(s) > 1 else 0)
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (_CN_VAL[tens] if tens else 1) * 10 + (_CN_VAL[ones] if ones else 0)
+    if len(s) == 1:
+        return _CN_VAL[s]
+    return int("".join(str(_CN_VAL[c]) for c in s))  # 二〇二二 read digit by digit
+
+
+def month_end(year: int, month: int) -> datetime.date:
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def quarter_end(year: int, quarter: int) -> datetime.date:
+    return month_end(year, quarter * 3)
+
+
+REL_YEAR_OFFSET = {"今": 0, "本": 0, "明": 1, "次": 1, "翌": 1, "来": 1}

@@ -1,0 +1,238 @@
+"""Find forward-looking date commitments in Chinese plan text.
+
+Pure module: no I/O.  ``find_dates`` returns every deadline-like expression
+("2022年6月30日前", "2021 年底前", "到“十四五”末", "力争在2035年前", "2025年…达到70%"),
+in text order and non-overlapping, and leaves out dates that only label or
+date something else (titles, standard and document numbers, 年度 labels,
+past facts such as "截至2020年底" or "2020年以来").
+"""
+from __future__ import annotations
+
+import bisect
+import datetime
+import re
+from dataclasses import dataclass
+
+from parser import date_forms as F
+
+
+@dataclass(frozen=True)
+class DateHit:
+    start: int        # span of the date expression in the input text
+    end: int
+    due: datetime.date
+    kind: str         # day, month, year_end, year, quarter, half, plan_period, relative
+    done: bool        # the text says it already happened (已于2021年4月完成)
+    approximate: bool  # anything coarser than a single named day
+
+
+@dataclass
+class _Date:
+    """A parsed expression before its context has been judged."""
+    end: int
+    due: datetime.date
+    kind: str
+    year: int
+    month: int | None = None
+    day: int | None = None
+    bare_year: bool = False   # "X年" with nothing after it (needs a target)
+    relative: bool = False    # year taken from doc_year
+
+
+_WS = re.compile(r"\s+")
+
+
+def _squash(s: str) -> str:
+    return _WS.sub("", s)
+
+
+def _year_value(tok: str, doc_year: int | None) -> tuple[int | None, bool]:
+    tok = _squash(tok)
+    if tok in F.REL_YEAR_OFFSET:
+        return (None if doc_year is None else doc_year + F.REL_YEAR_OFFSET[tok]), True
+    y = F.cn_int(tok)
+    return (y if 1900 <= y <= 2099 else None), False
+
+
+def _from_groups(g: dict, year: int, end: int) -> _Date | None:
+    """Due date from the groups of a FULL/NUMERIC/YEARLESS/MONTH_TAIL match."""
+    try:
+        if g.get("half"):
+            return _Date(end, datetime.date(year, 6 if g["half"] == "上" else 12,
+                                            30 if g["half"] == "上" else 31), "half", year)
+        if g.get("q"):
+            return _Date(end, F.quarter_end(year, F.cn_int(g["q"])), "quarter", year)
+        if g.get("ye"):
+            return _Date(end, datetime.date(year, 12, 31), "year_end", year)
+        if g.get("mo"):
+            month = F.cn_int(g["mo"])
+            if g.get("d"):
+                day = F.cn_int(g["d"])
+                return _Date(end, datetime.date(year, month, day), "day", year, month, day)
+            part = g.get("mp")
+            if part in ("初", "上旬"):
+                due = datetime.date(year, month, 10)
+            elif part == "中旬":
+                due = datetime.date(year, month, 20)
+            else:  # 底/末/下旬 or plain month: the last day of the month
+                due = F.month_end(year, month)
+            return _Date(end, due, "month", year, month)
+    except ValueError:  # 2月30日 and the like
+        return None
+    return _Date(end, datetime.date(year, 12, 31), "year", year,
+                 bare_year=not g.get("suf"))
+
+
+def _parse_full(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date | None]:
+    """Parse an expression that starts with a year at ``pos``."""
+    m = F.FULL.match(norm, pos) or F.NUMERIC.match(norm, pos)
+    if not m:
+        return pos + 1, None
+    if m.re is F.NUMERIC and m.group("sep") == "-" and not m.group("d"):
+        return m.end(), None
+    year, rel = _year_value(m.group("y"), doc_year)
+    if year is None:
+        return m.end(), None
+    d = _from_groups(m.groupdict(), year, m.end())
+    if d is None:
+        return m.end(), None
+    d.relative = rel
+    if d.kind != "year" or not d.bare_year:
+        d = _extend_range(norm, d, doc_year)
+    return d.end, d
+
+
+def _extend_range(norm: str, d: _Date, doc_year: int | None) -> _Date:
+    """2021年6月至12月 / 2021年6月—2022年12月: the range ends at its end."""
+    c = F.RANGE_CONN.match(norm, d.end)
+    if not c:
+        return d
+    p = c.end()
+    end: _Date | None = None
+    m = F.FULL.match(norm, p) or F.NUMERIC.match(norm, p)
+    if m:
+        year, _ = _year_value(m.group("y"), doc_year)
+        if year is not None:
+            end = _from_groups(m.groupdict(), year, m.end())
+    elif d.month is not None and (m := F.MONTH_TAIL.match(norm, p)):
+        end = _from_groups(m.groupdict(), d.year, m.end())
+    elif d.day is not None and (m := F.DAY_TAIL.match(norm, p)):
+        try:
+            day = F.cn_int(m.group("d"))
+            end = _Date(m.end(), datetime.date(d.year, d.month, day), "day", d.year, d.month, day)
+        except ValueError:
+            end = None
+    if end is None or end.due < d.due:
+        return d
+    end.relative = d.relative
+    end.bare_year = False  # a range end is a time limit even without 前
+    return end
+
+
+def _parse_yearless(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date | None]:
+    m = F.YEARLESS.match(norm, pos)
+    if not m:
+        return pos + 1, None
+    if doc_year is None:
+        return m.end(), None
+    g = m.groupdict()
+    if g.get("mo") and not (g.get("d") or g.get("mp") or g.get("suf")):
+        return m.end(), None  # a bare "6月" is too weak a signal without a year
+    before = _squash(norm[max(0, pos - 4):pos])
+    if before and (before[-1] in F.YEARLESS_BAD_PREFIX or "每" in before[-2:]):
+        return m.end(), None  # 每年年底 / 去年底 / 三年内 / 前三季度 …
+    if g.get("ye") and _squash(g["ye"]) == "年内":
+        g = dict(g, ye="年底")
+    d = _from_groups(g, doc_year, m.end())
+    if d is None:
+        return m.end(), None
+    d.relative = True
+    return m.end(), _extend_range(norm, d, doc_year)
+
+
+def _parse_plan(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date | None]:
+    m = F.PLAN.match(norm, pos)
+    if not m:
+        return pos + 1, None
+    year = 2025 + 5 * (10 + F.cn_int(m.group("n")) - 14)  # 十四五 ends in 2025
+    if doc_year is not None and year < doc_year:
+        return m.end(), None  # "十三五"期间 in a later document is a look back
+    return m.end(), _Date(m.end(), datetime.date(year, 12, 31), "plan_period", year)
+
+
+def _judge(norm: str, start: int, d: _Date, doc_year: int | None) -> DateHit | None:
+    """Decide from the surrounding words whether the date is a commitment."""
+    before = _squash(norm[max(0, start - 8):start])
+    after = _squash(norm[d.end:d.end + 12])
+    tail = norm[d.end:d.end + 80]
+    clause = tail[:F.CLAUSE_END.search(tail).start()] if F.CLAUSE_END.search(tail) else tail
+    short_clause = re.split(r"[,，]", clause, maxsplit=1)[0]
+    if before.endswith("截止"):  # 截止 is a deadline unless it reports a tally
+        if (doc_year is not None and d.year < doc_year) or re.search(r"已|累计|共", short_clause):
+            return None
+    elif any(before.endswith(w) for w in F.NEG_PREFIX):
+        return None
+    has_suffix = bool(re.search(r"(?:前|内|止)\s*$", norm[start:d.end]))
+    if not has_suffix and any(after.startswith(w) for w in F.NEG_SUFFIX):
+        return None
+    if "基础上" in short_clause:  # 在2020年已完成…的基础上
+        return None
+    done = any(before.endswith(w) for w in F.DONE_PREFIX) or after.startswith("已")
+    if d.kind == "year" and d.bare_year:
+        if d.relative or after[:1] in ("的", "年") or (doc_year is not None and d.year < doc_year):
+            return None
+        if not any(before.endswith(w) for w in F.TIME_PREFIX):
+            if F.PAST_CUES.search(clause) or not F.TARGET_CUES.search(clause):
+                return None
+    kind = "relative" if d.relative else d.kind
+    return DateHit(start, d.end, d.due, kind, done, d.kind != "day")
+
+
+def _title_spans(norm: str) -> tuple[list[int], list[int]]:
+    spans = [(m.start(), m.end()) for m in F.TITLE.finditer(norm)]
+    return [s for s, _ in spans], [e for _, e in spans]
+
+
+def _in_title(starts: list[int], ends: list[int], pos: int) -> bool:
+    i = bisect.bisect_right(starts, pos) - 1
+    return i >= 0 and pos < ends[i]
+
+
+def _bracketed(norm: str, start: int, end: int) -> bool:
+    left = norm[max(0, start - 3):start].rstrip()
+    right = norm[end:end + 3].lstrip()
+    return left.endswith("(") and right.startswith(")")
+
+
+def find_dates(text: str, doc_year: int | None = None) -> list[DateHit]:
+    """Every forward-looking date commitment in ``text``, in order, non-overlapping.
+
+    ``doc_year`` resolves year-less forms (年底前, 6月30日前, 上半年, 次年3月) and
+    lets bare past years ("2020年，全省…") be recognised as facts.
+    """
+    norm = text.translate(F.NORMALISE)
+    t_starts, t_ends = _title_spans(norm)
+    hits: list[DateHit] = []
+    pos = 0
+    while (m := F.SCAN.search(norm, pos)) is not None:
+        start = m.start()
+        if m.group("rng") is not None:
+            pos, d = _parse_full(norm, m.end(), doc_year)
+            if d is not None:
+                if _bracketed(norm, start, d.end):  # （2021—2025年）: a period label
+                    d = None
+                else:
+                    d.bare_year = False
+        elif m.group("full") is not None or m.group("num") is not None:
+            pos, d = _parse_full(norm, start, doc_year)
+        elif m.group("plan") is not None:
+            pos, d = _parse_plan(norm, start, doc_year)
+        else:
+            pos, d = _parse_yearless(norm, start, doc_year)
+        pos = max(pos, m.end())
+        if d is None or _in_title(t_starts, t_ends, start):
+            continue
+        hit = _judge(norm, start, d, doc_year)
+        if hit is not None:
+            hits.append(hit)
+    return hits

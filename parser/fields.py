@@ -1,0 +1,105 @@
+"""Role and time-limit information attached to a task, in the forms official plans use:
+
+- labelled lines of a 清单 item: 市级督办领导：… / 主体责任单位：… / 整改时限：…
+- a parenthetical after a measure: （牵头单位：…；责任单位：…；完成时限：…）, either width
+- a closing sentence: 由市交通运输局牵头，市公安局、市生态环境局配合，…
+"""
+from __future__ import annotations
+
+import re
+
+from .paragraphs import FIELD_LABEL
+
+# Field keys: the five roles plus deadline (整改时限), goal (整改目标) and measures (整改措施).
+_LABEL_KEYS = [
+    (("督办领导", "责任领导", "包案领导"), "supervising_leaders"),
+    (("主体责任单位", "责任主体"), "principal_units"),
+    (("牵头单位", "牵头部门"), "lead_units"),
+    (("配合单位", "配合部门", "协办单位"), "cooperating_units"),
+    (("责任单位", "责任部门"), "responsible_units"),
+    (("整改时限", "完成时限", "完成时间", "时间节点", "时限"), "deadline"),
+    (("整改目标", "工作目标"), "goal"),
+    (("整改措施", "工作措施", "具体措施"), "measures"),
+]
+ROLE_KEYS = ("supervising_leaders", "principal_units", "lead_units", "cooperating_units", "responsible_units")
+_PAREN_LABEL = re.compile(
+    r"[（(]\s*(?:牵头单位|牵头部门|责任单位|责任部门|配合单位|牵头领导|责任领导|主体责任单位)\s*[:：]")
+_SEGMENT = re.compile(r"^\s*([^:：]{2,8})\s*[:：]\s*(.*)$", re.S)
+_UNITISH = re.compile(
+    r"(局|委|办|办公室|院|府|政府|部|厅|区|县|市|会|委员会|中心|公司|集团|单位|队|所|站|处|旗|镇|乡|街道|管委会|人民政府)"
+    r"(?:等)?$")
+
+
+def key_of_label(label: str) -> str | None:
+    for names, key in _LABEL_KEYS:
+        if any(n in label for n in names):
+            return key
+    return None
+
+
+def label_field(paragraph: str) -> tuple[str, str] | None:
+    """(field key, value) when the paragraph opens a labelled field such as 整改时限：…"""
+    m = FIELD_LABEL.match(paragraph)
+    if not m:
+        return None
+    key = key_of_label(m.group(1))
+    return (key, paragraph[m.end():].strip()) if key else None
+
+
+def find_parenthetical(text: str) -> tuple[int, int, dict[str, str]] | None:
+    """The last （牵头单位：…；责任单位：…） in text: (start, end, {field key: raw value})."""
+    starts = [m.start() for m in _PAREN_LABEL.finditer(text)]
+    if not starts:
+        return None
+    start = starts[-1]
+    depth, end = 0, len(text)
+    for i in range(start, len(text)):
+        c = text[i]
+        if c in "（(":
+            depth += 1
+        elif c in "）)":
+            depth -= 1
+            if depth == 0:
+                end = i + 1
+                break
+    inner = text[start + 1:end - 1 if end <= len(text) and text[end - 1:end] in "）)" else end]
+    fields: dict[str, str] = {}
+    for seg in re.split(r"[；;]", inner):
+        m = _SEGMENT.match(seg)
+        if not m:
+            continue
+        key = key_of_label(m.group(1))
+        if key and m.group(2).strip():
+            fields[key] = (fields[key] + "、" if key in fields else "") + m.group(2).strip()
+    return (start, end, fields) if fields else None
+
+
+def _unit_list_like(s: str) -> bool:
+    parts = [p for p in re.split(r"[、，,和及]", s.strip()) if p]
+    return bool(parts) and all(len(p) <= 30 and _UNITISH.search(p) for p in parts)
+
+
+_LEAD_SENTENCE = re.compile(r"^(?:由)?(?P<lead>[^。；;，,]{2,80}?)(?:共同)?牵头(?:负责|抓总|组织实施)?(?:[，,、](?P<rest>.*))?$")
+_COOP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:配合|参与|协同|协助|协办)")
+_RESP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:负责|具体负责|按职责分工负责|抓好|组织)(?:落实|实施|推进)?")
+
+
+def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
+    """A closing sentence "X牵头，Y配合/负责…" → (offset where it starts, {field key: raw value})."""
+    sentences = [m for m in re.finditer(r"[^。；;]+[。；;]?", text)]
+    for m in reversed(sentences[-3:]):
+        sent = m.group(0).strip().rstrip("。；;")
+        lm = _LEAD_SENTENCE.match(sent)
+        if not lm or not _unit_list_like(lm.group("lead")):
+            continue
+        fields = {"lead_units": lm.group("lead")}
+        for clause in re.split(r"[，,]", lm.group("rest") or ""):
+            cm = _COOP_CLAUSE.match(clause)
+            if cm and _unit_list_like(cm.group("units")):
+                fields["cooperating_units"] = cm.group("units")
+                continue
+            rm = _RESP_CLAUSE.match(clause)
+            if rm and _unit_list_like(rm.group("units")):
+                fields["responsible_units"] = rm.group("units")
+        return m.start(), fields
+    return None

@@ -1,0 +1,139 @@
+"""Find the tasks in the outline tree: the first node on each path that carries role information
+(labelled 清单 fields, a （牵头单位：…） parenthetical, or a "X牵头，Y配合" sentence)."""
+from __future__ import annotations
+
+import re
+
+from .fields import ROLE_KEYS, find_parenthetical, find_role_sentence, label_field
+from .outline import Node
+from .paragraphs import CN_DIGITS, is_heading_like
+from .tasks import Measure, RawItem
+
+_CN = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+
+
+def cn_number(label: str) -> int | None:
+    """一 → 1, 十三 → 13, 二十五 → 25, 一百零二 → 102; digits pass through."""
+    if label.isdigit():
+        return int(label)
+    if not label or any(c not in CN_DIGITS for c in label):
+        return None
+    total, cur = 0, 0
+    for c in label:
+        if c == "百":
+            total += (cur or 1) * 100
+            cur = 0
+        elif c == "十":
+            total += (cur or 1) * 10
+            cur = 0
+        else:
+            cur = _CN[c]
+    return total + cur
+
+
+def _label_text(node: Node) -> str:
+    m = node.marker
+    return {1: m.label, 2: f"（{m.label}）", 3: m.label, 4: f"（{m.label}）", 5: m.label}[m.level]
+
+
+def _labelled(node: Node) -> list[tuple[int, str, str]]:
+    out = []
+    for i, p in enumerate(node.paragraphs):
+        lf = label_field(p)
+        if lf:
+            out.append((i, *lf))
+    return out
+
+
+def _has_roles(node: Node) -> bool:
+    if any(k in ROLE_KEYS for _, k, _ in _labelled(node)):
+        return True
+    text = node.own_text()
+    return bool(find_parenthetical(text) or find_role_sentence(text))
+
+
+def find_task_nodes(root: Node) -> list[Node]:
+    out: list[Node] = []
+
+    def walk(n: Node) -> None:
+        if n.marker is not None and _has_roles(n):
+            out.append(n)
+            return
+        for c in n.children:
+            walk(c)
+
+    walk(root)
+    return out
+
+
+def _measures(node: Node, lead_in: str) -> list[Measure]:
+    """Numbered measures under a 清单 item; a short （一）X heading groups the measures below it."""
+    out: list[Measure] = []
+    for child in node.children:
+        if child.marker.level <= 2 and is_heading_like(child.paragraphs[0]) and child.children \
+                and len(child.paragraphs) == 1:
+            for grandchild in child.children:
+                out.append(Measure(grandchild.all_text(), group=child.head))
+        else:
+            out.append(Measure(child.all_text()))
+    if lead_in and not out:
+        out.append(Measure(lead_in))
+    return out
+
+
+def list_item(node: Node, section: str) -> RawItem:
+    """A 清单 item: problem text, then labelled fields, then numbered measures."""
+    labels = _labelled(node)
+    first = labels[0][0] if labels else len(node.paragraphs)
+    problem = "".join([node.head] + node.paragraphs[1:first])
+    fields: dict[str, str] = {}
+    lead_in = ""
+    for j, (i, key, value) in enumerate(labels):
+        end = labels[j + 1][0] if j + 1 < len(labels) else len(node.paragraphs)
+        extra = "".join(node.paragraphs[i + 1:end])
+        if key == "measures":
+            lead_in = (value + extra).strip()
+        else:
+            fields[key] = (fields.get(key, "") + value + extra).strip()
+    number = cn_number(node.marker.label) if node.marker.level in (1, 3) else None
+    item = RawItem(section, number if number is not None else _label_text(node), problem, problem, fields)
+    item.measures = _measures(node, lead_in)
+    item.measure_text = lead_in if item.measures and lead_in and item.measures[0].text != lead_in else ""
+    return item
+
+
+def body_item(node: Node, number: str) -> RawItem:
+    """A body measure closed by a role parenthetical or sentence."""
+    text = node.own_text() + "".join(c.all_text_with_marker() for c in node.children)
+    fields: dict[str, str] = {}
+    for _, key, value in _labelled(node):
+        fields[key] = (fields.get(key, "") + "、" + value).strip("、") if key in ROLE_KEYS else value
+        text = text.replace(value, "", 1) if key in ROLE_KEYS else text
+    paren = find_parenthetical(text)
+    if paren:
+        start, end, pf = paren
+        for k, v in pf.items():
+            fields.setdefault(k, v)
+        text = text[:start] + text[end:]
+    elif not fields:
+        found = find_role_sentence(text)
+        if found:
+            start, sf = found
+            fields.update(sf)
+    head = node.paragraphs[0][node.marker.end:].strip()
+    title_src = head if is_heading_like(node.paragraphs[0]) else head
+    item = RawItem("body", number, title_src, "", fields)
+    item.measure_text = re.sub(r"\s*\n\s*", "", text)
+    return item
+
+
+def task_number(node: Node) -> str:
+    """Position below the top-level section: （一）1, （二）, 3 …"""
+    chain = [a for a in node.ancestors() if a.marker.level > 1] + [node]
+    return "".join(_label_text(n) for n in chain)
+
+
+def is_list_style(node: Node) -> bool:
+    keys = {k for _, k, _ in _labelled(node)}
+    return bool(keys & {"supervising_leaders", "principal_units", "deadline", "goal", "measures"}) \
+        and node.marker.level == 1

@@ -1,0 +1,83 @@
+"""Paragraph-level text handling: structural markers and rejoining page-break splits.
+
+Official documents exported to text (or read from PDF) often break a sentence, a date or a
+unit list across a page boundary. A paragraph is joined to the next one when it does not end a
+sentence, is not a heading, and the next one does not open a new structural element.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CN_DIGITS = "一二三四五六七八九十百零〇"
+# Levels follow GB/T 9704 practice: 一、 > （一） > 1. > （1） > ①
+_MARKERS = [
+    (1, re.compile(rf"^\s*([{CN_DIGITS}]{{1,4}})\s*[、]\s*")),
+    (2, re.compile(rf"^\s*[（(]\s*([{CN_DIGITS}]{{1,4}})\s*[）)]\s*")),
+    (3, re.compile(r"^\s*(\d{1,3})\s*[.．、](?!\d)\s*")),
+    (4, re.compile(r"^\s*[（(]\s*(\d{1,3})\s*[）)]\s*")),
+    (5, re.compile(r"^\s*([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])\s*")),
+]
+# Labels of the 清单 fields (市级督办领导：… 整改时限：…); a line starting with one opens a field.
+FIELD_LABEL = re.compile(
+    r"^\s*(?:市直|市级|省直|省级|县直|县级|区直|区级)?"
+    r"(督办领导|责任领导|包案领导|主体责任单位|责任主体|牵头单位|牵头部门|配合单位|配合部门|协办单位|"
+    r"责任单位|责任部门|整改时限|完成时限|完成时间|整改目标|工作目标|整改措施|工作措施|具体措施)\s*[:：]"
+)
+_SENTENCE_END = tuple("。；;！？!?：:”’」』）)】》")
+_DOC_KIND_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|报告|规划|细则)$")
+
+
+@dataclass
+class Marker:
+    level: int
+    label: str  # as written, e.g. "一", "（一）" → "一", "1"
+    end: int  # offset where the text after the marker starts
+
+
+def marker_of(text: str) -> Marker | None:
+    """The structural marker opening a paragraph, if any (一、 / （一） / 1. / （1） / ①)."""
+    for level, rx in _MARKERS:
+        m = rx.match(text)
+        if m:
+            if level == 3 and re.match(r"\d{1,3}\s*[.．、]\s*\d", text):
+                continue  # "2.5亿元" is a number, not a marker
+            return Marker(level, m.group(1), m.end())
+    return None
+
+
+def is_heading_like(text: str) -> bool:
+    """A short marker line without sentence punctuation (一、指导思想, （四）协同管控…)."""
+    t = text.strip()
+    if len(t) > 40 or re.search(r"[。；;，,]", t):
+        return False
+    return marker_of(t) is not None or t.startswith("附件")
+
+
+def opens_element(text: str) -> bool:
+    t = text.lstrip()
+    return bool(marker_of(t) or FIELD_LABEL.match(t) or t.startswith("附件"))
+
+
+def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]:
+    """Join paragraphs split by page breaks (joined with nothing: Chinese has no spaces)."""
+    headings = headings or set()
+    out: list[str] = []
+    joinable = False
+    for i, p in enumerate(paragraphs):
+        p = p.strip()
+        if not p:
+            continue
+        if out and joinable and not opens_element(p):
+            out[-1] += p
+        else:
+            out.append(p)
+        last = out[-1]
+        joinable = not (
+            i in headings
+            or last.endswith(_SENTENCE_END)
+            or is_heading_like(last)
+            or (len(out) == 1 and _DOC_KIND_END.search(last))
+            or "\n" in last
+        )
+    return out

@@ -1,0 +1,128 @@
+"""Entry point: bytes of an official document → Plan (pure: no database, no network)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import DocumentError
+from .items import body_item, find_task_nodes, is_list_style, list_item, task_number
+from .model import Plan
+from .outline import build_tree, split_attachment
+from .paragraphs import rejoin
+from .readers import read_document
+from .readers.blocks import Block
+from .tables import is_task_table, table_items
+from .tasks import build_task
+from .units import UnitDirectory
+
+_DOC_NO = re.compile(r"[〔\[［【（(]\s*((?:19|20)\d\d)\s*[〕\]］】）)]\s*\d+\s*号")
+_DATE_LINE = re.compile(r"^\s*((?:19|20)\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
+_DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
+_TITLE_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|规划|细则)$")
+
+
+def _doc_year(paragraphs: list[str], title: str) -> tuple[int | None, str | None]:
+    for p in paragraphs[:15]:
+        m = _DOC_NO.search(p)
+        if m:
+            return int(m.group(1)), m.group(0)
+    for p in paragraphs:
+        m = _DATE_LINE.match(p)
+        if m:
+            return int(m.group(1)), None
+    m = re.search(r"((?:19|20)\d\d)\s*年", title)
+    return (int(m.group(1)), None) if m else (None, None)
+
+
+def _title(blocks: list[Block], paragraphs: list[str], source_name: str) -> str:
+    for b in blocks[:3]:
+        if b.kind == "para" and b.heading:
+            return b.text.strip()
+    for p in paragraphs[:3]:
+        if len(p) <= 80 and _TITLE_END.search(p.strip("》")):
+            return p
+    return Path(source_name).stem
+
+
+def _declared_count(paragraphs: list[str]) -> int | None:
+    from .items import cn_number
+    for p in paragraphs:
+        m = _DECLARED.search(p)
+        if m and ("涉及" in p[:m.start()][-20:] or "共" in p[:m.start()][-6:] or "具体" in m.group(0)):
+            return cn_number(m.group(1))
+    return None
+
+
+def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = None,
+                 directory: UnitDirectory | None = None) -> Plan:
+    directory = directory or UnitDirectory.load()
+    heads = {i for i, b in enumerate(b for b in blocks if b.kind == "para") if b.heading}
+    paras = rejoin([b.text for b in blocks if b.kind == "para"], heads)
+    title = _title(blocks, paras, source_name)
+    found_year, doc_no = _doc_year(paras, title)
+    plan = Plan(title=title, source_name=source_name, year=year or found_year, doc_number=doc_no)
+    plan.declared_task_count = _declared_count(paras)
+
+    body, attachment = split_attachment(paras)
+    raws = []
+    for node in find_task_nodes(build_tree(body)):
+        raws.append(list_item(node, "list") if is_list_style(node) else body_item(node, task_number(node)))
+    for node in find_task_nodes(build_tree(attachment)):
+        if node.marker.level in (1, 3) or is_list_style(node):
+            raws.append(list_item(node, "list"))
+        else:
+            raws.append(body_item(node, task_number(node)))
+    for b in blocks:
+        if b.kind == "table" and is_task_table(b.rows):
+            raws.extend(table_items(b.rows))
+    plan.tasks = [build_task(r, directory, plan.year) for r in raws]
+    _check(plan, directory)
+    return plan
+
+
+def _check(plan: Plan, directory: UnitDirectory) -> None:
+    """Self-checks become warnings: counts, items without deadlines, units not in the directory."""
+    if not plan.tasks:
+        raise DocumentError("未识别出任何任务：文档中没有带编号且注明责任单位的条目（no recognisable structure）",
+                            code="no_structure")
+    listed = [t for t in plan.tasks if t.section == "list"]
+    if plan.declared_task_count is not None and plan.declared_task_count not in (len(listed), len(plan.tasks)):
+        plan.warnings.append(f"文件称共有 {plan.declared_task_count} 项任务，清单实际列出 {len(listed)} 项"
+                             f"（declared {plan.declared_task_count}, found {len(listed)}）")
+    numbers = [t.number for t in listed if isinstance(t.number, int)]
+    if numbers:
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        if missing:
+            plan.warnings.append(f"清单编号不连续，缺少第 {'、'.join(map(str, missing))} 项")
+    for t in plan.tasks:
+        if t.section == "list" and not t.milestones and not t.ongoing:
+            plan.warnings.append(f"第 {t.number} 项没有可识别的整改时限")
+    unknown: list[str] = []
+    for t in plan.tasks:
+        for role, units in t.units_by_role().items():
+            if role == "supervising_leaders":
+                continue
+            for u in units:
+                if not directory.resolve(u)[1] and u not in unknown:
+                    unknown.append(u)
+    plan.unknown_units = unknown
+    if unknown:
+        plan.warnings.append(f"{len(unknown)} 个单位不在单位名录中：{'、'.join(unknown[:10])}"
+                             + ("等" if len(unknown) > 10 else ""))
+    if plan.year is None and any(t.deadline_text and re.match(r"^\s*\d{1,2}\s*月", t.deadline_text)
+                                 for t in plan.tasks):
+        plan.warnings.append("无法确定文件年份，未注明年份的时限未能识别；请用 --year 指定")
+
+
+def parse_document(data: bytes, filename: str, *, year: int | None = None,
+                   directory: UnitDirectory | None = None) -> Plan:
+    return parse_blocks(read_document(data, filename), Path(filename).name, year=year, directory=directory)
+
+
+def parse_file(path: str | Path, **kw) -> Plan:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DocumentError(f"无法读取文件 {path}：{e.strerror}", code="unreadable") from e
+    return parse_document(data, path.name, **kw)

@@ -1,0 +1,149 @@
+"""Word (.docx) reader: body paragraphs and tables in document order.
+
+python-docx does the XML work; this module adds what it lacks for plan documents:
+a zip-bomb check before anything is inflated, Word auto-numbering labels (一、 （一） 1.)
+and table rows whose merged cells are read once.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import docx
+from docx.oxml.ns import qn
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+from parser.errors import DocumentError
+from parser.readers.blocks import Block
+from parser.readers.numbering import Numbering
+
+MAX_TOTAL_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_RATIO = 200
+RATIO_CHECK_MIN_SIZE = 10 * 1024 * 1024
+_HEADING_PREFIXES = ("heading", "title", "标题")
+
+
+def read_docx(data: bytes) -> list[Block]:
+    """Read a .docx into blocks; reject non-Word zips, truncated files and zip bombs first."""
+    check_docx_container(data)
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except DocumentError:
+        raise
+    except Exception as exc:  # python-docx/lxml raise many types for broken parts
+        raise DocumentError(f"Word 文档已损坏，无法打开（corrupt document: {type(exc).__name__}）",
+                            code="corrupt") from exc
+    return _DocxWalker(document).blocks()
+
+
+def check_docx_container(data: bytes) -> None:
+    """Validate the zip container using only its directory (nothing is decompressed)."""
+    if not data:
+        raise DocumentError("文件为空（empty file）", code="empty")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise DocumentError("Word 文档已损坏或不完整（corrupt or truncated file）", code="corrupt") from None
+    with archive:
+        infos = archive.infolist()
+        if "word/document.xml" not in {i.filename for i in infos}:
+            raise DocumentError("不是有效的 Word 文档（not a Word .docx document）", code="unsupported")
+        total = sum(i.file_size for i in infos)
+        bomb = any(i.file_size > RATIO_CHECK_MIN_SIZE and i.file_size > MAX_RATIO * max(i.compress_size, 1)
+                   for i in infos)
+        if total > MAX_TOTAL_UNCOMPRESSED or bomb:
+            raise DocumentError("Word 文档解压后过大，疑似压缩炸弹，已拒绝（document too large when unpacked）",
+                                code="too_large")
+
+
+class _DocxWalker:
+    """One pass over the body; numbering counters advance in document order."""
+
+    def __init__(self, document):
+        self.document = document
+        self.numbering = Numbering.from_document(document)
+        self._style_cache: dict[str, tuple[bool, object]] = {}
+
+    def blocks(self) -> list[Block]:
+        out: list[Block] = []
+        self._walk(self.document.element.body, out)
+        return out
+
+    def _walk(self, container, out: list[Block]) -> None:
+        body = self.document._body
+        for child in container.iterchildren():
+            if child.tag == qn("w:p"):
+                para = Paragraph(child, body)
+                text = self.paragraph_text(para)
+                if text:
+                    out.append(Block(kind="para", text=text, heading=self._is_heading(para)))
+            elif child.tag == qn("w:tbl"):
+                rows = self.table_rows(Table(child, body))
+                if rows:
+                    out.append(Block(kind="table", rows=rows))
+            elif child.tag == qn("w:sdt"):  # content control: its content is ordinary body
+                content = child.find(qn("w:sdtContent"))
+                if content is not None:
+                    self._walk(content, out)
+
+    def paragraph_text(self, para: Paragraph) -> str:
+        """Visible text with the auto-numbering label (if any) in front; w:br stays "\\n"."""
+        # The label is computed even for an empty paragraph: Word counts it too.
+        label = self.numbering.label(para._p, self._style_element(para))
+        text = para.text.strip()
+        return label + text if text else ""
+
+    def table_rows(self, table: Table) -> list[list[str]]:
+        """One list per w:tr, one string per grid column.
+
+        A horizontally merged cell gives its text once and "" for the other columns it
+        spans; a vertical-merge continuation takes the merged (top) cell's text, as
+        python-docx does.
+        """
+        rows: list[list[str]] = []
+        seen: dict[int, str] = {}  # root w:tc → text, so numbering counts each cell once
+        for tr in table._tbl.tr_lst:
+            row: list[str] = [""] * tr.grid_before
+            for tc in tr.tc_lst:
+                root = _merge_root(tc)
+                key = id(root)
+                if key not in seen:
+                    seen[key] = self._cell_text(_Cell(root, table))
+                row.append(seen[key])
+                row.extend([""] * (tc.grid_span - 1))
+            if any(cell for cell in row):
+                rows.append(row)
+        return rows
+
+    def _cell_text(self, cell: _Cell) -> str:
+        parts = [self.paragraph_text(Paragraph(p, cell)) for p in cell._tc.iterchildren(qn("w:p"))]
+        return "\n".join(p for p in parts if p)
+
+    def _style_info(self, para: Paragraph) -> tuple[bool, object]:
+        style_id = para._p.style or ""
+        if style_id not in self._style_cache:
+            try:
+                style = para.style
+                name = (style.name or "").lower() if style is not None else ""
+                info = (name.startswith(_HEADING_PREFIXES), style.element if style is not None else None)
+            except Exception:  # a dangling style id must not sink the document
+                info = (False, None)
+            self._style_cache[style_id] = info
+        return self._style_cache[style_id]
+
+    def _is_heading(self, para: Paragraph) -> bool:
+        return self._style_info(para)[0]
+
+    def _style_element(self, para: Paragraph):
+        return self._style_info(para)[1]
+
+
+def _merge_root(tc):
+    """The w:tc that holds the content of a vertically merged cell."""
+    try:
+        while tc.vMerge == "continue":
+            tc = tc._tc_above
+    except Exception:  # malformed merge (no cell above): read the cell as it is
+        pass
+    return tc

@@ -1,0 +1,90 @@
+"""Plain-text reader: decode strictly, then split into paragraphs.
+
+Everything here is linear in the input size: a 5 MB single-line file must come back
+at once, so no regex may backtrack over a whole line.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+from parser.errors import DocumentError
+from parser.readers.blocks import Block
+
+# A line holding only whitespace (ASCII or the full-width 　 that Chinese text uses).
+_BLANK_RUN = re.compile(r"\n[ \t\u3000\f\v]*(?=\n)")
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Fraction of characters that may be control / private-use before the "text" is called binary.
+_MAX_ODD_FRACTION = 0.01
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes → str: BOM first, then strict UTF-8, then strict GB18030 (a superset of GBK/GB2312)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _check_textual(data.decode(codec))
+            except UnicodeDecodeError:
+                raise _encoding_error() from None
+    if b"\x00" in data:  # no BOM-less UTF-16 support: NULs mean binary
+        raise _encoding_error()
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return _check_textual(data.decode(codec))
+        except UnicodeDecodeError:
+            continue
+    raise _encoding_error()
+
+
+def read_text(data: bytes) -> list[Block]:
+    """Read a .txt plan into paragraph blocks (see split_paragraphs)."""
+    text = decode_text(data)
+    paragraphs = split_paragraphs(text)
+    if not paragraphs:
+        raise DocumentError("文件没有文字内容（empty file）", code="empty")
+    return [Block(kind="para", text=p) for p in paragraphs]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Blank-line separated paragraphs if the text uses blank lines, else one paragraph a line.
+
+    "Uses blank lines" means at least one separator per twenty non-blank lines, so a
+    line-per-paragraph file with a few blank lines between sections stays line-based.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    separators = len(re.findall(r"\n[ \t\u3000\f\v]*\n", text))
+    if separators and separators * 20 >= len(lines):
+        chunks = _BLANK_RUN.sub("\n", text).split("\n\n")
+        return [c.strip() for c in chunks if c.strip()]
+    return [ln.strip() for ln in lines]
+
+
+def _check_textual(text: str) -> str:
+    """Reject strings that decoded but are binary noise (GB18030 accepts many byte soups)."""
+    if not text:
+        return text
+    odd = 0
+    for ch in text[:200_000]:  # a prefix is enough to tell text from noise
+        if ch in "\n\r\t\f\ufeff":
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Co", "Cn", "Cs"):
+            odd += 1
+    if odd > _MAX_ODD_FRACTION * min(len(text), 200_000):
+        raise _encoding_error()
+    return text
+
+
+def _encoding_error() -> DocumentError:
+    return DocumentError(
+        "无法识别文件的文字编码，请另存为 UTF-8 或 GBK 文本（unknown text encoding or binary file）",
+        code="encoding",
+    )

@@ -1,0 +1,95 @@
+"""清单 and 分工 tables (one row per item) → RawItems.
+
+Columns are recognised by their header text (序号 / 问题 / 重点任务 / 市级督办领导 / 主体责任单位 /
+牵头单位 / 配合单位 / 责任单位 / 整改时限 / 完成时限 / 整改目标 / 整改措施), in any order.
+"""
+from __future__ import annotations
+
+import re
+
+from .fields import find_role_sentence, key_of_label
+from .items import cn_number
+from .paragraphs import is_heading_like, marker_of
+from .tasks import Measure, RawItem
+
+_NUMBER_COLS = ("序号", "编号", "序")
+_PROBLEM_COLS = ("问题", "存在问题", "反馈问题", "问题描述")
+_TASK_COLS = ("任务", "重点任务", "工作任务", "任务内容", "工作内容", "整改任务", "主要任务", "工作事项", "事项")
+
+
+def _column_keys(header: list[str]) -> dict[int, str]:
+    keys: dict[int, str] = {}
+    for i, cell in enumerate(header):
+        h = re.sub(r"\s", "", cell or "")
+        if not h:
+            continue
+        if h in _NUMBER_COLS:
+            keys[i] = "number"
+        elif (k := key_of_label(h)) is not None:
+            keys[i] = k
+        elif any(c in h for c in _PROBLEM_COLS):
+            keys[i] = "problem"
+        elif any(c in h for c in _TASK_COLS) or h in ("内容", "措施"):
+            keys[i] = "task"
+    return keys
+
+
+def is_task_table(rows: list[list[str]]) -> bool:
+    if len(rows) < 2:
+        return False
+    keys = set(_column_keys(rows[0]).values())
+    return bool(keys & {"problem", "task"}) and bool(keys - {"number", "problem", "task"})
+
+
+def _split_measures(text: str) -> tuple[str, list[Measure]]:
+    """Lines of a 整改措施 cell: lead-in, （一）unit group heads, numbered measures."""
+    lead, out, group = "", [], None
+    for line in (ln.strip() for ln in text.split("\n")):
+        if not line:
+            continue
+        line = re.sub(r"^(整改措施|工作措施|具体措施)\s*[:：]\s*", "", line)
+        if not line:
+            continue
+        m = marker_of(line)
+        if m and m.level <= 2 and is_heading_like(line):
+            group = line[m.end:].strip()
+        elif m:
+            out.append(Measure(line, group))
+        elif out:
+            out[-1].text += line
+        else:
+            lead += line
+    return lead, out
+
+
+def table_items(rows: list[list[str]]) -> list[RawItem]:
+    keys = _column_keys(rows[0])
+    items: list[RawItem] = []
+    for row in rows[1:]:
+        cells = {keys[i]: (c or "").strip() for i, c in enumerate(row) if i in keys}
+        if [re.sub(r"\s", "", c or "") for c in row] == [re.sub(r"\s", "", c or "") for c in rows[0]]:
+            continue  # repeated header
+        raw_no = re.sub(r"[\s、.．（）()]", "", cells.get("number", ""))
+        if not raw_no and items:
+            prev = items[-1]  # a row split across pages: its cells continue the item above
+            prev.problem += cells.get("problem", "") + cells.get("task", "")
+            continue
+        number = cn_number(raw_no) if raw_no else len(items) + 1
+        text = cells.get("problem") or cells.get("task") or ""
+        if not text:
+            continue
+        fields = {k: v.replace("\n", "") for k, v in cells.items()
+                  if k not in ("number", "problem", "task", "measures") and v}
+        for k in [k for k in fields if k.endswith("_units")]:
+            if "牵头" in fields[k] and not re.search(r"[（(]牵头[）)]", fields[k]):
+                found = find_role_sentence(fields[k])
+                if found:
+                    del fields[k]
+                    fields.update(found[1])
+        item = RawItem("list", number if number is not None else raw_no, text.replace("\n", ""),
+                       cells.get("problem", "").replace("\n", ""), fields)
+        lead, measures = _split_measures(cells.get("measures", ""))
+        item.measures = measures
+        item.measure_text = lead + ("" if "problem" in cells else cells.get("task", "").replace("\n", ""))
+        items.append(item)
+    return items

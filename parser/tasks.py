@@ -1,0 +1,152 @@
+"""Build a Task from the raw pieces of one item, whatever layout it came from (清单 text, table row,
+body measure with a parenthetical)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from . import milestones, recurring
+from .fields import ROLE_KEYS
+from .model import MeasureGroup, Milestone, Task
+from .unit_mentions import aliases_of, units_named_in
+from .units import UnitDirectory, split_leaders, split_units_with_notes
+
+_NOTE_ROLE = {"牵头": "lead_units", "配合": "cooperating_units", "协办": "cooperating_units"}
+_ONGOING = re.compile(r"持续推进|持续开展|长期坚持|长期推进|常态化|长期|持续")
+_LOCALITY = re.compile(r"^(?![市省])\S{1,12}(县|区|旗|市|开发区|经开区|高新区|新区)$")
+
+
+@dataclass
+class Measure:
+    text: str
+    group: str | None = None  # unit heading it is listed under, e.g. （一）市发展和改革委员会
+
+
+@dataclass
+class RawItem:
+    section: str  # "list" or "body"
+    number: int | str
+    title: str  # the first sentence or heading, before cutting
+    problem: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # role keys, "deadline", "goal"
+    measures: list[Measure] = field(default_factory=list)
+    measure_text: str = ""  # body task: the measure paragraph(s) without the role parenthetical
+
+
+def make_title(text: str) -> str:
+    """Verbatim first sentence, without the final 。, cut to 60 characters."""
+    t = text.replace("\n", "").strip()
+    m = re.search(r"[。；;！？!?]", t)
+    if m:
+        t = t[:m.start()]
+    return t[:60]
+
+
+def _assign_units(raw: RawItem, directory: UnitDirectory, task: Task) -> None:
+    roles: dict[str, list[str]] = {}
+    for key in ROLE_KEYS:
+        if key not in raw.fields:
+            continue
+        value = raw.fields[key]
+        if key == "supervising_leaders":
+            roles[key] = split_leaders(value)
+            continue
+        for unit, note in split_units_with_notes(value, directory):
+            role = _NOTE_ROLE.get(note or "", key)
+            bucket = roles.setdefault(role, [])
+            if unit not in bucket:
+                bucket.append(unit)
+        roles.setdefault(key, [])
+    if raw.section == "list":
+        for key in ("supervising_leaders", "principal_units", "lead_units", "cooperating_units"):
+            roles.setdefault(key, [])
+    else:
+        roles.setdefault("lead_units", [])
+        roles.setdefault("responsible_units", [])
+    for key, units in roles.items():
+        setattr(task, key, units)
+
+
+def _localities(task: Task, directory: UnitDirectory) -> milestones.Localities:
+    units: set[str] = set()
+    for key in ROLE_KEYS[1:]:
+        for u in getattr(task, key) or []:
+            members = directory.members(u)
+            if members:
+                units.update(members)
+            elif _LOCALITY.match(u):
+                units.add(u)
+    names: dict[str, str] = {}
+    for u in units:
+        names[u] = u
+        for alias in aliases_of(directory, u):
+            names.setdefault(alias, u)
+    pattern = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True)))) if names else None
+    return milestones.Localities(units, pattern, names)
+
+
+def _bind_goals_to_groups(task: Task, raw: RawItem, loc: milestones.Localities) -> None:
+    """A dated goal whose object is named in exactly one unit's measure group belongs to that unit."""
+    groups: dict[str, str] = {}
+    for m in raw.measures:
+        if m.group:
+            groups[m.group] = groups.get(m.group, "") + m.text
+    if len(groups) < 2:
+        return
+    for ms in task.milestones:
+        if ms.units or ms.source == "measure":
+            continue
+        hits = []
+        for unit, text in groups.items():
+            sm = SequenceMatcher(None, ms.text, text, autojunk=False)
+            if sm.find_longest_match(0, len(ms.text), 0, len(text)).size >= 6:
+                hits.append(unit)
+        if len(hits) == 1 and hits[0] in loc.units and {hits[0]} < loc.units:
+            ms.units = hits
+
+
+def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None) -> Task:
+    task = Task(section=raw.section, number=raw.number, title=make_title(raw.title),
+                problem_text=raw.problem)
+    _assign_units(raw, directory, task)
+    task.deadline_text = raw.fields.get("deadline")
+    task.goal_text = raw.fields.get("goal")
+    task.measures = [m.text for m in raw.measures] if raw.section == "list" else []
+    loc = _localities(task, directory)
+    found: list[Milestone] = []
+    if raw.fields.get("deadline"):
+        found += milestones.extract(raw.fields["deadline"], "deadline", loc, doc_year)
+    if raw.fields.get("goal"):
+        found += milestones.extract(raw.fields["goal"], "goal", loc, doc_year)
+    for m in raw.measures:
+        group = [m.group] if m.group and m.group in loc.units and {m.group} < loc.units else None
+        found += milestones.extract(m.text, "measure", loc, doc_year, default_units=group)
+    if raw.measure_text:
+        found += milestones.extract(raw.measure_text, "measure", loc, doc_year)
+    task.milestones = found
+    _bind_goals_to_groups(task, raw, loc)
+    deadline = raw.fields.get("deadline") or ""
+    task.ongoing = bool(_ONGOING.search(deadline))
+
+    def name_units(clause: str) -> list[str]:
+        return units_named_in(directory, clause)
+
+    for part in [raw.fields.get("goal") or "", raw.measure_text] + [m.text for m in raw.measures]:
+        task.recurring += recurring.extract(part, name_units)
+    for m in raw.measures:
+        if m.group:
+            for r in task.recurring:
+                if r.text and r.text in m.text and not r.units:
+                    r.units = [m.group]
+    groups: list[MeasureGroup] = []
+    for m in raw.measures:
+        if m.group:
+            if groups and groups[-1].unit == m.group:
+                groups[-1].count += 1
+            else:
+                groups.append(MeasureGroup(m.group, 1))
+    task.measure_groups = groups
+    task.full_text = "\n".join(x for x in [raw.problem, *(raw.fields.get(k, "") for k in ("deadline", "goal")),
+                                          raw.measure_text, *task.measures] if x)
+    return task
