@@ -37,6 +37,7 @@ class _Date:
     day: int | None = None
     bare_year: bool = False   # "X年" with nothing after it (needs a target)
     relative: bool = False    # year taken from doc_year
+    deadline_suffix: bool = False  # ends in 前/以前/内/止: clearly a time limit
 
 
 _WS = re.compile(r"\s+")
@@ -56,6 +57,13 @@ def _year_value(tok: str, doc_year: int | None) -> tuple[int | None, bool]:
 
 def _from_groups(g: dict, year: int, end: int) -> _Date | None:
     """Due date from the groups of a FULL/NUMERIC/YEARLESS/MONTH_TAIL match."""
+    d = _due_from_groups(g, year, end)
+    if d is not None:
+        d.deadline_suffix = bool(g.get("suf"))
+    return d
+
+
+def _due_from_groups(g: dict, year: int, end: int) -> _Date | None:
     try:
         if g.get("half"):
             return _Date(end, datetime.date(year, 6 if g["half"] == "上" else 12,
@@ -162,30 +170,36 @@ def _parse_plan(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date |
 
 def _judge(norm: str, start: int, d: _Date, doc_year: int | None) -> DateHit | None:
     """Decide from the surrounding words whether the date is a commitment."""
-    before = _squash(norm[max(0, start - 8):start])
-    after = _squash(norm[d.end:d.end + 12])
-    tail = norm[d.end:d.end + 80]
-    clause = tail[:F.CLAUSE_END.search(tail).start()] if F.CLAUSE_END.search(tail) else tail
-    short_clause = re.split(r"[,，]", clause, maxsplit=1)[0]
-    if before.endswith("截止"):  # 截止 is a deadline unless it reports a tally
-        if (doc_year is not None and d.year < doc_year) or re.search(r"已|累计|共", short_clause):
-            return None
-    elif any(before.endswith(w) for w in F.NEG_PREFIX):
-        return None
-    has_suffix = bool(re.search(r"(?:前|内|止)\s*$", norm[start:d.end]))
-    if not has_suffix and any(after.startswith(w) for w in F.NEG_SUFFIX):
-        return None
-    if "基础上" in short_clause:  # 在2020年已完成…的基础上
-        return None
-    done = any(before.endswith(w) for w in F.DONE_PREFIX) or after.startswith("已")
+    lo = max(0, start - 10)
     if d.kind == "year" and d.bare_year:
-        if d.relative or after[:1] in ("的", "年") or (doc_year is not None and d.year < doc_year):
+        if d.relative or (doc_year is not None and d.year < doc_year):
+            return None  # 2020年，全省… in a 2021 plan is a fact
+        if F.BARE_BAD_NEXT.match(norm, d.end):
+            return None  # 2021年的… / 2021年年度…
+    if F.CUTOFF_PREFIX.search(norm, lo, start):  # 截止 is a deadline unless it reports a tally
+        clause = _clause(norm, d.end)
+        if (doc_year is not None and d.year < doc_year) or F.TALLY.search(clause):
             return None
-        if not any(before.endswith(w) for w in F.TIME_PREFIX):
-            if F.PAST_CUES.search(clause) or not F.TARGET_CUES.search(clause):
-                return None
+    elif F.NEG_PREFIX.search(norm, lo, start):
+        return None
+    if not d.deadline_suffix and F.NEG_SUFFIX.match(norm, d.end):
+        return None
+    if F.BASIS.match(norm, d.end):  # 在2020年已完成…的基础上
+        return None
+    if d.kind == "year" and d.bare_year and not F.TIME_PREFIX.search(norm, lo, start):
+        clause = _clause(norm, d.end)
+        if F.PAST_CUES.search(clause) or not F.TARGET_CUES.search(clause):
+            return None
+    done = bool(F.DONE_PREFIX.search(norm, lo, start) or F.DONE_SUFFIX.match(norm, d.end))
     kind = "relative" if d.relative else d.kind
     return DateHit(start, d.end, d.due, kind, done, d.kind != "day")
+
+
+def _clause(norm: str, pos: int) -> str:
+    """Text after ``pos`` up to the end of its sentence (at most 80 chars)."""
+    tail = norm[pos:pos + 80]
+    m = F.CLAUSE_END.search(tail)
+    return tail[:m.start()] if m else tail
 
 
 def _title_spans(norm: str) -> tuple[list[int], list[int]]:
@@ -210,12 +224,16 @@ def find_dates(text: str, doc_year: int | None = None) -> list[DateHit]:
     ``doc_year`` resolves year-less forms (年底前, 6月30日前, 上半年, 次年3月) and
     lets bare past years ("2020年，全省…") be recognised as facts.
     """
-    norm = text.translate(F.NORMALISE)
+    norm = F.normalise(text)
     t_starts, t_ends = _title_spans(norm)
     hits: list[DateHit] = []
     pos = 0
-    while (m := F.SCAN.search(norm, pos)) is not None:
-        start = m.start()
+    while (t := F.TRIGGER.search(norm, pos)) is not None:
+        start = t.start()
+        m = F.START.match(norm, start)
+        if m is None:
+            pos = start + 1
+            continue
         if m.group("rng") is not None:
             pos, d = _parse_full(norm, m.end(), doc_year)
             if d is not None:

@@ -75,13 +75,17 @@ def find_parenthetical(text: str) -> tuple[int, int, dict[str, str]] | None:
 
 
 def _unit_list_like(s: str) -> bool:
-    parts = [p for p in re.split(r"[、，,和及]", s.strip()) if p]
+    parts = [p for p in re.split(r"[、，,]", s.strip()) if p]
     return bool(parts) and all(len(p) <= 30 and _UNITISH.search(p) for p in parts)
 
 
 _LEAD_SENTENCE = re.compile(r"^(?:由)?(?P<lead>[^。；;，,]{2,80}?)(?:共同)?牵头(?:负责|抓总|组织实施)?(?:[，,、](?P<rest>.*))?$")
 _COOP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:配合|参与|协同|协助|协办)")
 _RESP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:负责|具体负责|按职责分工负责|抓好|组织)(?:落实|实施|推进)?")
+
+
+_TIME_CLAUSE = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|"
+                          r"持续开展|常态化推进")
 
 
 def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
@@ -94,6 +98,9 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
             continue
         fields = {"lead_units": lm.group("lead")}
         for clause in re.split(r"[，,]", lm.group("rest") or ""):
+            if _TIME_CLAUSE.search(clause):
+                fields["deadline"] = clause.strip()
+                continue
             cm = _COOP_CLAUSE.match(clause)
             if cm and _unit_list_like(cm.group("units")):
                 fields["cooperating_units"] = cm.group("units")

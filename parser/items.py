@@ -103,26 +103,27 @@ def list_item(node: Node, section: str) -> RawItem:
 
 
 def body_item(node: Node, number: str) -> RawItem:
-    """A body measure closed by a role parenthetical or sentence."""
-    text = node.own_text() + "".join(c.all_text_with_marker() for c in node.children)
+    """A body measure closed by a role parenthetical, labelled role lines or a role sentence."""
+    labelled = _labelled(node)
+    skip = {i for i, _, _ in labelled}
+    own = [node.head] + [p for i, p in enumerate(node.paragraphs[1:], 1) if i not in skip]
+    text = "".join(own) + "".join(c.all_text_with_marker() for c in node.children)
     fields: dict[str, str] = {}
-    for _, key, value in _labelled(node):
-        fields[key] = (fields.get(key, "") + "、" + value).strip("、") if key in ROLE_KEYS else value
-        text = text.replace(value, "", 1) if key in ROLE_KEYS else text
+    for _, key, value in labelled:
+        fields[key] = (fields[key] + "、" + value) if key in fields else value
     paren = find_parenthetical(text)
     if paren:
         start, end, pf = paren
         for k, v in pf.items():
             fields.setdefault(k, v)
         text = text[:start] + text[end:]
-    elif not fields:
+    elif not any(k in ROLE_KEYS for k in fields):
         found = find_role_sentence(text)
         if found:
             start, sf = found
             fields.update(sf)
-    head = node.paragraphs[0][node.marker.end:].strip()
-    title_src = head if is_heading_like(node.paragraphs[0]) else head
-    item = RawItem("body", number, title_src, "", fields)
+            text = text[:start]
+    item = RawItem("body", number, node.head, "", fields)
     item.measure_text = re.sub(r"\s*\n\s*", "", text)
     return item
 

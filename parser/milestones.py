@@ -12,6 +12,7 @@ from .dates import DateHit, find_dates
 from .model import Milestone
 
 TEXT_LIMIT = 60
+_PLACE_BEFORE = ("涉及", "位于", "地处", "途经", "包括")
 _SENTENCE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?\n]?")
 _CLAUSE_SEP = "，,。；;！？!?\n"
 
@@ -21,17 +22,24 @@ class Localities:
     """The county-level units a task concerns and how to spot them in its text."""
 
     units: set[str]  # canonical names of the task's own localities (collectives expanded)
-    pattern: re.Pattern | None  # matches names and aliases of those units
+    pattern: re.Pattern | None  # matches names and aliases of those units and of collectives
     canonical: dict[str, str]  # name or alias as written → canonical
+    everyone: set[str] = None  # every unit of the task, localities included
 
     def named_in(self, text: str) -> list[str]:
         """Localities named as actors in text (a name followed by 的 is only a place)."""
         if not self.pattern:
             return []
         found: list[str] = []
+        titles = [(t.start(), t.end()) for t in re.finditer(r"《[^》]*》", text)]
+        place_chain, prev_end = False, -2
         for m in self.pattern.finditer(text):
-            if text[m.end():m.end() + 1] == "的":
-                continue
+            chained = text[prev_end:m.start()] == "、"
+            place_chain = (chained and place_chain) or text[max(0, m.start() - 2):m.start()] in _PLACE_BEFORE \
+                or text[m.start() - 1:m.start()] in ("在", "对", "至")
+            prev_end = m.end()
+            if place_chain or text[m.end():m.end() + 1] == "的" or any(a <= m.start() < b for a, b in titles):
+                continue  # a place ("涉及…县", "…县的监测体系") or part of a title, not the one doing the work
             unit = self.canonical[m.group(0)]
             if unit not in found:
                 found.append(unit)
@@ -104,9 +112,16 @@ def _regions(text: str, hits: list[DateHit], lo: int, hi: int) -> list[tuple[int
     return out
 
 
-def _bind(localities: Localities, *texts: str) -> list[str]:
-    """Units named in the narrowest text that names any; only a strict subset of the task's."""
-    for t in texts:
+def _bind(localities: Localities, region: str, *wider: str) -> list[str]:
+    """Units named as doing the dated item.
+
+    In the date's own clause any named subset of the task's units binds ("汨罗市、临湘市9月底前完成");
+    from the wider sentence or paragraph only a strict subset of the task's localities does.
+    """
+    named = [u for u in localities.named_in(region) if u in localities.everyone]
+    if named:
+        return named if set(named) < localities.everyone else []
+    for t in wider:
         named = [u for u in localities.named_in(t) if u in localities.units]
         if named:
             return named if len(localities.units) > 1 and set(named) < localities.units else []

@@ -75,7 +75,9 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     for b in blocks:
         if b.kind == "table" and is_task_table(b.rows):
             raws.extend(table_items(b.rows))
-    plan.tasks = [build_task(r, directory, plan.year) for r in raws]
+    doc_text = re.sub(r"\s", "", "".join(paras) + "".join("".join(c or "" for row in b.rows for c in row)
+                                                            for b in blocks if b.kind == "table"))
+    plan.tasks = [build_task(r, directory, plan.year, doc_text) for r in raws]
     _check(plan, directory)
     return plan
 

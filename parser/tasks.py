@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from rapidfuzz import fuzz
+
 from . import milestones, recurring
 from .fields import ROLE_KEYS
 from .model import MeasureGroup, Milestone, Task
@@ -43,7 +45,22 @@ def make_title(text: str) -> str:
     return t[:60]
 
 
-def _assign_units(raw: RawItem, directory: UnitDirectory, task: Task) -> None:
+def as_written(unit: str, value: str, doc_text: str, directory: UnitDirectory) -> str:
+    """Keep the document's own form of a unit when the directory's full name never occurs in it
+    (no outside knowledge: another city's 市住房城乡建设局 is not renamed to ours)."""
+    if not doc_text or unit in doc_text:
+        return unit
+    pieces = [re.sub(r"[（(][^（()）]*[）)]$|牵头$|配合$|^由|(人民政府|政府)$", "", p)
+              for p in re.split(r"[、，,；;\s]", value)]
+    pieces = [p for p in pieces if len(p) >= 2]
+    for p in pieces:
+        if p == unit or directory.resolve(p)[0] == unit:
+            return p
+    best = max(pieces, key=lambda p: fuzz.ratio(p, unit), default=None)
+    return best if best and fuzz.ratio(best, unit) >= 60 else unit
+
+
+def _assign_units(raw: RawItem, directory: UnitDirectory, task: Task, doc_text: str = "") -> None:
     roles: dict[str, list[str]] = {}
     for key in ROLE_KEYS:
         if key not in raw.fields:
@@ -53,6 +70,7 @@ def _assign_units(raw: RawItem, directory: UnitDirectory, task: Task) -> None:
             roles[key] = split_leaders(value)
             continue
         for unit, note in split_units_with_notes(value, directory):
+            unit = as_written(unit, value, doc_text, directory)
             role = _NOTE_ROLE.get(note or "", key)
             bucket = roles.setdefault(role, [])
             if unit not in bucket:
@@ -69,21 +87,24 @@ def _assign_units(raw: RawItem, directory: UnitDirectory, task: Task) -> None:
 
 
 def _localities(task: Task, directory: UnitDirectory) -> milestones.Localities:
+    """The task's county-level units (collectives expanded) and every unit it names, for binding."""
     units: set[str] = set()
+    assigned: set[str] = set()
     for key in ROLE_KEYS[1:]:
         for u in getattr(task, key) or []:
+            assigned.add(u)
             members = directory.members(u)
             if members:
                 units.update(members)
             elif _LOCALITY.match(u):
                 units.add(u)
     names: dict[str, str] = {}
-    for u in units:
-        names[u] = u
-        for alias in aliases_of(directory, u):
-            names.setdefault(alias, u)
+    for u in units | {u for u in assigned if directory.is_collective(u) or _LOCALITY.match(u)}:
+        for alias in [u, *aliases_of(directory, u)]:
+            if len(alias) >= 3 or alias == u:  # short place names (邵东) are places, not actors
+                names.setdefault(alias, u)
     pattern = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True)))) if names else None
-    return milestones.Localities(units, pattern, names)
+    return milestones.Localities(units, pattern, names, assigned | units)
 
 
 def _bind_goals_to_groups(task: Task, raw: RawItem, loc: milestones.Localities) -> None:
@@ -106,10 +127,10 @@ def _bind_goals_to_groups(task: Task, raw: RawItem, loc: milestones.Localities) 
             ms.units = hits
 
 
-def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None) -> Task:
+def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc_text: str = "") -> Task:
     task = Task(section=raw.section, number=raw.number, title=make_title(raw.title),
                 problem_text=raw.problem)
-    _assign_units(raw, directory, task)
+    _assign_units(raw, directory, task, doc_text)
     task.deadline_text = raw.fields.get("deadline")
     task.goal_text = raw.fields.get("goal")
     task.measures = [m.text for m in raw.measures] if raw.section == "list" else []

@@ -73,6 +73,8 @@ def split_units_with_notes(text: str, directory: UnitDirectory | None = None) ->
             part = _strip_noise(part)
             if not part or part in _NOISE_TOKENS:
                 continue
+            if part.startswith("由") and _unit_like(_take_note(part[1:], d)[0], d):  # 由市生态环境局牵头
+                part = part[1:]
             unit, note = _take_note(part, d)
             tokens.extend((sub, note) for sub in _split_conjunctions(unit, d))
     return _dedupe(_pair_localities(tokens, d))
@@ -237,9 +239,21 @@ def _pair_localities(tokens: list[tuple[str, str | None]], d: UnitDirectory) -> 
         if gov and gov["prefix"] == "" and out and d.is_locality(out[-1][0]):
             i += 1  # a stray "人民政府" after a locality adds nothing
             continue
-        out.append((d.resolve(tok)[0], note))
+        out.append((d.resolve(_locality_government(tok, d))[0], note))
         i += 1
     return out
+
+
+def _locality_government(tok: str, d: UnitDirectory) -> str:
+    """A county-level "X人民政府" / "各区县市人民政府" stands for the locality X itself;
+    the plan's own level (市人民政府) stays as it is."""
+    m = _GOV_RE.match(tok)
+    if not m or d.canonical(tok) and not d.is_locality(tok):
+        return tok
+    loc = m["prefix"]
+    if len(loc) >= 2 and loc != d.level_word and _locality_of(loc, d):
+        return loc
+    return tok
 
 
 def _top_level_pair(loc: str, gov: str, d: UnitDirectory) -> bool:

@@ -367,3 +367,17 @@ async def test_close_waits_for_answers_in_flight(aiohttp_client, webhook):
     asyncio.get_running_loop().call_later(0.05, gate.set)
     await platform.close()
     assert len(webhook.posts) == 1
+
+
+async def test_close_cancels_answers_that_never_finish(aiohttp_client, webhook):
+    case = REQUESTS[0]
+
+    class Hung(Recorder):
+        async def answer(self, inbound):
+            await asyncio.Event().wait()
+
+    client, platform = await start(aiohttp_client, Hung(), clock_for(case), session_hosts={webhook.host})
+    headers, raw = vector_request(case, webhook.base)
+    assert (await client.post("/dingtalk", data=raw, headers=headers)).status == 200
+    await asyncio.wait_for(platform.close(timeout=0.1), 2)
+    assert webhook.posts == []

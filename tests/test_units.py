@@ -299,6 +299,7 @@ def test_split_units_with_notes_routes_lead_and_cooperating():
         ("市生态环境局", "牵头"), ("市水利局", None), ("市农业农村局", None)]
     assert split_units_with_notes("市发改委(牵头)、市财政局（配合）") == [
         ("市发展和改革委员会", "牵头"), ("市财政局", "配合")]
+    assert split_units_with_notes("由市生态环境局牵头") == [("市生态环境局", "牵头")]
     assert split_units_with_notes("市发改委牵头，市财政局配合") == [
         ("市发展和改革委员会", "牵头"), ("市财政局", "配合")]
 

@@ -100,10 +100,19 @@ class Platform(ABC):
         if not task.cancelled() and task.exception() is not None:
             log.error("%s background task failed", self.name, exc_info=task.exception())
 
-    async def close(self) -> None:
-        """Wait for background replies still in flight (tasks may spawn tasks)."""
+    async def close(self, timeout: float = 30.0) -> None:
+        """Wait for background replies still in flight (tasks may spawn tasks);
+        cancel whatever is still running after `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            pending = list(self._tasks)
+            _, still_running = await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+            if still_running and loop.time() >= deadline:
+                log.warning("%s: cancelling %d unfinished replies at shutdown", self.name, len(still_running))
+                for task in still_running:
+                    task.cancel()
+                await asyncio.gather(*still_running, return_exceptions=True)
 
     async def call_answer(self, inbound: Inbound) -> Reply | None:
         """The app's answer, with failures logged instead of raised."""

@@ -186,7 +186,7 @@ class DingTalkPlatform(Platform):
         if not self.webhook_allowed(url):
             return "sessionWebhook host not on the allowlist"
         expires = inbound.reply_route.get("session_webhook_expires_ms")
-        if False:
+        if expires is not None and self.now_ms() >= expires:
             return "sessionWebhook expired"
         return None
 
@@ -252,8 +252,8 @@ class DingTalkPlatform(Platform):
             return False
         return True
 
-    async def close(self) -> None:
-        await super().close()
+    async def close(self, timeout: float = 30.0) -> None:
+        await super().close(timeout)
         if self._own_session and self._session is not None:
             await self._session.close()
             self._session = None

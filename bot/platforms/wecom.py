@@ -169,8 +169,8 @@ class WeComPlatform(Platform):
         except WeComApiError as exc:
             log.error("wecom push for %s failed: errcode %s", inbound.msg_id, exc.errcode)
 
-    async def close(self) -> None:
-        await super().close()
+    async def close(self, timeout: float = 30.0) -> None:
+        await super().close(timeout)
         if self.app_client is not None:
             await self.app_client.close()
 

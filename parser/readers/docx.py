@@ -102,15 +102,16 @@ class _DocxWalker:
         python-docx does.
         """
         rows: list[list[str]] = []
-        seen: dict[int, str] = {}  # root w:tc → text, so numbering counts each cell once
+        # root w:tc → text, so numbering counts each cell once. Keyed by the element (not
+        # id()): holding it keeps lxml's proxy alive, so the same node maps to the same key.
+        seen: dict[object, str] = {}
         for tr in table._tbl.tr_lst:
             row: list[str] = [""] * tr.grid_before
             for tc in tr.tc_lst:
                 root = _merge_root(tc)
-                key = id(root)
-                if key not in seen:
-                    seen[key] = self._cell_text(_Cell(root, table))
-                row.append(seen[key])
+                if root not in seen:
+                    seen[root] = self._cell_text(_Cell(root, table))
+                row.append(seen[root])
                 row.extend([""] * (tc.grid_span - 1))
             if any(cell for cell in row):
                 rows.append(row)
