@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.db_explicit = getattr(args, "db", None) is not None
     if getattr(args, "db", None) is None:
         from knowledge.db import default_db_path
         args.db = str(default_db_path())

@@ -1,5 +1,11 @@
-"""Subcommands added by later parts of the product (serve, chat, ask, roster …)."""
+"""Subcommands that live in their own modules (serve, roster, ask, chat)."""
 
 
 def register(sub) -> None:
-    return None
+    from . import serve_cli
+    serve_cli.register(sub)
+    try:  # TEMP until cli_chat lands
+        from . import cli_chat
+    except ImportError:
+        return
+    cli_chat.register(sub)

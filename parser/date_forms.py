@@ -45,9 +45,9 @@ DAY = (
 SUF = r"(?P<suf>\s*(?:之前|以前|前|以内|内|为止|止))?"
 _CONN = r"(?:至|到|[-—–~])"
 
-# Month tail shared by the full and the year-less forms.
+# Month tail shared by the full and the year-less forms; "1—6月" keeps the end.
 _MONTH_TAIL = (
-    rf"(?P<mo>{MONTH})\s*月份?"
+    rf"(?:{MONTH}\s*{_CONN}\s*)?(?P<mo>{MONTH})\s*月份?"
     rf"(?:\s*(?P<d>{DAY})\s*[日号]|\s*(?P<mp>[底末初]|[上中下]旬))?"
 )
 
@@ -56,7 +56,7 @@ FULL = re.compile(
     rf"(?P<y>{YD}|{YREL})\s*年(?![度代级龄])"
     r"(?:\s*(?:"
     r"(?P<half>[上下])半年(?:[底末])?"
-    r"|第?\s*(?P<q>[一二三四1-4])\s*季度(?:[末底])?"
+    rf"|第?\s*(?:[一二三四1-4]\s*{_CONN}\s*)?(?P<q>[一二三四1-4])\s*季度(?:[末底])?"
     r"|(?P<ye>(?:年\s*)?[底末])"
     rf"|{_MONTH_TAIL}"
     rf"))?{SUF}"
@@ -65,17 +65,16 @@ FULL = re.compile(
 NUMERIC = re.compile(
     rf"(?P<y>{YD})(?P<sep>[./-])(?P<mo>1[0-2]|0?[1-9])(?![0-9])"
     r"(?:(?P=sep)(?P<d>3[01]|[12][0-9]|0?[1-9])(?![0-9]))?"
-    rf"(?![0-9.万亿千百元吨%]){SUF}"
+    r"(?=[\s,;:)\"'、。!?]|$|之?前|以前|底|末|止|完成|内)"
+    rf"{SUF}"
 )
-# 2021—2025年: start of a year range whose first year has no 月.
-YEAR_RANGE_HEAD = re.compile(rf"{YD}\s*(?:年\s*)?{_CONN}\s*(?={YD}\s*年)")
 # Continuation of a range after a complete first date.
 RANGE_CONN = re.compile(rf"\s*起?\s*{_CONN}\s*")
 MONTH_TAIL = re.compile(rf"{_MONTH_TAIL}{SUF}")
 DAY_TAIL = re.compile(rf"(?P<d>{DAY})\s*[日号]{SUF}")
-# “十四五”末 / 十四五期间 / “十三五”时期 …
+# “十四五”末 / 十四五期间 / “十三五”时期 / 第十四个五年规划期间 …
 PLAN = re.compile(
-    r"\"?十(?P<n>[一二三四五六七八九])五\"?\s*"
+    r"\"?十(?P<n>[一二三四五六七八九])(?:五|个五年)\"?\s*"
     r"(?P<s>期末|末期|末|(?:规划)?期间|(?:规划)?时期)"
 )
 # Forms without a year; need doc_year.
@@ -96,7 +95,7 @@ START = re.compile(
     rf"(?P<rng>{YD}\s*(?:年\s*)?{_CONN}\s*(?={YD}\s*年))"
     rf"|(?P<full>(?:{YD}|{YREL})(?=\s*年))"
     rf"|(?P<num>{YD}(?=[./-][0-9]))"
-    r"|(?P<plan>\"?十[一二三四五六七八九]五)"
+    r"|(?P<plan>\"?十[一二三四五六七八九](?:五|个五年))"
     rf"|(?P<nl>(?<![0-9{_CN_D}十两])(?:年\s*[底末]|年内|[上下]半年|第?[一二三四1-4]\s*季度"
     rf"|{MONTH}\s*月))"
 )
@@ -120,22 +119,27 @@ NEG_PREFIX = _before("截至|截止到|截止至|直到|直至|本应于|本应�
 CUTOFF_PREFIX = _before("截止")
 TALLY = re.compile(r"已|累计|共")
 # After a date without 前/内: 以来 = since, 起 = from, 相比 = compared with …
-NEG_SUFFIX = _after("以来|至今|起(?!草|诉)|开始|以后|之后|后|相比|比较|为基|同期|的?水平")
-BASIS = re.compile(r"[^,。;!?\n]{0,40}?基础上")
+NEG_SUFFIX = _after("以来|至今|起(?!草|诉)|开始|以后|之后|后|才|相比|比较|为基|同期|的?水平")
+# 在2020年已完成…的基础上 / 以2020年为基础: a baseline, not a deadline.
+BASIS_PREFIX = _before("在|以")
+BASIS = re.compile(r"[^,。;!?\n]{0,40}?基础")
 DONE_PREFIX = _before("已经于|已经在|已于|已在|已经|已")
 DONE_SUFFIX = _after("已")
-BARE_BAD_NEXT = _after("的|年")
+BARE_BAD_NEXT = _after("的|年|中央|第")
+# A bare year after these labels which year's document or task is meant.
+BARE_BAD_PREFIX = _before("按照|根据|依据|结合|按|据|对照|落实")
 # Words that make a bare "X年" the time of a target.
 TARGET_CUES = re.compile(
     r"达到|完成|实现|建成|力争|确保|争取|开展|启动|基本|全面|提高到|提升到|"
     r"提高至|提升至|降至|降到|降低到|下降到|控制在|不低于|不超过|重点|稳定在|保持在|"
-    r"突破|新增|覆盖|全部|要"
+    r"突破|新增|覆盖|全部|要(?!求|点)|下降|降低|减少|提高|提升|消除"
 )
-PAST_CUES = re.compile(r"已|才|曾|以来|同比|相继|随着")
+# Past narrative, or a year that labels an inspection round or a document.
+PAST_CUES = re.compile(r"已|才|曾|以来|同比|相继|随着|督察|反馈|交办|印发|出台|发布|通报|披露")
 # A bare year introduced by these words is a time limit ("到2025年，…").
 TIME_PREFIX = _before("到|至|在|于|力争|争取|确保|预计|计划")
 # Before year-less 年底/季度/月: these make it recurring, past or a duration.
-YEARLESS_BAD_PREFIX = set("每当去上同往历近多几数个半前")
+YEARLESS_BAD_PREFIX = _before("[每当去上同往历近多几数个半前]|[每当去上同往历近前]年|每.")
 CLAUSE_END = re.compile(r"[。;!?！？\n]")
 
 # --- values ------------------------------------------------------------------------

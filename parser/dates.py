@@ -146,16 +146,14 @@ def _parse_yearless(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Da
     g = m.groupdict()
     if g.get("mo") and not (g.get("d") or g.get("mp") or g.get("suf")):
         return m.end(), None  # a bare "6月" is too weak a signal without a year
-    before = _squash(norm[max(0, pos - 4):pos])
-    if before and (before[-1] in F.YEARLESS_BAD_PREFIX or "每" in before[-2:]):
+    if F.YEARLESS_BAD_PREFIX.search(norm, max(0, pos - 4), pos):
         return m.end(), None  # 每年年底 / 去年底 / 三年内 / 前三季度 …
-    if g.get("ye") and _squash(g["ye"]) == "年内":
-        g = dict(g, ye="年底")
     d = _from_groups(g, doc_year, m.end())
     if d is None:
         return m.end(), None
     d.relative = True
-    return m.end(), _extend_range(norm, d, doc_year)
+    d = _extend_range(norm, d, doc_year)
+    return d.end, d
 
 
 def _parse_plan(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date | None]:
@@ -171,11 +169,11 @@ def _parse_plan(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date |
 def _judge(norm: str, start: int, d: _Date, doc_year: int | None) -> DateHit | None:
     """Decide from the surrounding words whether the date is a commitment."""
     lo = max(0, start - 10)
-    if d.kind == "year" and d.bare_year:
-        if d.relative or (doc_year is not None and d.year < doc_year):
-            return None  # 2020年，全省… in a 2021 plan is a fact
-        if F.BARE_BAD_NEXT.match(norm, d.end):
-            return None  # 2021年的… / 2021年年度…
+    if d.kind == "year" and doc_year is not None and d.year < doc_year:
+        return None  # 2020年，全省… / 2015年前建成的… in a 2021 plan are facts
+    if d.kind == "year" and d.bare_year and (
+            d.relative or F.BARE_BAD_NEXT.match(norm, d.end) or F.BARE_BAD_PREFIX.search(norm, lo, start)):
+        return None  # 今年，… / 2021年的… / 按照2021年…要求
     if F.CUTOFF_PREFIX.search(norm, lo, start):  # 截止 is a deadline unless it reports a tally
         clause = _clause(norm, d.end)
         if (doc_year is not None and d.year < doc_year) or F.TALLY.search(clause):
@@ -184,8 +182,8 @@ def _judge(norm: str, start: int, d: _Date, doc_year: int | None) -> DateHit | N
         return None
     if not d.deadline_suffix and F.NEG_SUFFIX.match(norm, d.end):
         return None
-    if F.BASIS.match(norm, d.end):  # 在2020年已完成…的基础上
-        return None
+    if not d.deadline_suffix and F.BASIS_PREFIX.search(norm, lo, start) and F.BASIS.match(norm, d.end):
+        return None  # 在2020年已完成…的基础上
     if d.kind == "year" and d.bare_year and not F.TIME_PREFIX.search(norm, lo, start):
         clause = _clause(norm, d.end)
         if F.PAST_CUES.search(clause) or not F.TARGET_CUES.search(clause):

@@ -107,6 +107,18 @@ POSITIVE = [
     # a past date inside a completion note is still a commitment
     ("对砖厂违法生产经营行为进行查处（2021年9月30日前完成）", 2022, [D(2021, 9, 30)]),
     ("截止2022年6月30日前完成全部整改", 2021, [D(2022, 6, 30)]),
+    # within-year ranges, baselines next to targets, 起草 is not 起
+    ("2022年1—6月完成排查", None, [D(2022, 6, 30)]),
+    ("2022年一至三季度完成", None, [D(2022, 9, 30)]),
+    ("6月1日至6月30日开展集中整治", 2022, [D(2022, 6, 30)]),
+    ("第十四个五年规划期间，全市新增造林10万亩", None, [D(2025, 12, 31)]),
+    ("到二〇二五年，全市森林覆盖率达到62%", None, [D(2025, 12, 31)]),
+    ("2025年在2020年基础上下降18%", None, [D(2025, 12, 31)]),
+    ("到2025年，单位GDP能耗比2020年下降13.5%", 2021, [D(2025, 12, 31)]),
+    ("2022年底前在现有基础上提高10%", None, [D(2022, 12, 31)]),
+    ("2022年3月底前起草实施细则", None, [D(2022, 3, 31)]),
+    ("2021年11月底前完成，并长期坚持", 2021, [D(2021, 11, 30)]),
+    ("2022年6月底前完成整改，2023年底前完成验收销号", None, [D(2022, 6, 30), D(2023, 12, 31)]),
 ]
 
 
@@ -170,6 +182,23 @@ NEGATIVE = [
     ("6月30日前完成", None),
     ("“十三五”期间，全市累计完成造林", 2021),
     ("2022年6月30日以后", None),
+    ("同年12月底前完成", 2022),
+    ("当年发现问题当年12月底前整改", 2022),
+    ("直至 2019 年年底才完成，推迟近一年", None),
+    ("2019年年底才完成", None),
+    ("全市完成2020.5亩", None),
+    ("2021年10月起，每月开展一次", None),
+    ("2035年远景目标", None),
+    ("恢复到2020年的水平", None),
+    ("半年内完成", 2022),
+    ("3个月内完成", 2022),
+    ("立行立改，长期坚持", 2022),
+    ("2015年前建成的污水处理厂", 2021),
+    ("2021年6月至今", None),
+    ("按照2021年省督察反馈意见要求", None),
+    ("2021年中央生态环境保护督察反馈问题全面完成整改", None),
+    ("2021年省生态环境保护督察交办问题全部办结", None),
+    ("2019年出台的《管理办法》", None),
 ]
 
 
@@ -212,15 +241,26 @@ def test_invalid_calendar_dates_are_skipped():
 def test_performance_on_large_random_cjk():
     rng = random.Random(7)
     alphabet = [chr(c) for c in range(0x4E00, 0x9FA6)] + list("年月日底前一二三十〇0123456789，。（）《》“”")
-    text = "".join(rng.choice(alphabet) for _ in range(5 * 1024 * 1024 // 3))
+    # 5 million characters: more than 5 MB however it is encoded
+    text = "".join(rng.choices(alphabet, k=5_000_000))
     t0 = time.perf_counter()
     find_dates(text, 2021)
     assert time.perf_counter() - t0 < 1.0
 
 
+@pytest.mark.skipif(not (SHARED / "fixtures" / "bad" / "huge_line.txt").exists(), reason="no fixture")
+def test_performance_on_huge_line_fixture():
+    text = (SHARED / "fixtures" / "bad" / "huge_line.txt").read_text(encoding="utf-8")
+    t0 = time.perf_counter()
+    find_dates(text)
+    find_dates(text, 2021)
+    assert time.perf_counter() - t0 < 1.0
+
+
 def test_performance_on_adversarial_runs():
+    # dense runs of near-dates: every position is a candidate, still linear
     for chunk in ("2021" + " " * 50, "二〇二一年", "年" * 3, "十四五", "《" * 2, "6月", "2021年6月至"):
-        text = chunk * (300_000 // len(chunk))
+        text = chunk * (100_000 // len(chunk))
         t0 = time.perf_counter()
         find_dates(text, 2021)
         assert time.perf_counter() - t0 < 1.0, chunk
@@ -326,10 +366,10 @@ def test_each_gold_milestone_text_yields_its_due():
     for task in _gold().values():
         for m in task["milestones"]:
             text = m["text"]
-            if not re.search(r"[0-9０-９]|年|十[一二三四五六七八九]五", text):
-                continue  # the date phrase was cut from this text
+            if not re.search(r"[0-9０-９]\s*年|十[一二三四五六七八九]五”?(?:末|期间)", text):
+                continue  # the date phrase was cut to keep the text short
             got = {h.due.isoformat(): h.done for h in find_dates(text)}
             assert m["due"] in got, (task["id"], text)
             assert got[m["due"]] == m["done"], (task["id"], text)
             checked += 1
-    assert checked >= 45
+    assert checked >= 50

@@ -58,8 +58,11 @@ def read_pdf(data: bytes) -> list[Block]:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) > MAX_PAGES:
                 raise DocumentError(f"PDF 页数过多（超过 {MAX_PAGES} 页）（too many pages）", code="too_large")
-            pages = [_read_page(page) for page in pdf.pages]
-            widths = [round(float(page.width)) for page in pdf.pages]
+            pages, widths = [], []
+            for page in pdf.pages:
+                pages.append(_read_page(page))
+                widths.append(round(float(page.width)))
+                page.close()  # drop the page's cached objects: memory stays flat on long files
     except DocumentError:
         raise
     except Exception as exc:  # pdfminer raises anything from PSEOF to KeyError on damaged files
@@ -72,7 +75,10 @@ def read_pdf(data: bytes) -> list[Block]:
 
 def _read_page(page) -> list:
     """The page's lines (outside tables) and tables, top to bottom."""
-    tables = find_page_tables(page)
+    try:
+        tables = find_page_tables(page)
+    except Exception:  # odd ruling geometry must not cost the page its text
+        tables = []
     text_page = page
     if tables:
         boxes = [t.bbox for t in tables]

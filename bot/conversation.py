@@ -1,0 +1,81 @@
+"""The platform-free conversation: who is asking, 绑定 commands, then the answer.
+
+Webhooks (DingTalk, WeCom) and the local `duban chat` all go through `Conversation.handle`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
+
+from knowledge import people
+from knowledge.directory import resolve_unit
+
+from .answer import Answer, answer_question
+
+_BIND = re.compile(r"^\s*(?:绑定|綁定)\s*(?:单位)?\s*[:：]?\s*(?P<unit>\S.*)$")
+BIND_HINT = "请先发送“绑定 单位名称”，例如：绑定 市生态环境局"
+
+
+@dataclass
+class Turn:
+    """One incoming message, already stripped of platform details."""
+
+    platform: str  # dingtalk / wecom / local
+    user_id: str
+    text: str
+    chat_id: str | None = None
+    chat_type: str = "single"
+    as_unit: str | None = None  # local chat / ask: the unit chosen on the command line
+
+
+class Conversation:
+    def __init__(self, db, directory, today: Callable[[], date], now: Callable[[], datetime]):
+        self.db = db
+        self.directory = directory
+        self.today = today
+        self.now = now
+
+    def asker_unit(self, turn: Turn) -> str | None:
+        """The asker's own unit (roster), else their binding, else the group's binding."""
+        if turn.as_unit:
+            return turn.as_unit
+        official = people.official_by_platform_id(self.db, turn.platform, turn.user_id)
+        if official:
+            return official.unit
+        return (people.bound_unit(self.db, turn.platform, "user", turn.user_id)
+                or people.bound_unit(self.db, turn.platform, "chat", turn.chat_id))
+
+    def resolve(self, name: str) -> str | None:
+        found = resolve_unit(self.db, name)
+        if found:
+            return found
+        canonical, known = self.directory.resolve(name)
+        return canonical if known else None
+
+    def bind(self, turn: Turn, name: str) -> str:
+        unit = self.resolve(name)
+        if not unit:
+            near = "、".join(n for n, _ in self.directory.search(name, limit=3))
+            return f"未找到单位“{name}”。" + (f"您是否要找：{near}？" if near else "")
+        official = people.official_by_platform_id(self.db, turn.platform, turn.user_id)
+        allowed = official is not None and (official.unit == unit or official.is_admin)
+        people.record(self.db, self.now(), turn.platform, turn.user_id, "绑定", unit, allowed)
+        if official is None:
+            return "您不在花名册中，无法绑定单位。请联系管理员将您加入花名册后再试。"
+        if not allowed:
+            return f"花名册登记您的单位是{official.unit}，不能绑定到{unit}。如需调整请联系管理员。"
+        people.bind(self.db, turn.platform, "user", turn.user_id, unit, turn.user_id, self.now())
+        if turn.chat_type == "group" and turn.chat_id:
+            people.bind(self.db, turn.platform, "chat", turn.chat_id, unit, turn.user_id, self.now())
+            return f"已绑定：本群 → {unit}。在本群询问“我单位哪些任务即将到期”即按{unit}回答。"
+        return f"已绑定：{official.name} → {unit}。现在可以问“我单位哪些任务即将到期”。"
+
+    def handle(self, turn: Turn) -> Answer:
+        m = _BIND.match(turn.text)
+        if m:
+            reply = self.bind(turn, m.group("unit").strip())
+            return Answer("bind", None, None, [], reply)
+        return answer_question(self.db, turn.text, asker_unit=self.asker_unit(turn), today=self.today(),
+                               directory=self.directory)

@@ -1,0 +1,79 @@
+"""The aiohttp application: webhooks for DingTalk and WeCom, /healthz, shared state via AppKeys."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import aiohttp
+from aiohttp import web
+
+from knowledge import people
+from knowledge.db import open_db
+from parser.units import UnitDirectory
+
+from . import clock
+from .conversation import Conversation, Turn
+from .platforms.base import Inbound, Reply
+from .platforms.dingtalk import DingTalkPlatform
+from .platforms.wecom import WeComAppClient, WeComPlatform
+from .settings import Settings
+
+log = logging.getLogger("duban.server")
+
+SETTINGS = web.AppKey("settings", Settings)
+CONVERSATION = web.AppKey("conversation", Conversation)
+
+
+def make_conversation(settings: Settings, db=None) -> Conversation:
+    directory = UnitDirectory.load(settings.units_file) if settings.units_file else UnitDirectory.load()
+    db = db if db is not None else open_db(settings.db)
+    return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    db = request.app[CONVERSATION].db
+    docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    tasks = db.execute("SELECT count(*) FROM tasks").fetchone()[0]
+    return web.json_response({"status": "ok", "documents": docs, "tasks": tasks})
+
+
+def create_app(settings: Settings, conversation: Conversation | None = None) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    conv = conversation or make_conversation(settings)
+    app[SETTINGS] = settings
+    app[CONVERSATION] = conv
+
+    async def answer(inbound: Inbound) -> Reply | None:
+        turn = Turn(inbound.platform, inbound.user_id, inbound.text, inbound.chat_id, inbound.chat_type)
+        result = conv.handle(turn)
+        return Reply(result.reply, title="督办")
+
+    def seen(platform: str, msg_id: str) -> bool:
+        return people.claim_message(conv.db, platform, msg_id, clock.now())
+
+    app.router.add_get("/healthz", healthz)
+    session_holder: dict = {}
+    if settings.dingtalk_enabled:
+        DingTalkPlatform(answer=answer, seen=seen, app_secret=settings.dingtalk_app_secret,
+                         bot_name=settings.dingtalk_bot_name, max_body_bytes=settings.max_body_bytes,
+                         sign_window=settings.replay_window, session_hosts=set(settings.dingtalk_session_hosts),
+                         reply_in_response=settings.dingtalk_reply_in_response).add_routes(app)
+    if settings.wecom_enabled:
+        client = None
+        if settings.wecom_secret and settings.wecom_agent_id:
+            client = WeComAppClient(settings.wecom_corp_id, settings.wecom_secret, settings.wecom_agent_id,
+                                    base_url=settings.wecom_api_base)
+            session_holder["wecom"] = client
+        WeComPlatform(answer=answer, seen=seen, token=settings.wecom_token,
+                      encoding_aes_key=settings.wecom_aes_key, corp_id=settings.wecom_corp_id,
+                      app_client=client, max_body_bytes=settings.max_body_bytes,
+                      replay_window=settings.replay_window).add_routes(app)
+
+    async def housekeeping(app: web.Application):
+        people.prune_seen(conv.db, clock.now() - timedelta(days=7))  # redeliveries come within minutes
+        yield
+        for c in session_holder.values():
+            await c.close()
+
+    app.cleanup_ctx.append(housekeeping)
+    return app

@@ -1,0 +1,105 @@
+"""Settings: defaults < TOML config file < environment variables (secrets usually come from there)."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A config file or environment value that cannot be used."""
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = "duban.db"
+    load_example: bool = True  # load the bundled example plan when the store is empty
+    units_file: str | None = None
+    replay_window: int = 300  # seconds of accepted timestamp skew; 0 turns the freshness check off
+    max_body_bytes: int = 65536
+    today: str | None = None  # fixed "today" for demos (YYYY-MM-DD)
+    dingtalk_app_secret: str | None = None
+    dingtalk_bot_name: str = "督办助手"
+    dingtalk_session_hosts: list[str] = field(default_factory=lambda: ["oapi.dingtalk.com", "api.dingtalk.com"])
+    dingtalk_reply_in_response: bool = False
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = None
+    wecom_corp_id: str | None = None
+    wecom_agent_id: str | None = None
+    wecom_secret: str | None = None
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        return bool(self.dingtalk_app_secret)
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return bool(self.wecom_token and self.wecom_aes_key and self.wecom_corp_id)
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"Settings(host={self.host!r}, port={self.port}, db={self.db!r})"
+
+
+# TOML [section] key → Settings attribute
+_FILE_KEYS = {
+    ("server", "host"): "host", ("server", "port"): "port", ("server", "today"): "today",
+    ("server", "replay_window"): "replay_window", ("server", "max_body_bytes"): "max_body_bytes",
+    ("store", "db"): "db", ("store", "load_example"): "load_example", ("store", "units_file"): "units_file",
+    ("dingtalk", "app_secret"): "dingtalk_app_secret", ("dingtalk", "bot_name"): "dingtalk_bot_name",
+    ("dingtalk", "session_hosts"): "dingtalk_session_hosts",
+    ("dingtalk", "reply_in_response"): "dingtalk_reply_in_response",
+    ("wecom", "token"): "wecom_token", ("wecom", "aes_key"): "wecom_aes_key", ("wecom", "corp_id"): "wecom_corp_id",
+    ("wecom", "agent_id"): "wecom_agent_id", ("wecom", "secret"): "wecom_secret", ("wecom", "api_base"): "wecom_api_base",
+}
+ENV_KEYS = {
+    "DUBAN_DB": "db", "DUBAN_DINGTALK_APP_SECRET": "dingtalk_app_secret",
+    "DUBAN_DINGTALK_SESSION_HOSTS": "dingtalk_session_hosts", "DUBAN_WECOM_TOKEN": "wecom_token",
+    "DUBAN_WECOM_AES_KEY": "wecom_aes_key", "DUBAN_WECOM_CORP_ID": "wecom_corp_id",
+    "DUBAN_WECOM_AGENT_ID": "wecom_agent_id", "DUBAN_WECOM_SECRET": "wecom_secret",
+    "DUBAN_REPLAY_WINDOW": "replay_window", "DUBAN_TODAY": "today",
+}
+
+
+def _coerce(attr: str, value, source: str):
+    default = getattr(Settings(), attr)
+    try:
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, list):
+            return value if isinstance(value, list) else [h.strip() for h in str(value).split(",") if h.strip()]
+    except ValueError:
+        raise ConfigError(f"{source}：{attr} 的值无效（{value!r}）") from None
+    return value
+
+
+def load_settings(path: str | Path | None = None, env: dict | None = None) -> Settings:
+    env = os.environ if env is None else env
+    s = Settings()
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"无法读取配置文件 {path}：{e.strerror}") from e
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"配置文件 {path} 格式错误：{e}") from e
+        for section, table in data.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"配置文件 {path}：未知配置项 {section}")
+            for key, value in table.items():
+                attr = _FILE_KEYS.get((section, key))
+                if attr is None:
+                    raise ConfigError(f"配置文件 {path}：未知配置项 [{section}] {key}")
+                setattr(s, attr, _coerce(attr, value, str(path)))
+    for name, attr in ENV_KEYS.items():
+        if env.get(name):
+            value = _coerce(attr, env[name], name)
+            if attr == "dingtalk_session_hosts":
+                value = s.dingtalk_session_hosts + [h for h in value if h not in s.dingtalk_session_hosts]
+            setattr(s, attr, value)
+    return s

@@ -1,0 +1,108 @@
+"""Officials (the roster), who is bound to which unit, processed message ids and the audit trail."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from .db import register_migration, run_script
+
+ROLES = ("联络员", "负责人", "督办领导", "管理员")
+
+
+def _m002_people(db: sqlite_utils.Database) -> None:
+    run_script(db, """
+    CREATE TABLE IF NOT EXISTS officials (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL, mobile TEXT, dingtalk_id TEXT UNIQUE, wecom_id TEXT UNIQUE,
+        unit TEXT NOT NULL, role TEXT NOT NULL DEFAULT '联络员');
+    CREATE TABLE IF NOT EXISTS bindings (
+        platform TEXT NOT NULL, subject_kind TEXT NOT NULL, subject_id TEXT NOT NULL, unit TEXT NOT NULL,
+        bound_by TEXT NOT NULL, bound_at TEXT NOT NULL, PRIMARY KEY (platform, subject_kind, subject_id));
+    CREATE TABLE IF NOT EXISTS seen_messages (
+        platform TEXT NOT NULL, msg_id TEXT NOT NULL, seen_at TEXT NOT NULL, PRIMARY KEY (platform, msg_id));
+    CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, platform TEXT, user_id TEXT, action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '', allowed INTEGER NOT NULL)
+    """)
+
+
+register_migration(_m002_people)
+
+
+@dataclass
+class Official:
+    id: int
+    name: str
+    mobile: str | None
+    dingtalk_id: str | None
+    wecom_id: str | None
+    unit: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "管理员"
+
+
+def _id_column(platform: str) -> str:
+    return {"dingtalk": "dingtalk_id", "wecom": "wecom_id"}[platform]
+
+
+def official_by_platform_id(db: sqlite_utils.Database, platform: str, user_id: str) -> Official | None:
+    if platform not in ("dingtalk", "wecom"):
+        return None
+    row = db.execute(f"SELECT id, name, mobile, dingtalk_id, wecom_id, unit, role FROM officials"
+                     f" WHERE {_id_column(platform)} = ?", [user_id]).fetchone()
+    return Official(*row) if row else None
+
+
+def officials_of_unit(db: sqlite_utils.Database, unit: str) -> list[Official]:
+    rows = db.execute("SELECT id, name, mobile, dingtalk_id, wecom_id, unit, role FROM officials WHERE unit = ?"
+                      " ORDER BY id", [unit]).fetchall()
+    return [Official(*r) for r in rows]
+
+
+def replace_roster(db: sqlite_utils.Database, people: list[dict]) -> int:
+    """Load a roster, replacing the previous one (one transaction)."""
+    with db.atomic():
+        db.execute("DELETE FROM officials")
+        for p in people:
+            db.execute("INSERT INTO officials (name, mobile, dingtalk_id, wecom_id, unit, role) VALUES (?,?,?,?,?,?)",
+                       [p["name"], p.get("mobile"), p.get("dingtalk_id"), p.get("wecom_id"), p["unit"], p["role"]])
+    return len(people)
+
+
+def bind(db: sqlite_utils.Database, platform: str, subject_kind: str, subject_id: str, unit: str,
+         bound_by: str, at: datetime) -> None:
+    with db.atomic():
+        db.execute("INSERT OR REPLACE INTO bindings VALUES (?,?,?,?,?,?)",
+                   [platform, subject_kind, subject_id, unit, bound_by, at.isoformat(timespec="seconds")])
+
+
+def bound_unit(db: sqlite_utils.Database, platform: str, subject_kind: str, subject_id: str | None) -> str | None:
+    if not subject_id:
+        return None
+    row = db.execute("SELECT unit FROM bindings WHERE platform=? AND subject_kind=? AND subject_id=?",
+                     [platform, subject_kind, subject_id]).fetchone()
+    return row[0] if row else None
+
+
+def claim_message(db: sqlite_utils.Database, platform: str, msg_id: str, at: datetime) -> bool:
+    """True if this message id was processed before; otherwise record it (atomically) and return False."""
+    with db.atomic():
+        cur = db.execute("INSERT OR IGNORE INTO seen_messages VALUES (?,?,?)",
+                         [platform, msg_id, at.isoformat(timespec="seconds")])
+    return cur.rowcount == 0
+
+
+def prune_seen(db: sqlite_utils.Database, before: datetime) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM seen_messages WHERE seen_at < ?", [before.isoformat(timespec="seconds")])
+
+
+def record(db: sqlite_utils.Database, at: datetime, platform: str | None, user_id: str | None, action: str,
+           detail: str, allowed: bool) -> None:
+    with db.atomic():
+        db.execute("INSERT INTO audit (at, platform, user_id, action, detail, allowed) VALUES (?,?,?,?,?,?)",
+                   [at.isoformat(timespec="seconds"), platform, user_id, action, detail, int(allowed)])
