@@ -137,6 +137,10 @@ def extract(text: str, source: str, localities: Localities, doc_year: int | None
         if not hits:
             continue
         hits = [DateHit(h.start + lo, h.end + lo, h.due, h.kind, h.done, h.approximate) for h in hits]
+        # "2024年计划改造…，6月底前开工，年底前完工": a bare year framing later dates of the same year
+        # is not a commitment of its own
+        hits = [h for h in hits if not (h.kind == "year" and any(
+            o is not h and o.start > h.start and o.due.year == h.due.year and o.kind != "year" for o in hits))]
         for hit, (s, e) in zip(hits, _regions(text, hits, lo, hi)):
             units = _bind(localities, text[s:e], text[lo:hi], text) or list(default_units or [])
             out.append(Milestone(due=hit.due, text=_describe(text, hit, s, e), source=source,

@@ -34,10 +34,20 @@ def _column_keys(header: list[str]) -> dict[int, str]:
     return keys
 
 
+def _header(rows: list[list[str]]) -> tuple[list[str], int]:
+    """The header row, or two header rows read as one ("责任单位" over "牵头单位 | 配合单位")."""
+    if len(rows) >= 3:
+        top, sub = rows[0], rows[1]
+        merged = [(s or t or "") if (s or "").strip() else (t or "") for t, s in zip(top, sub)]
+        if len(_column_keys(merged)) > len(_column_keys(top)) and not re.search(r"\d", "".join(sub)):
+            return merged, 2
+    return rows[0], 1
+
+
 def is_task_table(rows: list[list[str]]) -> bool:
     if len(rows) < 2:
         return False
-    keys = set(_column_keys(rows[0]).values())
+    keys = set(_column_keys(_header(rows)[0]).values())
     return bool(keys & {"problem", "task"}) and bool(keys - {"number", "problem", "task"})
 
 
@@ -63,11 +73,13 @@ def _split_measures(text: str) -> tuple[str, list[Measure]]:
 
 
 def table_items(rows: list[list[str]]) -> list[RawItem]:
-    keys = _column_keys(rows[0])
+    header, skip = _header(rows)
+    keys = _column_keys(header)
     items: list[RawItem] = []
-    for row in rows[1:]:
+    for row in rows[skip:]:
         cells = {keys[i]: (c or "").strip() for i, c in enumerate(row) if i in keys}
-        if [re.sub(r"\s", "", c or "") for c in row] == [re.sub(r"\s", "", c or "") for c in rows[0]]:
+        if any([re.sub(r"\s", "", c or "") for c in row] == [re.sub(r"\s", "", c or "") for c in h]
+               for h in rows[:skip]):
             continue  # repeated header
         raw_no = re.sub(r"[\s、.．（）()]", "", cells.get("number", ""))
         if not raw_no and items:
