@@ -2,8 +2,9 @@
 
 
 def register(sub) -> None:
-    from . import serve_cli
+    from . import remind_cli, serve_cli
     serve_cli.register(sub)
+    remind_cli.register(sub)
     try:  # TEMP until cli_chat lands
         from . import cli_chat
     except ImportError:

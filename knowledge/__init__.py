@@ -1,2 +1,4 @@
 """The knowledge store: SQLite through sqlite-utils; the only code that writes SQL."""
 from . import people  # noqa: F401  (registers its migration)
+from . import progress  # noqa: F401,E402
+from . import outbox  # noqa: F401,E402

@@ -40,7 +40,7 @@ def marker_of(text: str) -> Marker | None:
     for level, rx in _MARKERS:
         m = rx.match(text)
         if m:
-            if level == 3 and re.match(r"\d{1,3}\s*[.．、]\s*\d", text):
+            if level == 3 and re.match(r"\s*\d{1,3}[.．]\d", text):
                 continue  # "2.5亿元" is a number, not a marker
             return Marker(level, m.group(1), m.end())
     return None

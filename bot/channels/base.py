@@ -1,0 +1,225 @@
+"""Outbound push channels: one message shape, one outcome shape, one interface.
+
+The reminder sender builds an `OutMessage`, asks `channel_from_config` for the
+group's channel and calls `send`. It never sees wire formats or error codes,
+only `SendOutcome.status`:
+
+* "sent"   — the platform accepted it;
+* "retry"  — transient (timeout, connection error, HTTP 5xx/429, busy, rate
+             limit); try again later, after `retry_after` seconds when given;
+* "failed" — permanent (bad key, bad sign, robot removed, content refused);
+             retrying unchanged cannot help, an operator must fix the config.
+
+`detail` is short and safe to log and show: it never holds a secret, a token
+or a full webhook URL (a webhook URL's query *is* the credential).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+DEFAULT_TIMEOUT_S = 10.0
+HTTP_429_RETRY_AFTER_S = 60.0  # when a 429 carries no usable Retry-After header
+
+
+class ChannelConfigError(ValueError):
+    """A channel config that cannot work; the message says what to fix."""
+
+
+@dataclass
+class OutMessage:
+    title: str  # short title (DingTalk markdown title / notification preview)
+    markdown: str  # body
+    at_mobiles: list[str] = field(default_factory=list)  # @ by mobile number
+    at_user_ids: list[str] = field(default_factory=list)  # DingTalk userIds / WeCom userids
+
+
+@dataclass
+class SendOutcome:
+    status: str  # "sent" | "retry" | "failed"
+    detail: str  # short; never secrets or full webhook URLs
+    retry_after: float | None = None  # seconds, for rate limits
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+
+def sent(detail: str = "ok") -> SendOutcome:
+    return SendOutcome("sent", detail)
+
+
+def retry(detail: str, retry_after: float | None = None) -> SendOutcome:
+    return SendOutcome("retry", detail, retry_after)
+
+
+def failed(detail: str) -> SendOutcome:
+    return SendOutcome("failed", detail)
+
+
+class Channel(ABC):
+    """One push destination (a group robot, an app, the console).
+
+    Pacing: every platform message `send` makes costs one slot under each of
+    `pacing_keys(msg)`; `message_count(msg)` says how many messages one
+    `send` makes, so a sender can reserve them all before it starts (a
+    rate limit hit halfway would make a retry repeat the first parts).
+    """
+
+    kind: str = ""
+    max_per_minute: int = 20  # group robots: 20/min each (DingTalk and WeCom docs)
+
+    @abstractmethod
+    async def send(self, msg: OutMessage) -> SendOutcome: ...
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Human label for logs and the admin page, e.g. "钉钉群机器人 oapi.dingtalk.com"."""
+
+    def pacing_keys(self, msg: OutMessage) -> list[str]:
+        return [self.pacing_key]
+
+    def message_count(self, msg: OutMessage) -> int:
+        return 1
+
+    @property
+    def pacing_key(self) -> str:
+        return self.kind
+
+    def __repr__(self) -> str:  # never the default repr: attributes hold secrets
+        return f"<{type(self).__name__} {self.describe()}>"
+
+
+# ---- helpers shared by the HTTP channels -------------------------------------
+
+
+def host_of(url: str) -> str:
+    """The URL's host only: safe to show, unlike the query with its key/token."""
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"
+
+
+def fingerprint(secret_text: str) -> str:
+    """Short stable id for a credential-bearing URL (pacing keys, logs)."""
+    return hashlib.sha256(secret_text.encode("utf-8")).hexdigest()[:12]
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Drop any configured secret that a platform echoed back, and cap length."""
+    for s in secrets:
+        if s:
+            text = text.replace(s, "***")
+    return text[:120]
+
+
+def dump_json(body: dict[str, Any]) -> bytes:
+    # UTF-8, not \\uXXXX escapes: Chinese text would take 6 bytes a character
+    # and byte limits (DingTalk 20000-byte body) would be hit three times sooner.
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def timeout_from(cfg: dict) -> float:
+    try:
+        return float(cfg.get("timeout_s", DEFAULT_TIMEOUT_S))
+    except (TypeError, ValueError):
+        raise ChannelConfigError("timeout_s 必须是秒数") from None
+
+
+async def post_json(
+    session: aiohttp.ClientSession, url: str, body: bytes, timeout_s: float, label: str
+) -> dict | SendOutcome:
+    """POST a JSON body; the parsed JSON object, or a SendOutcome for HTTP-level trouble.
+
+    `label` (e.g. the host) goes into details; the URL never does, because
+    its query holds the credential — hence only exception *type* names.
+    """
+    try:
+        async with session.post(
+            url,
+            data=body,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+        ) as resp:
+            if resp.status == 429:  # throttled by a gateway: transient
+                return retry(f"{label} HTTP 429", _retry_after_header(resp.headers.get("Retry-After")))
+            if resp.status >= 500:  # platform trouble: transient
+                return retry(f"{label} HTTP {resp.status}")
+            if resp.status >= 400:  # wrong path/method/host: retrying cannot help
+                return failed(f"{label} HTTP {resp.status}，请检查 webhook 地址")
+            raw = await resp.read()
+    except asyncio.TimeoutError:
+        return retry(f"{label} 请求超时（{timeout_s:g} 秒）")
+    except aiohttp.InvalidURL:
+        return failed(f"{label} webhook 地址无效")
+    except aiohttp.ClientError as exc:  # connection refused/reset, DNS, TLS …
+        return retry(f"{label} 网络错误 {type(exc).__name__}")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        # A proxy or captive portal answering HTML with 200: not the platform's word.
+        return retry(f"{label} 返回内容不是 JSON")
+    if not isinstance(data, dict):
+        return retry(f"{label} 返回内容格式异常")
+    return data
+
+
+def _retry_after_header(value: str | None) -> float:
+    if value and re.fullmatch(r"\d{1,6}", value.strip()):
+        return float(value.strip())
+    return HTTP_429_RETRY_AFTER_S
+
+
+def errcode_of(data: dict) -> int:
+    try:
+        return int(data.get("errcode", -1))
+    except (TypeError, ValueError):
+        return -1
+
+
+# ---- factory -------------------------------------------------------------------
+
+
+def channel_from_config(cfg: dict, session: aiohttp.ClientSession | None) -> Channel:
+    """Build the channel a group's config describes.
+
+    cfg["kind"]:
+      dingtalk_robot  webhook_url (…/robot/send?access_token=…), secret (SEC…, optional: 加签)
+      wecom_robot     webhook_url (…/webhook/send?key=…) or key (+ api_base)
+      wecom_app       corp_id, secret, agent_id, to_users (optional list), api_base
+      console         stream (optional file-like) or logger (optional name)
+    All HTTP kinds take timeout_s (default 10). `session` is shared and owned
+    by the caller; console needs none.
+    """
+    kind = cfg.get("kind")
+    if kind == "console":
+        from .console import ConsoleChannel
+
+        return ConsoleChannel.from_config(cfg)
+    if session is None:
+        raise ChannelConfigError(f"{kind} 渠道需要 aiohttp.ClientSession")
+    if kind == "dingtalk_robot":
+        from .dingtalk_robot import DingTalkRobotChannel
+
+        return DingTalkRobotChannel.from_config(cfg, session)
+    if kind == "wecom_robot":
+        from .wecom_robot import WeComRobotChannel
+
+        return WeComRobotChannel.from_config(cfg, session)
+    if kind == "wecom_app":
+        from .wecom_app import WeComAppChannel
+
+        return WeComAppChannel.from_config(cfg, session)
+    raise ChannelConfigError(
+        f"未知的推送渠道类型 {kind!r}：应为 dingtalk_robot / wecom_robot / wecom_app / console"
+    )

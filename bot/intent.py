@@ -1,0 +1,292 @@
+"""Rule-based understanding of officials' questions (jieba + rapidfuzz + cn2an; no LLM).
+
+parse_question("发改委下个月到期的任务", today=…, unit_names=[…]) → Intent(kind="due_in_window",
+unit="发改委", window=(2022-01-01, 2022-01-31)). The intent carries the unit *as typed and found
+among unit_names* (a name or alias); turning it into a canonical unit is the answer layer's job.
+
+Kinds: due_soon, overdue, due_in_window, task, search, unit_tasks, help, unknown.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from rapidfuzz.distance import Levenshtein
+
+from .windows import parse_window, to_int
+
+_CN = "零〇一二两三四五六七八九十百"
+
+
+@dataclass
+class Intent:
+    kind: str
+    text: str = ""                    # the normalised question
+    unit: str | None = None           # a known unit name/alias mentioned in the question
+    unit_fuzzy: bool = False          # unit found by typo-level fuzzy matching
+    unit_guess: str | None = None     # a unit-like phrase not among the known names (市环保厅)
+    mine: bool = False                # 我单位 / 我们 / 本单位
+    everyone: bool = False            # 全市 / 所有单位
+    window: tuple[date, date] | None = None
+    window_label: str | None = None
+    number: int | str | None = None   # 13 (list) or "（一）1" (body)
+    section: str | None = None
+    ask: str = "content"              # content / lead / units / leaders / deadline / measures
+    role: str | None = None           # unit_tasks restricted to a role (发改委牵头的任务 → lead_units)
+    topic: str | None = None          # search phrase (长阳矿区)
+    fallback: str | None = None       # kind to use when a search finds nothing
+
+
+# ---- jieba: loaded lazily, once (≈0.5 s and 5 MB; see docs/pitfalls.md) -------------------
+
+_jieba = None
+_jieba_lock = threading.Lock()
+_added_words: set[str] = set()
+
+
+def tokenizer(words: list[str] | tuple[str, ...] = ()):
+    """The jieba module, initialised on first use, with `words` added so they segment whole."""
+    global _jieba
+    with _jieba_lock:
+        if _jieba is None:
+            import jieba
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba = jieba
+        for w in words:
+            if w not in _added_words and len(w) >= 2:
+                _jieba.add_word(w, freq=200000)
+                _added_words.add(w)
+    return _jieba
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits/letters → ASCII, （）→ ()), no whitespace, no trailing punctuation."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", "", text).strip("。.!！~～")
+
+
+# ---- phrases ----------------------------------------------------------------------------------
+
+_HELP_RE = re.compile(r"^(帮助|help|菜单|\?+|怎么用|使用说明|说明|你好|您好|在吗|hi|hello)$|怎么用|能问什么|可以问什么|如何使用|使用方法",
+                      re.I)
+_OVERDUE_RE = re.compile(r"逾期|超期|过期|超时|延期|拖期|已过时限|过了时限|过了期限|未按期|没按期|没有按期|未如期")
+_SOON_RE = re.compile(r"即将到期|快到期|快要到期|将要到期|马上到期|要到期|临期|临近|近期|最近|到期|截止|要完成|需要完成|该完成|快到")
+_TASK_WORDS_RE = re.compile(r"任务|事项|工作|清单|承担|负责|牵头|有哪些|有什么|有啥")
+_MINE_RE = re.compile(r"我|本单位|本局|本委|本办|咱")
+_EVERYONE_RE = re.compile(r"全市|所有单位|全部单位|各单位|所有任务|全部任务|整体|总体")
+
+_ASKS = [  # (ask, pattern) — first match wins
+    ("leaders", r"督办领导|哪位领导|哪个领导|谁督办|领导是谁|市级领导|督办人"),
+    ("lead", r"牵头单位|谁牵头|哪个单位牵头|哪家牵头|牵头的|牵头部门|谁来牵头|牵头是"),
+    ("units", r"责任单位|谁负责|哪些单位|哪个单位|配合单位|主体责任|负责单位|谁来|谁管|归谁|哪个部门|哪些部门|责任部门|谁的"),
+    ("deadline", r"整改时限|时限|截止|什么时候|何时|啥时候|完成时间|期限|到期|几号|哪天|时间节点|节点|时间"),
+    ("measures", r"整改措施|整改要求|措施|要求|怎么整改|如何整改|怎么改|怎么做|做什么|干什么|怎么办"),
+    ("content", r"是什么|内容|什么问题|讲的|说的|具体|详情|情况|介绍"),
+]
+
+# Multi-character phrases that are never a search topic.
+_STOP_PHRASES = re.compile("|".join([
+    r"请问|请帮我|帮我|帮忙|麻烦|查询|查一下|查查|看一下|看看|一下|告诉我|我想知道|想知道|想问|问一下|了解",
+    r"我们单位|我单位|本单位|我们|咱们|我的|单位|部门|全市|所有|全部|各项",
+    r"有哪些|哪些|有什么|什么|有没有|多少|几项|几个|是不是|是否|还有|现在|目前|一共|总共|分别",
+    r"任务|事项|工作|清单|问题|情况|相关|关于|对应|具体|主要|列表|列出|列一下",
+    r"整改时限|整改要求|整改措施|整改目标|整改任务|整改|时限|截止时间|截止|时间|期限|节点|完成|落实|推进|进展|进度",
+    r"即将|快要|将要|马上|临近|近期|最近|到期|逾期|超期|过期|未完成|没完成|需要|应该|要求|措施|内容|具体",
+    r"谁牵头|牵头单位|牵头|谁负责|负责|责任单位|配合单位|配合|主体责任|督办领导|督办|领导|是谁|谁来|归谁|哪个",
+    r"怎么|如何|何时|啥时候|时候|哪天|几号|是啥|介绍|详情|说明|讲的|说的",
+]))
+_STOP_CHARS = set("的吗呢了啊吧呀嘛么是有要请查看和与及在把给我你啥都还哪个几项条号谁该得地就也又中里么")
+
+
+def _stopped(token: str) -> bool:
+    return len(token) == 1 and token in _STOP_CHARS
+
+
+# ---- unit mentions ----------------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _name_index(names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """normalised name → name as given; names longest first (longest match wins: 各县市区 over 县市区)."""
+    index = {}
+    for n in names:
+        k = normalize(n)
+        if len(k) >= 2:
+            index.setdefault(k, n)
+    return index, sorted(index, key=len, reverse=True)
+
+
+def _find_unit(text: str, names: tuple[str, ...]) -> tuple[str | None, tuple[int, int] | None, bool]:
+    """(name, span, fuzzy): the longest known name in the text, else a one-typo match."""
+    index, ordered = _name_index(names)
+    best = None
+    for k in ordered:
+        i = text.find(k)
+        if i >= 0 and (best is None or len(k) > len(best[0])):
+            best = (k, i)
+            break  # ordered longest first
+    if best:
+        k, i = best
+        return index[k], (i, i + len(k)), False
+    return _fuzzy_unit(text, index)
+
+
+def _fuzzy_unit(text: str, index: dict[str, str]):
+    """One edit away from a known name of ≥3 characters, same first and last character
+    (市生太环境局 → 市生态环境局, 新绍县 → 新邵县); ties between different names → no match."""
+    hits: dict[str, tuple[int, int]] = {}
+    for k in index:
+        if len(k) < 3 or k[0] not in text:
+            continue
+        for size in (len(k) - 1, len(k), len(k) + 1):
+            if size < 3:
+                continue
+            for i in range(0, len(text) - size + 1):
+                piece = text[i:i + size]
+                if piece[0] == k[0] and piece[-1] == k[-1] and Levenshtein.distance(piece, k) <= 1:
+                    hits.setdefault(k, (i, i + size))
+    if not hits:
+        return None, None, False
+    longest = max(len(k) for k in hits)
+    top = [k for k in hits if len(k) == longest]
+    if len({index[k] for k in top}) > 1:
+        return None, None, False
+    return index[top[0]], hits[top[0]], True
+
+
+_NOT_UNITS = {"督办", "怎么办", "我市", "全市", "我县", "我区", "城市", "县市", "市", "县"}
+_ORGAN_END = ("局", "厅", "委", "办", "委员会", "办公室", "中心", "支队", "县", "市")
+
+
+def _unit_guess(tokens: list[str]) -> str | None:
+    """A unit-like phrase (…局/厅/委/办/县) that is not a known name: 市环保厅, 市水务中心."""
+    for i, tok in enumerate(tokens):
+        if not tok.endswith(_ORGAN_END) or tok in _NOT_UNITS or _stopped(tok):
+            continue
+        j, phrase = i, tok
+        while j > 0 and not _stopped(tokens[j - 1]) and not _STOP_PHRASES.fullmatch(tokens[j - 1]) \
+                and len(phrase) + len(tokens[j - 1]) <= 10:
+            j -= 1
+            phrase = tokens[j] + phrase
+        if len(phrase) >= 3:
+            return phrase
+    return None
+
+
+# ---- task numbers -----------------------------------------------------------------------------
+
+_BODY_RE = re.compile(rf"正文(?:第)?\(?([{_CN}]{{1,3}})\)?(?:项|条)?(\d{{1,2}})?|第?\(([{_CN}]{{1,3}})\)(\d{{1,2}})?")
+_LIST_RES = [
+    re.compile(rf"第([0-9]{{1,3}}|[{_CN}]{{1,4}})(?:项|条|个|号)"),
+    re.compile(r"(?<![0-9月年日./-])([0-9]{1,3})号"),
+    re.compile(rf"(?:清单|任务|事项|编号)([0-9]{{1,3}}|[{_CN}]{{1,4}})(?![0-9天日周月年号个])"),
+    re.compile(rf"(?<![第0-9{_CN}])([{_CN}]{{1,4}}|[0-9]{{1,3}})(?:项|条)(?!任务|工作|事项|措施)"),
+    re.compile(r"^([0-9]{1,3})$"),
+]
+
+
+def _task_number(text: str) -> tuple[int | str, str] | None:
+    if m := _BODY_RE.search(text):
+        cn, sub = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        return f"（{cn}）{sub or ''}", "body"
+    for rx in _LIST_RES:
+        if m := rx.search(text):
+            n = to_int(m.group(1))
+            if n is not None and 0 < n < 1000:
+                return n, "list"
+    return None
+
+
+# ---- topics -----------------------------------------------------------------------------------
+
+def _topic(text: str, masked: list[tuple[int, int]], words: tuple[str, ...]) -> str | None:
+    """The longest run of characters that are not question words, time words or punctuation."""
+    mask = [False] * len(text)
+    for a, b in masked:
+        for i in range(a, b):
+            mask[i] = True
+    for m in _STOP_PHRASES.finditer(text):
+        for i in range(m.start(), m.end()):
+            mask[i] = True
+    pos = 0
+    for tok in tokenizer(words).lcut(text):
+        if _stopped(tok) or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", tok):
+            for i in range(pos, pos + len(tok)):
+                mask[i] = True
+        pos += len(tok)
+    runs = re.findall(r"[^\x00]+", "".join("\x00" if m else c for m, c in zip(mask, text)))
+    runs = [r for r in runs if len(r) >= 2 and not r.isdigit()]
+    return max(runs, key=len) if runs else None
+
+
+_TIME_SPANS_RE = re.compile(
+    rf"(?:\d{{4}}[年/.-])?(?:\d{{1,2}}[月/.-])?(?:\d{{1,2}}[日号])?(?:底|末)?(?:前|之前|以前|内|以内|之内)"
+    rf"|\d{{4}}年|\d{{1,2}}月|(?:未来|近|最近)?(?:半|\d+|[{_CN}]+)个?(?:天|日|周|星期|礼拜|月|年)(?:内|之内|以内)?"
+    r"|本周|这周|下周|本月|这个月|下个月|下月|本季度|下季度|年底|年内|今年|明年|上半年|下半年|今天|明天|星期|礼拜")
+
+
+# ---- the parser -------------------------------------------------------------------------------
+
+def parse_question(text: str, *, today: date, unit_names: list[str]) -> Intent:
+    """Understand one question. Never raises; unintelligible text gives kind "unknown"."""
+    q = normalize(text)
+    names = tuple(sorted(set(unit_names)))
+    intent = Intent(kind="unknown", text=q)
+    if not q or _HELP_RE.search(q):
+        intent.kind = "help"
+        return intent
+    tok = tokenizer(names)
+    unit, span, fuzzy = _find_unit(q, names)
+    intent.unit, intent.unit_fuzzy = unit, fuzzy
+    rest = q if span is None else q[:span[0]] + "\x00" + q[span[1]:]
+    intent.mine = bool(_MINE_RE.search(rest))
+    intent.everyone = not unit and bool(_EVERYONE_RE.search(rest))
+    intent.ask = next((a for a, p in _ASKS if re.search(p, rest)), "content")
+    if unit is None:
+        intent.unit_guess = _unit_guess(tok.lcut(q))
+
+    if found := _task_number(rest):
+        intent.kind, (intent.number, intent.section) = "task", found
+        return intent
+
+    window = parse_window(rest, today)
+    masked = [span] if span else []
+    masked += [m.span() for m in _TIME_SPANS_RE.finditer(q)]
+    topic = _topic(q, masked, names)
+    if topic and intent.unit_guess and topic in intent.unit_guess:
+        topic = None  # "市环保厅有哪些任务": the phrase is an unknown unit, not a topic
+    if window:
+        intent.kind, intent.window, intent.window_label = "due_in_window", (window.start, window.end), window.label
+    elif _OVERDUE_RE.search(rest):
+        intent.kind = "overdue"
+    elif topic:
+        # the topic phrase may include the unit ("邵阳县污水处理厂"): search the whole run
+        intent.kind, intent.topic = "search", _with_unit(q, topic, span)
+        intent.fallback = ("due_soon" if _SOON_RE.search(rest) else
+                           "unit_tasks" if (unit or intent.mine) else None)
+    elif _SOON_RE.search(rest):
+        intent.kind = "due_soon"
+    elif unit or intent.mine or intent.unit_guess or _TASK_WORDS_RE.search(rest):
+        intent.kind = "unit_tasks"
+    if intent.kind == "unit_tasks" and re.search(r"牵头", rest):
+        intent.role = "lead_units"
+    elif intent.kind == "unit_tasks" and re.search(r"配合", rest):
+        intent.role = "cooperating_units"
+    return intent
+
+
+def _with_unit(q: str, topic: str, span: tuple[int, int] | None) -> str:
+    """Extend the topic over an adjacent unit mention: 邵阳县 + 污水处理厂."""
+    if span is None:
+        return topic
+    i = q.find(topic)
+    if span[1] == i:
+        return q[span[0]:i + len(topic)]
+    if span[0] == i + len(topic):
+        return q[i:span[1]]
+    return topic

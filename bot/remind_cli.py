@@ -1,0 +1,139 @@
+"""`duban remind`, `duban channel` and `duban status`."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+from rich.console import Console
+from rich.table import Table
+
+from knowledge import outbox, progress
+from knowledge.db import open_db
+
+from . import clock
+from .cli import UsageError
+from .reminders import enqueue_plan, label, plan_day, plan_json
+from .workdays import WorkCalendar
+
+console = Console()
+CHANNEL_KINDS = ("dingtalk_robot", "wecom_robot", "wecom_app", "console")
+
+
+def _calendar(args) -> WorkCalendar:
+    try:
+        return WorkCalendar.load(getattr(args, "holidays", None))
+    except (OSError, ValueError) as e:
+        raise UsageError(f"无法读取节假日文件：{e}") from e
+
+
+async def _send(db, gap: float) -> dict:
+    from .sender import Sender
+    async with aiohttp.ClientSession() as session:
+        return await Sender(db, session, gap=gap).drain()
+
+
+def cmd_remind(args) -> int:
+    db = open_db(args.db)
+    today = clock.today(args.today)
+    plan = plan_day(db, today, _calendar(args))
+    if args.dry_run:
+        if args.json:
+            print(json.dumps({"today": today.isoformat(), "covered": [d.isoformat() for d in plan.covered],
+                              "calendar_note": plan.calendar_note, "messages": plan_json(plan),
+                              "units_without_channel": plan.without_channel}, ensure_ascii=False, indent=1))
+            return 0
+        if plan.calendar_note:
+            console.print(f"[yellow]{plan.calendar_note}[/yellow]")
+        if not plan.covered:
+            console.print(f"{today} 不是工作日，今天不发送提醒。")
+        for d in plan.digests:
+            where = d.channel["kind"] if d.channel else "[red]未配置渠道[/red]"
+            console.rule(f"{d.unit} → {where}")
+            console.print(d.body(today), markup=False)
+        if plan.without_channel:
+            console.print(f"[red]未配置推送渠道的单位：{'、'.join(plan.without_channel)}[/red]")
+        return 0
+    ids = enqueue_plan(db, plan, clock.now())
+    outbox.record_sweep(db, today.isoformat(), clock.now())
+    counts = asyncio.run(_send(db, args.gap))
+    console.print(f"新排队 {len(ids)} 条；发送成功 {counts['sent']}，待重试 {counts['retry']}，失败 {counts['failed']}")
+    if plan.without_channel:
+        console.print(f"[red]未配置推送渠道的单位：{'、'.join(plan.without_channel)}[/red]")
+    return 0 if not counts["failed"] else 1
+
+
+def cmd_channel_set(args) -> int:
+    from parser.units import UnitDirectory
+    unit, known = UnitDirectory.load().resolve(args.unit)
+    config: dict = {}
+    if args.kind in ("dingtalk_robot", "wecom_robot"):
+        if not args.webhook:
+            raise UsageError("群机器人需要 --webhook 地址")
+        config["webhook"] = args.webhook
+        if args.secret:
+            config["secret"] = args.secret
+    elif args.kind == "wecom_app":
+        if not args.to_users:
+            raise UsageError("企业微信应用消息需要 --to-users（userid，用 | 分隔）")
+        config["to_users"] = args.to_users
+    outbox.set_channel(open_db(args.db), unit, args.kind, config)
+    console.print(f"已设置 {unit} 的推送渠道：{args.kind}" + ("" if known else "（提示：该单位不在单位名录中）"))
+    return 0
+
+
+def cmd_channel_list(args) -> int:
+    table = Table(title="推送渠道")
+    for col in ("单位", "类型", "状态"):
+        table.add_column(col)
+    for unit, cfg in sorted(outbox.channels(open_db(args.db)).items()):
+        table.add_row(unit, cfg["kind"], f"不可用：{cfg['broken_reason']}" if cfg.get("broken_reason") else "正常")
+    console.print(table)
+    return 0
+
+
+def cmd_status(args) -> int:
+    db = open_db(args.db)
+    table = Table(title="整改进度")
+    for col in ("文件", "版本", "未完成", "已销号", "已撤销", "最近报送"):
+        table.add_column(col)
+    for s in progress.status_summary(db):
+        table.add_row(s["title"], str(s["version"]), str(s["open"]), str(s["completed"]), str(s["withdrawn"]),
+                      s["last_report"] or "")
+    console.print(table)
+    rows = db.execute("SELECT t.section, t.number, t.title, t.completed_at, t.completed_by FROM tasks t"
+                      " WHERE t.status='completed' ORDER BY t.completed_at DESC LIMIT 20").fetchall()
+    for section, number, title, at, by in rows:
+        console.print(f"  已销号 {label(section, number)} {title[:30]}（{by}，{at}）")
+    q = outbox.summary(db)
+    if q:
+        console.print("提醒队列：" + "，".join(f"{k} {v}" for k, v in sorted(q.items())))
+    return 0
+
+
+def register(sub) -> None:
+    sp = sub.add_parser("remind", help="计算并发送今天的到期提醒")
+    sp.add_argument("--dry-run", action="store_true", help="只显示将发送给谁、发送什么")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--today")
+    sp.add_argument("--holidays", help="补充节假日/调休的 TOML 文件（见 deploy/holidays.example.toml）")
+    sp.add_argument("--gap", type=float, default=0.0, help=argparse_hidden())
+    sp.set_defaults(func=cmd_remind)
+    sp = sub.add_parser("channel", help="单位的推送渠道")
+    cs = sp.add_subparsers(dest="channel_command", required=True)
+    c = cs.add_parser("set", help="设置单位的推送渠道")
+    c.add_argument("unit")
+    c.add_argument("--kind", choices=CHANNEL_KINDS, required=True)
+    c.add_argument("--webhook")
+    c.add_argument("--secret")
+    c.add_argument("--to-users")
+    c.set_defaults(func=cmd_channel_set)
+    c = cs.add_parser("list", help="列出推送渠道")
+    c.set_defaults(func=cmd_channel_list)
+    sp = sub.add_parser("status", help="整改进度与提醒队列")
+    sp.set_defaults(func=cmd_status)
+
+
+def argparse_hidden():
+    import argparse
+    return argparse.SUPPRESS

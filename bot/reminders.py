@@ -1,0 +1,124 @@
+"""Turning a day's sweep into one digest per unit, and planning what `duban remind` sends."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from knowledge import outbox, people
+from knowledge.sweep import Policy, Reminder, sweep
+
+from .workdays import WorkCalendar
+
+KIND_ORDER = {"escalation": 0, "overdue": 1, "due": 2, "lead": 3, "recurring": 4}
+EVERY_LABEL = {"week": "每周", "month": "每月", "quarter": "每季度", "half_year": "每半年", "year": "每年"}
+
+
+def label(section: str, number: str) -> str:
+    return f"第{number}项" if section == "list" else f"正文{number}"
+
+
+@dataclass
+class Digest:
+    unit: str
+    reminders: list[Reminder]
+    channel: dict | None
+    at_mobiles: list[str] = field(default_factory=list)
+    at_user_ids: list[str] = field(default_factory=list)
+
+    def title(self) -> str:
+        return f"督办提醒：{self.unit}"
+
+    def body(self, today: date) -> str:
+        lines = [f"### 督办提醒：{self.unit}", f"{today.isoformat()}，以下事项请抓紧办理："]
+        groups = defaultdict(list)
+        for r in sorted(self.reminders, key=lambda r: (KIND_ORDER[r.kind], r.due or r.nominal, r.task_id)):
+            groups[r.kind].append(r)
+        heads = {"escalation": "**逾期督办（已逾期较长时间）**", "overdue": "**已逾期**", "due": "**今天到期**",
+                 "lead": "**即将到期**", "recurring": "**定期工作**"}
+        seen: set[tuple] = set()
+        for kind in sorted(groups, key=KIND_ORDER.get):
+            lines.append(heads[kind])
+            for r in groups[kind]:
+                key = (r.milestone_id, r.recurring_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                lines.append(f"- {label(r.section, r.number)} {_when(r, today)}：{r.text}")
+        if self.at_mobiles:
+            lines.append(" ".join(f"@{m}" for m in self.at_mobiles))
+        lines.append("办结后请回复“销号 编号”，报送进展请回复“进展 编号：内容”。")
+        return "\n".join(lines)
+
+
+def _when(r: Reminder, today: date) -> str:
+    if r.kind == "recurring":
+        return EVERY_LABEL.get(r.every or "", "定期")
+    days = (r.due - today).days
+    if days < 0:
+        return f"{r.due.isoformat()}（逾期{-days}天）"
+    if days == 0:
+        return f"{r.due.isoformat()}（今天到期）"
+    return f"{r.due.isoformat()}（剩{days}天）"
+
+
+@dataclass
+class Plan:
+    today: date
+    covered: list[date]
+    digests: list[Digest]
+    calendar_note: str | None
+
+    @property
+    def without_channel(self) -> list[str]:
+        return sorted({d.unit for d in self.digests if d.channel is None})
+
+
+def plan_day(db, today: date, calendar: WorkCalendar, policy: Policy | None = None,
+             only_new: bool = True) -> Plan:
+    """What today's send consists of: one digest per unit, only reminders not already queued."""
+    covered = calendar.covered_days(today)
+    note = None
+    if not calendar.knows(today.year) or any(not calendar.knows(d.year) for d in covered):
+        note = f"{today.year} 年没有法定节假日数据，按周一至周五计算工作日（可在节假日文件中补充）"
+    reminders = sweep(db, covered, policy)
+    if only_new:
+        fresh = outbox.new_reminder_keys(db, [r.key for r in reminders])
+        reminders = [r for r in reminders if r.key in fresh]
+    by_unit: dict[str, list[Reminder]] = defaultdict(list)
+    for r in reminders:
+        by_unit[r.unit].append(r)
+    chans = outbox.channels(db)
+    digests = []
+    for unit, items in sorted(by_unit.items()):
+        officials = people.officials_of_unit(db, unit)
+        d = Digest(unit, items, chans.get(unit), [o.mobile for o in officials if o.mobile],
+                   [o.dingtalk_id or o.wecom_id for o in officials if o.dingtalk_id or o.wecom_id])
+        digests.append(d)
+    return Plan(today, covered, digests, note)
+
+
+def enqueue_plan(db, plan: Plan, now) -> list[int]:
+    """Record the digests (with their reminder keys) in the outbox before anything is sent.
+    Units without a channel are recorded too, so they are not re-planned, but not queued for sending."""
+    messages = []
+    for d in plan.digests:
+        messages.append({
+            "unit": d.unit, "kind": "reminder", "status": "pending" if d.channel else "no_channel", "title": d.title(),
+            "body": d.body(plan.today), "at_mobiles": d.at_mobiles, "at_user_ids": d.at_user_ids,
+            "reminders": [{"key": r.key, "milestone_id": r.milestone_id, "recurring_id": r.recurring_id,
+                           "task_id": r.task_id, "kind": r.kind, "nominal_date": r.nominal.isoformat()}
+                          for r in d.reminders]})
+    return outbox.enqueue(db, messages, now)
+
+
+def plan_json(plan: Plan) -> list[dict]:
+    out = []
+    for d in plan.digests:
+        out.append({"channel": d.channel["kind"] if d.channel else None, "unit": d.unit,
+                    "recipients": d.at_mobiles or d.at_user_ids,
+                    "items": [{"section": r.section, "number": int(r.number) if r.section == "list" and
+                               r.number.isdigit() else r.number, "due": r.due.isoformat() if r.due else None,
+                               "kind": r.kind} for r in sorted(d.reminders, key=lambda r: (KIND_ORDER[r.kind],
+                                                                                          r.task_id))]})
+    return out

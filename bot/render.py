@@ -1,0 +1,208 @@
+"""Chinese markdown replies for the bot (DingTalk / WeCom markdown subset; the platform layer splits).
+
+Every due item names the task (第13项 / 正文（一）1), what is due, the date, the days left
+(剩N天 / 今天到期 / 逾期N天) and the units by role. Overdue comes first. Sections are capped
+(MAX_ITEMS, then "另有N项…"), and max_bytes shrinks the cap until the reply fits.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from parser.model import ROLE_LABELS
+
+MAX_ITEMS = 15
+# The order officials read units in: who owns it, who leads, who is responsible, who helps.
+DISPLAY_ROLES = ("principal_units", "lead_units", "responsible_units", "cooperating_units")
+_DATE_ONLY_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日?$")
+_TRUNCATED = "……（内容较长，已截断）"
+
+BIND_HINT = "请先发送“绑定 单位名称”，例如：绑定 市生态环境局"
+NO_DATA = "还没有导入任何整改方案。请先导入文件：duban ingest 文件"
+EXAMPLES = [
+    "我单位哪些任务即将到期",
+    "有哪些逾期任务",
+    "发改委下个月到期的任务",
+    "本周到期的任务 / 30天内到期 / 年底前要完成什么",
+    "第13项是什么 / 第13项谁牵头 / 第7项什么时候完成",
+    "长阳矿区的整改时限 / 蔡锷乡垃圾填埋场的整改要求",
+    "市生态环境局有哪些任务",
+]
+
+
+def task_label(section: str, number) -> str:
+    return f"第{number}项" if section == "list" else f"正文{number}"
+
+
+def days_text(days: int) -> str:
+    if days == 0:
+        return "今天到期"
+    return f"逾期{-days}天" if days < 0 else f"剩{days}天"
+
+
+def units_text(units, *, leaders: bool = False) -> str:
+    """{role: [...]} → "主体责任单位：…；牵头单位：…"; a bound unit list → "责任单位：新邵县"."""
+    if isinstance(units, list):
+        return f"责任单位：{'、'.join(units)}" if units else ""
+    roles = (("supervising_leaders",) if leaders else ()) + DISPLAY_ROLES
+    return "；".join(f"{ROLE_LABELS[r]}：{'、'.join(units[r])}" for r in roles if units.get(r))
+
+
+def what_is_due(entry: dict) -> str:
+    """The milestone text, or the task title when the text is only the date (整改时限 "2021年12月31日")."""
+    text = "".join((entry.get("text") or "").split())
+    if not text or _DATE_ONLY_RE.match(text):
+        return f"整改时限到期：{entry['title']}"
+    return text
+
+
+def _group(entries: list[dict]) -> list[list[dict]]:
+    """Entries of one task on one date become one line (list-15 has 2021-12-31 three times)."""
+    groups: dict[tuple, list[dict]] = {}
+    for e in entries:
+        key = (e["section"], e["number"], e["due"], str(e["units"]))
+        groups.setdefault(key, []).append(e)
+    return list(groups.values())
+
+
+def _item(group: list[dict]) -> str:
+    e = group[0]
+    texts = []
+    for g in group:
+        t = what_is_due(g)
+        if t not in texts:
+            texts.append(t)
+    informative = [t for t in texts if not t.startswith("整改时限到期")] or texts
+    what = "；".join(informative)
+    if len(what) > 90:
+        what = what[:88] + "…"
+    when = f"{e['due']}（{days_text(e['days'])}）" if e["due"] else "无明确时限"
+    line = f"- **{task_label(e['section'], e['number'])}** {when}：{what}"
+    units = units_text(e["units"])
+    return line + (f"\n  {units}" if units else "")
+
+
+def _section(title: str, entries: list[dict], limit: int, narrow_hint: str) -> list[str]:
+    groups = _group(entries)
+    lines = [f"**{title}（{len(groups)}项）**"]
+    lines += [_item(g) for g in groups[:limit]]
+    if len(groups) > limit:
+        lines.append(f"另有{len(groups) - limit}项，请缩小范围（如{narrow_hint}）")
+    return lines
+
+
+def fit(build, max_bytes: int | None) -> str:
+    """build(limit) → text; shrink the per-section limit until the text fits max_bytes (UTF-8)."""
+    for limit in (MAX_ITEMS, 10, 6, 3, 1):
+        text = build(limit)
+        if max_bytes is None or len(text.encode()) <= max_bytes:
+            return text
+    return truncate(text, max_bytes)
+
+
+def truncate(text: str, max_bytes: int) -> str:
+    """Cut at a line boundary so the reply stays readable, and say that it was cut."""
+    budget = max_bytes - len(_TRUNCATED.encode()) - 1
+    out, used = [], 0
+    for line in text.split("\n"):
+        size = len(line.encode()) + 1
+        if used + size > budget:
+            break
+        out.append(line)
+        used += size
+    return "\n".join(out + [_TRUNCATED])
+
+
+def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: str | None,
+               narrow_hint: str = "“本周到期”", max_bytes: int | None = None, footer: str = "") -> str:
+    """Overdue first, then what falls due in the window; empty sections say so."""
+    def build(limit: int) -> str:
+        lines = [heading]
+        if late:
+            lines += _section("已逾期", late, limit, "“本月逾期”或指定单位")
+        elif soon_title is None:
+            lines.append("没有逾期未完成的时限节点。")
+        if soon_title is not None:
+            if soon:
+                lines += _section(soon_title, soon, limit, narrow_hint)
+            else:
+                lines.append(f"{soon_title}：没有需要完成的时限节点。")
+        if footer:
+            lines.append(footer)
+        return "\n".join(lines)
+    return fit(build, max_bytes)
+
+
+def render_unit_tasks(heading: str, entries: list[dict], *, max_bytes: int | None = None,
+                      footer: str = "") -> str:
+    """A unit's tasks, each with its next open milestone (the most urgent first)."""
+    def build(limit: int) -> str:
+        lines = [heading]
+        if not entries:
+            lines.append("方案中没有该单位承担的任务。")
+        for e in entries[:limit]:
+            nxt = (f"下一时限 {e['due']}（{days_text(e['days'])}）：{what_is_due(e)}" if e["due"]
+                   else "无未完成的时限节点（持续推进）")
+            lines.append(f"- **{task_label(e['section'], e['number'])}** {e['title']}\n  {nxt}")
+            units = units_text(e["units"])
+            if units:
+                lines.append(f"  {units}")
+        if len(entries) > limit:
+            lines.append(f"另有{len(entries) - limit}项，请缩小范围（如“本月到期”或“牵头的任务”）")
+        if footer:
+            lines.append(footer)
+        return "\n".join(lines)
+    return fit(build, max_bytes)
+
+
+def milestone_line(e: dict) -> str:
+    state = "已完成" if e.get("done") else days_text(e["days"])
+    bound = f"〔{'、'.join(e['units'])}〕" if isinstance(e["units"], list) and e["units"] else ""
+    return f"- {e['due']}（{state}）{what_is_due(e)}{bound}"
+
+
+def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[str] | None = None,
+                max_bytes: int | None = None) -> str:
+    """One task, answering what was asked: content / lead / units / leaders / deadline / measures."""
+    t = detail["task"]
+    label = task_label(t.section, t.number_value)
+    head = f"**{label}** {t.title}"
+    lines = [head]
+    if ask == "lead":
+        lines.append(f"牵头单位：{'、'.join(t.units.get('lead_units') or []) or '未列明'}")
+    elif ask == "leaders":
+        leaders = t.units.get("supervising_leaders") or []
+        lines.append(f"督办领导：{'、'.join(leaders)}" if leaders else "该任务未列明督办领导（正文任务不设督办领导）。")
+    elif ask == "units":
+        lines.append(units_text(t.units, leaders=True) or "未列明责任单位。")
+    elif ask == "measures":
+        measures = detail["measures"] or [detail.get("full_text") or ""]
+        lines.append("整改措施：")
+        lines += [f"{i}. {m[:120]}" for i, m in enumerate(measures, 1) if m]
+    if ask in ("content", "deadline"):
+        if ask == "content":
+            problem = (detail.get("problem_text") or "").strip()
+            if problem and t.section == "list":
+                lines.append(f"问题：{problem[:150]}{'…' if len(problem) > 150 else ''}")
+            lines.append(units_text(t.units, leaders=True))
+        if t.deadline_text:
+            lines.append(f"整改时限：{t.deadline_text}")
+        dated = [e for e in entries if e["due"]]
+        if dated:
+            lines.append("时限节点：")
+            lines += [milestone_line(e) for e in dated]
+        elif t.ongoing or not t.deadline_text:
+            lines.append("时限节点：无具体日期（持续推进）")
+    if related:
+        lines.append(f"相关任务：{'、'.join(related)}")
+    text = "\n".join(line for line in lines if line)
+    return text if max_bytes is None or len(text.encode()) <= max_bytes else truncate(text, max_bytes)
+
+
+def render_help(short: bool = False) -> str:
+    examples = "\n".join(f"- {e}" for e in EXAMPLES)
+    if short:
+        return f"没太明白您的问题。可以这样问：\n{examples}\n发送“帮助”查看全部用法。"
+    return ("**督办助手可以回答：**\n" + examples +
+            "\n\n问“我单位…”前，请先发送“绑定 单位名称”（例如：绑定 市生态环境局）。"
+            "\n也可以在问题里直接写单位，如“住建局本月到期的任务”。")

@@ -1,0 +1,94 @@
+"""Sending what the outbox holds: paced per channel, retried with backoff, never forgotten.
+
+A digest is marked `posting` (committed) before the request and `sent` right after the platform
+accepts it; a process killed in between sends that one digest again after restart.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Callable
+
+import aiohttp
+
+from knowledge import outbox
+
+from . import clock
+from .channels import channel_from_config
+from .channels.base import OutMessage
+from .channels.pacing import RateLimiter
+
+log = logging.getLogger("duban.sender")
+
+
+class Sender:
+    def __init__(self, db, session: aiohttp.ClientSession, *, now: Callable[[], datetime] = clock.now,
+                 limiter: RateLimiter | None = None, max_attempts: int = 8, base_backoff: float = 30.0,
+                 max_backoff: float = 3600.0, gap: float = 0.0):
+        self.db = db
+        self.session = session
+        self.now = now
+        self.limiter = limiter or RateLimiter(max_per_minute=20)
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.gap = gap  # extra pause between two messages (pacing on top of the per-minute limit)
+
+    def backoff(self, attempts: int) -> float:
+        return min(self.max_backoff, self.base_backoff * 2 ** max(0, attempts - 1))
+
+    async def send_one(self, row: outbox.OutboxRow, channels: dict[str, dict]) -> str:
+        cfg = channels.get(row.unit)
+        if cfg is None:
+            outbox.mark_failed(self.db, row.id, "该单位未配置推送渠道")
+            return "failed"
+        if cfg.get("broken_reason"):
+            outbox.mark_failed(self.db, row.id, f"渠道不可用：{cfg['broken_reason']}")
+            return "failed"
+        channel = channel_from_config({k: v for k, v in cfg.items() if k != "broken_reason"}, self.session)
+        msg = OutMessage(title=row.title, markdown=row.body, at_mobiles=row.at_mobiles, at_user_ids=row.at_user_ids)
+        for key in channel.pacing_keys(msg):
+            await self.limiter.acquire(key, channel.message_count(msg))
+        outbox.mark_posting(self.db, row.id)
+        outcome = await channel.send(msg)
+        if outcome.status == "sent":
+            outbox.mark_sent(self.db, row.id, self.now())
+            return "sent"
+        if outcome.status == "retry" and row.attempts + 1 < self.max_attempts:
+            wait = outcome.retry_after if outcome.retry_after is not None else self.backoff(row.attempts + 1)
+            if outcome.retry_after:
+                for key in channel.pacing_keys(msg):
+                    self.limiter.block(key, outcome.retry_after)
+            outbox.mark_retry(self.db, row.id, outcome.detail, self.now() + timedelta(seconds=wait))
+            log.warning("推送暂缓（%s），%s 秒后重试：%s", row.unit, int(wait), outcome.detail)
+            return "retry"
+        outbox.mark_failed(self.db, row.id, outcome.detail)
+        if outcome.status == "failed":
+            outbox.mark_channel_broken(self.db, row.unit, outcome.detail, self.now())
+        log.error("推送失败（%s）：%s", row.unit, outcome.detail)
+        return "failed"
+
+    async def drain(self) -> dict[str, int]:
+        """Send everything due now (retries scheduled later stay queued)."""
+        counts = {"sent": 0, "retry": 0, "failed": 0}
+        outbox.recover(self.db)
+        while True:
+            rows = outbox.due_messages(self.db, self.now())
+            if not rows:
+                return counts
+            channels = outbox.channels(self.db)
+            for row in rows:
+                counts[await self.send_one(row, channels)] += 1
+                if self.gap:
+                    await asyncio.sleep(self.gap)
+
+    async def run_forever(self, poll: float = 30.0) -> None:
+        while True:
+            try:
+                await self.drain()
+            except Exception:  # a broken row must not stop reminders for everyone else
+                log.exception("发送队列出错")
+            wake = outbox.next_wakeup(self.db)
+            delay = poll if wake is None else max(1.0, min(poll, (wake - self.now()).total_seconds()))
+            await asyncio.sleep(delay)

@@ -1,0 +1,153 @@
+"""Time windows in officials' questions: 本周, 下个月, 30天内, 年底前, 6月底前, 2022年6月30日前 …
+
+parse_window(text, today) → Window(start, end, label) or None. The text is expected normalised
+(NFKC: ASCII digits, no spaces). Windows that run "until" a date start today: what is already
+past is overdue and reported separately by the caller.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import cn2an
+
+_CN_NUM = "零〇一二两三四五六七八九十百"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+    label: str
+
+
+def to_int(text: str) -> int | None:
+    """"13" / "十三" / "两" → int; None when it is not a number."""
+    if text.isdigit():
+        return int(text)
+    try:
+        value = cn2an.cn2an(text.replace("两", "二"), "smart")
+    except (ValueError, KeyError, TypeError):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+def cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(d: date, n: int) -> tuple[int, int]:
+    m = d.month - 1 + n
+    return d.year + m // 12, m % 12 + 1
+
+
+def _quarter_end(year: int, month: int) -> date:
+    return month_end(year, (month - 1) // 3 * 3 + 3)
+
+
+def _until(today: date, end: date, label: str) -> Window:
+    return Window(today, max(end, today), label)
+
+
+def _cn_months_to_digits(text: str) -> str:
+    """"六月底前" → "6月底前", "十二月三十一日" → "12月31日" (dates typed in Chinese numerals)."""
+    def conv(m: re.Match) -> str:
+        n = to_int(m.group(1))
+        return f"{n}{m.group(2)}" if n is not None else m.group(0)
+    return re.sub(rf"([{_CN_NUM}]{{1,3}})(月|日|号)", conv, text)
+
+
+_BEFORE = r"(?:前|之前|以前|为止|内|以内|之内)"
+_DAY_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(\d{{1,2}})[日号]?{_BEFORE}")
+_ISO_RE = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})[日号]?{_BEFORE}?")
+_MONTH_BEFORE_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(?:份)?(?:底|末)?{_BEFORE}")
+_YEAR_END_RE = re.compile(rf"(\d{{4}})年年?(?:底|末)|(\d{{4}})年{_BEFORE}|到(\d{{4}})年")
+_YEAR_RE = re.compile(r"(\d{4})年(?![\d年底末])")
+_MONTH_RE = re.compile(r"(?<![\d年])(\d{1,2})月(?:份)?(?![\d底末前内])")
+_SPAN_RE = re.compile(
+    rf"(?:未来|近|最近|今后)?(半|\d+|[{_CN_NUM}]+)(?:个)?(天|日|周|星期|礼拜|月|年)(?:内|之内|以内|里)"
+    rf"|(?:未来|近|最近|今后)(半|\d+|[{_CN_NUM}]+)(?:个)?(天|日|周|星期|礼拜|月)")
+
+
+def _explicit(text: str, today: date) -> Window | None:
+    def year_of(y: str | None, end_of: date) -> date:
+        # a year-less date already past means the next one ("12月31日前" asked in January is fine too)
+        if y is None and end_of < today:
+            return end_of.replace(year=end_of.year + 1)
+        return end_of
+
+    if m := _DAY_RE.search(text) or _ISO_RE.search(text):
+        y, mo, d = m.group(1), int(m.group(2)), int(m.group(3))
+        try:
+            end = year_of(y, date(int(y) if y else today.year, mo, d))
+        except ValueError:
+            return None
+        return _until(today, end, f"{cn_date(end)}前")
+    if m := _MONTH_BEFORE_RE.search(text):
+        y, mo = m.group(1), int(m.group(2))
+        if 1 <= mo <= 12:
+            end = year_of(y, month_end(int(y) if y else today.year, mo))
+            return _until(today, end, f"{cn_date(end)}前")
+    if m := _YEAR_END_RE.search(text):
+        end = date(int(m.group(1) or m.group(2) or m.group(3)), 12, 31)
+        return _until(today, end, f"{end.year}年底前")
+    if m := _YEAR_RE.search(text):
+        y = int(m.group(1))
+        return Window(max(today, date(y, 1, 1)), date(y, 12, 31), f"{y}年")
+    if m := _MONTH_RE.search(text):
+        mo = int(m.group(1))
+        if 1 <= mo <= 12 and re.search(r"到期|完成|截止|任务|事项", text):
+            y = today.year if month_end(today.year, mo) >= today else today.year + 1
+            return Window(max(today, date(y, mo, 1)), month_end(y, mo), f"{y}年{mo}月")
+    return None
+
+
+def _span(text: str, today: date) -> Window | None:
+    m = _SPAN_RE.search(text)
+    if not m:
+        return None
+    raw, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    n = 0.5 if raw == "半" else to_int(raw)
+    if not n:
+        return None
+    days = {"天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7, "月": 30, "年": 365}[unit] * n
+    days = int(days)
+    return Window(today, today + timedelta(days=days), f"{days}天内")
+
+
+_NAMED = [
+    # (pattern, builder) — order matters: 明年底 before 年底, 下个月 before 本月 …
+    (r"今天|今日", lambda t: Window(t, t, "今天")),
+    (r"明天|明日", lambda t: Window(t + timedelta(1), t + timedelta(1), "明天")),
+    (r"下(?:个)?(?:周|星期|礼拜)", lambda t: Window(t + timedelta(7 - t.weekday()),
+                                                 t + timedelta(13 - t.weekday()), "下周")),
+    (r"(?:本|这|这个|当)(?:周|星期|礼拜)|周末前", lambda t: Window(t, t + timedelta(6 - t.weekday()), "本周")),
+    (r"下(?:个)?月", lambda t: Window(date(*_add_months(t, 1), 1), month_end(*_add_months(t, 1)), "下个月")),
+    (r"(?:本|这|这个|当)月|月底|月末", lambda t: Window(t, month_end(t.year, t.month), "本月")),
+    (r"下(?:个)?季度", lambda t: Window(_quarter_end(t.year, t.month) + timedelta(1),
+                                      _quarter_end(*_add_months(_quarter_end(t.year, t.month), 1)), "下季度")),
+    (r"(?:本|这|这个|当)季度?|季度末|季末", lambda t: _until(t, _quarter_end(t.year, t.month), "本季度")),
+    (r"明年(?:年)?(?:底|末)", lambda t: _until(t, date(t.year + 1, 12, 31), "明年底前")),
+    (r"明年", lambda t: Window(date(t.year + 1, 1, 1), date(t.year + 1, 12, 31), "明年")),
+    (r"上半年", lambda t: _until(t, date(t.year + (t.month > 6), 6, 30), "上半年")),
+    (r"下半年", lambda t: Window(max(t, date(t.year, 7, 1)), date(t.year, 12, 31), "下半年")),
+    (r"年底|年末|年内|今年|本年|年前", lambda t: _until(t, date(t.year, 12, 31), "年底前")),
+]
+
+
+def parse_window(text: str, today: date) -> Window | None:
+    """The time window a question asks about, or None."""
+    text = _cn_months_to_digits(text)
+    found = _explicit(text, today) or _span(text, today)
+    if found:
+        return found
+    for pattern, build in _NAMED:
+        if re.search(pattern, text):
+            return build(today)
+    return None

@@ -1,0 +1,180 @@
+"""The reminder outbox: every reminder is recorded (with its idempotency key) before anything is sent.
+
+Tables: channels (where a unit's messages go), reminders (one row per item/unit/kind/date, unique),
+outbox (one digest message per unit per send, with status, attempts and next attempt time).
+Lifecycle of an outbox row: pending → posting → sent | pending (retry) | failed (permanent).
+A row left in `posting` by a killed process goes back to pending on restart.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from .db import register_migration, run_script
+
+
+def _m004_outbox(db: sqlite_utils.Database) -> None:
+    run_script(db, """
+    CREATE TABLE IF NOT EXISTS channels (
+        unit TEXT PRIMARY KEY, kind TEXT NOT NULL, config TEXT NOT NULL DEFAULT '{}',
+        broken_at TEXT, broken_reason TEXT);
+    CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY, unit TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'reminder',
+        title TEXT NOT NULL, body TEXT NOT NULL, at_mobiles TEXT NOT NULL DEFAULT '[]',
+        at_user_ids TEXT NOT NULL DEFAULT '[]', status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL, last_error TEXT,
+        created_at TEXT NOT NULL, sent_at TEXT);
+    CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(status, next_attempt_at);
+    CREATE TABLE IF NOT EXISTS reminders (
+        key TEXT PRIMARY KEY, milestone_id INTEGER, recurring_id INTEGER, task_id INTEGER NOT NULL,
+        unit TEXT NOT NULL, kind TEXT NOT NULL, nominal_date TEXT NOT NULL,
+        message_id INTEGER REFERENCES outbox(id), created_at TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS reminders_message ON reminders(message_id);
+    CREATE TABLE IF NOT EXISTS sweeps (day TEXT PRIMARY KEY, done_at TEXT NOT NULL)
+    """)
+
+
+register_migration(_m004_outbox)
+
+
+@dataclass
+class OutboxRow:
+    id: int
+    unit: str
+    kind: str
+    title: str
+    body: str
+    at_mobiles: list[str]
+    at_user_ids: list[str]
+    status: str
+    attempts: int
+
+
+def _ts(t: datetime) -> str:
+    return t.isoformat(timespec="seconds")
+
+
+def set_channel(db: sqlite_utils.Database, unit: str, kind: str, config: dict) -> None:
+    with db.atomic():
+        db.execute("INSERT OR REPLACE INTO channels (unit, kind, config) VALUES (?,?,?)",
+                   [unit, kind, json.dumps(config, ensure_ascii=False)])
+
+
+def channels(db: sqlite_utils.Database) -> dict[str, dict]:
+    return {u: {"kind": k, **json.loads(c), "broken_reason": b}
+            for u, k, c, b in db.execute("SELECT unit, kind, config, broken_reason FROM channels")}
+
+
+def mark_channel_broken(db: sqlite_utils.Database, unit: str, reason: str, at: datetime) -> None:
+    with db.atomic():
+        db.execute("UPDATE channels SET broken_at=?, broken_reason=? WHERE unit=?", [_ts(at), reason, unit])
+
+
+def new_reminder_keys(db: sqlite_utils.Database, keys: list[str]) -> set[str]:
+    """Keys not yet recorded (already recorded ones were queued by an earlier sweep)."""
+    known: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        known |= {r[0] for r in db.execute(f"SELECT key FROM reminders WHERE key IN ({','.join('?' * len(chunk))})",
+                                           chunk)}
+    return set(keys) - known
+
+
+def enqueue(db: sqlite_utils.Database, messages: list[dict], at: datetime) -> list[int]:
+    """Write digests and their reminder keys in one transaction; keys already present are skipped.
+
+    Each message: {unit, kind, title, body, at_mobiles, at_user_ids, reminders: [{key, milestone_id,
+    recurring_id, task_id, kind, nominal_date}]}. A message whose reminders are all known is dropped.
+    """
+    ids: list[int] = []
+    with db.atomic():
+        for msg in messages:
+            fresh = [r for r in msg["reminders"]
+                     if not db.execute("SELECT 1 FROM reminders WHERE key=?", [r["key"]]).fetchone()]
+            if msg["reminders"] and not fresh:
+                continue
+            mid = db.execute(
+                "INSERT INTO outbox (unit, kind, title, body, at_mobiles, at_user_ids, next_attempt_at, created_at,"
+                " status) VALUES (?,?,?,?,?,?,?,?,?)",
+                [msg["unit"], msg.get("kind", "reminder"), msg["title"], msg["body"],
+                 json.dumps(msg.get("at_mobiles", [])), json.dumps(msg.get("at_user_ids", [])), _ts(at), _ts(at),
+                 msg.get("status", "pending")],
+            ).lastrowid
+            for r in fresh:
+                db.execute("INSERT INTO reminders (key, milestone_id, recurring_id, task_id, unit, kind, nominal_date,"
+                           " message_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                           [r["key"], r.get("milestone_id"), r.get("recurring_id"), r["task_id"], msg["unit"],
+                            r["kind"], r["nominal_date"], mid, _ts(at)])
+            ids.append(mid)
+    return ids
+
+
+def record_sweep(db: sqlite_utils.Database, day: str, at: datetime) -> None:
+    with db.atomic():
+        db.execute("INSERT OR IGNORE INTO sweeps VALUES (?,?)", [day, _ts(at)])
+
+
+def swept(db: sqlite_utils.Database, day: str) -> bool:
+    return db.execute("SELECT 1 FROM sweeps WHERE day=?", [day]).fetchone() is not None
+
+
+def recover(db: sqlite_utils.Database) -> int:
+    """After a crash: rows caught mid-send are sent again (at-least-once for that one message)."""
+    with db.atomic():
+        return db.execute("UPDATE outbox SET status='pending' WHERE status='posting'").rowcount
+
+
+def due_messages(db: sqlite_utils.Database, now: datetime, limit: int = 50) -> list[OutboxRow]:
+    rows = db.execute("SELECT id, unit, kind, title, body, at_mobiles, at_user_ids, status, attempts FROM outbox"
+                      " WHERE status='pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                      [_ts(now), limit]).fetchall()
+    return [OutboxRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), json.loads(r[6]), r[7], r[8]) for r in rows]
+
+
+def next_wakeup(db: sqlite_utils.Database) -> datetime | None:
+    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE status='pending'").fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def mark_posting(db: sqlite_utils.Database, msg_id: int) -> None:
+    with db.atomic():
+        db.execute("UPDATE outbox SET status='posting', attempts=attempts+1 WHERE id=?", [msg_id])
+
+
+def mark_sent(db: sqlite_utils.Database, msg_id: int, at: datetime) -> None:
+    with db.atomic():
+        db.execute("UPDATE outbox SET status='sent', sent_at=?, last_error=NULL WHERE id=?", [_ts(at), msg_id])
+
+
+def mark_retry(db: sqlite_utils.Database, msg_id: int, error: str, when: datetime) -> None:
+    with db.atomic():
+        db.execute("UPDATE outbox SET status='pending', last_error=?, next_attempt_at=? WHERE id=?",
+                   [error, _ts(when), msg_id])
+
+
+def mark_failed(db: sqlite_utils.Database, msg_id: int, error: str) -> None:
+    with db.atomic():
+        db.execute("UPDATE outbox SET status='failed', last_error=? WHERE id=?", [error, msg_id])
+
+
+def cancel_reminders(db: sqlite_utils.Database, milestone_ids: list[int]) -> int:
+    """Unsent reminders of moved or withdrawn milestones: drop their keys, and cancel digests left empty."""
+    n = 0
+    with db.atomic():
+        for mid in milestone_ids:
+            msgs = [r[0] for r in db.execute("SELECT DISTINCT message_id FROM reminders r JOIN outbox o ON"
+                                             " o.id = r.message_id WHERE r.milestone_id=? AND o.status='pending'",
+                                             [mid])]
+            n += db.execute("DELETE FROM reminders WHERE milestone_id=? AND message_id IN (SELECT id FROM outbox"
+                            " WHERE status='pending')", [mid]).rowcount
+            for m in msgs:
+                if not db.execute("SELECT 1 FROM reminders WHERE message_id=?", [m]).fetchone():
+                    db.execute("UPDATE outbox SET status='cancelled' WHERE id=?", [m])
+    return n
+
+
+def summary(db: sqlite_utils.Database) -> dict[str, int]:
+    return dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())

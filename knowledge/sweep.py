@@ -1,0 +1,139 @@
+"""One day's reminder sweep: which (item, unit, kind, nominal date) reminders are due.
+
+Pure reads; the calendar decides which nominal dates today covers (holidays shift earlier).
+Kinds: lead (N days before), due (on the day), overdue (weekly after), escalation (overdue for
+long enough: also to the 督办领导), recurring (once per period of a 每月/每季度… duty).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlite_utils
+
+CURRENT = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+RECIPIENT_ROLES = ("principal_units", "lead_units", "cooperating_units", "responsible_units")
+
+
+@dataclass
+class Policy:
+    lead_days: tuple[int, ...] = (30, 7, 1)
+    overdue_every: int = 7  # days between overdue repeats
+    escalate_after: int = 7  # days overdue before the 督办领导 are told too
+    escalation_unit: str = "督办领导"  # fallback recipient when no leader has a channel of their own
+
+
+@dataclass
+class Reminder:
+    unit: str
+    kind: str  # lead / due / overdue / escalation / recurring
+    nominal: date
+    task_id: int
+    section: str
+    number: str
+    title: str
+    text: str
+    due: date | None = None
+    milestone_id: int | None = None
+    recurring_id: int | None = None
+    every: str | None = None
+
+    @property
+    def key(self) -> str:
+        item = f"m{self.milestone_id}" if self.milestone_id is not None else f"r{self.recurring_id}"
+        return f"{item}|{self.unit}|{self.kind}|{self.nominal.isoformat()}"
+
+
+@dataclass
+class _Context:
+    units: dict[int, list[str]] = field(default_factory=dict)
+    leaders: dict[int, list[str]] = field(default_factory=dict)
+    bound: dict[int, list[str]] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)
+
+    def expand(self, units: list[str]) -> list[str]:
+        """Collectives fan out to each member unit; a collective without members stays as it is."""
+        out: list[str] = []
+        for u in units:
+            for m in self.members.get(u) or [u]:
+                if m not in out:
+                    out.append(m)
+        return out
+
+
+def _context(db: sqlite_utils.Database) -> _Context:
+    ctx = _Context()
+    for task_id, role, unit in db.execute(
+            f"SELECT a.task_id, a.role, a.unit FROM assignments a JOIN tasks t ON t.id = a.task_id"
+            f" WHERE t.status = 'open' AND {CURRENT} ORDER BY a.task_id, a.position"):
+        target = ctx.leaders if role == "supervising_leaders" else ctx.units
+        if role in RECIPIENT_ROLES or role == "supervising_leaders":
+            lst = target.setdefault(task_id, [])
+            if unit not in lst:
+                lst.append(unit)
+    for mid, unit in db.execute("SELECT milestone_id, unit FROM milestone_units"):
+        ctx.bound.setdefault(mid, []).append(unit)
+    for coll, member in db.execute("SELECT collective, member FROM collective_members ORDER BY rowid"):
+        ctx.members.setdefault(coll, []).append(member)
+    return ctx
+
+
+def _period_start(d: date, every: str) -> date | None:
+    if every == "week":
+        return d - timedelta(days=d.weekday())
+    if every == "month":
+        return d.replace(day=1)
+    if every == "quarter":
+        return date(d.year, (d.month - 1) // 3 * 3 + 1, 1)
+    if every == "half_year":
+        return date(d.year, 1 if d.month <= 6 else 7, 1)
+    if every == "year":
+        return date(d.year, 1, 1)
+    return None  # daily duties would only be noise as reminders
+
+
+def sweep(db: sqlite_utils.Database, days: list[date], policy: Policy | None = None) -> list[Reminder]:
+    """Reminders whose nominal date is one of `days` (what today's send covers)."""
+    if not days:
+        return []
+    policy = policy or Policy()
+    ctx = _context(db)
+    first, last = min(days), max(days)
+    day_set = set(days)
+    out: list[Reminder] = []
+    rows = db.execute(
+        f"SELECT m.id, m.due, m.text, t.id, t.section, t.number, t.title FROM milestones m JOIN tasks t"
+        f" ON t.id = m.task_id WHERE m.done = 0 AND t.status = 'open' AND {CURRENT} AND m.due <= ?",
+        [(last + timedelta(days=max(policy.lead_days, default=0))).isoformat()]).fetchall()
+    for mid, due_s, text, task_id, section, number, title in rows:
+        due = date.fromisoformat(due_s)
+        kinds: list[tuple[str, date]] = []
+        for n in days:
+            delta = (due - n).days
+            if delta in policy.lead_days:
+                kinds.append(("lead", n))
+            elif delta == 0:
+                kinds.append(("due", n))
+            elif delta < 0 and -delta % policy.overdue_every == 0:
+                kinds.append(("overdue", n))
+                if -delta >= policy.escalate_after:
+                    kinds.append(("escalation", n))
+        if not kinds:
+            continue
+        units = ctx.expand(ctx.bound.get(mid) or ctx.units.get(task_id, []))
+        leaders = ctx.leaders.get(task_id) or [policy.escalation_unit]
+        for kind, n in kinds:
+            for unit in (leaders if kind == "escalation" else units):
+                out.append(Reminder(unit, kind, n, task_id, section, number, title, text, due, milestone_id=mid))
+    for rid, every, text, units_json, task_id, section, number, title in db.execute(
+            f"SELECT r.id, r.every, r.text, r.units, t.id, t.section, t.number, t.title FROM recurring r"
+            f" JOIN tasks t ON t.id = r.task_id WHERE t.status = 'open' AND {CURRENT}"):
+        start = _period_start(last, every)
+        if start is None or start not in day_set and not (first <= start <= last):
+            continue
+        own = [u for u in json.loads(units_json) if u in ctx.units.get(task_id, []) or u in ctx.members]
+        for unit in ctx.expand(own or ctx.units.get(task_id, [])):
+            out.append(Reminder(unit, "recurring", start, task_id, section, number, title, text,
+                                recurring_id=rid, every=every))
+    return out
