@@ -12,6 +12,7 @@ from typing import Callable
 from knowledge import people
 from knowledge.directory import resolve_unit
 
+from . import progress_chat
 from .answer import Answer, answer_question
 
 _BIND = re.compile(r"^\s*(?:绑定|綁定)\s*(?:单位)?\s*[:：]?\s*(?P<unit>\S.*)$")
@@ -77,5 +78,10 @@ class Conversation:
         if m:
             reply = self.bind(turn, m.group("unit").strip())
             return Answer("bind", None, None, [], reply)
+        cmd = progress_chat.parse_command(turn.text)
+        if cmd:
+            reply = progress_chat.apply(self.db, cmd, platform=turn.platform, user_id=turn.user_id,
+                                        as_unit=turn.as_unit, now=self.now())
+            return Answer(cmd.kind, turn.as_unit, None, [], reply)
         return answer_question(self.db, turn.text, asker_unit=self.asker_unit(turn), today=self.today(),
                                directory=self.directory)

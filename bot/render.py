@@ -50,7 +50,8 @@ def units_text(units, *, leaders: bool = False) -> str:
 
 def what_is_due(entry: dict) -> str:
     """The milestone text, or the task title when the text is only the date (整改时限 "2021年12月31日")."""
-    text = "".join((entry.get("text") or "").split())
+    # a measure's own number can lead the milestone text ("1.2021年12月31日前，…"): not part of it
+    text = re.sub(r"^\d{1,2}[.、．]", "", "".join((entry.get("text") or "").split()))
     if not text or _DATE_ONLY_RE.match(text):
         return f"整改时限到期：{entry['title']}"
     return text
@@ -187,7 +188,7 @@ def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[st
             lines.append(units_text(t.units, leaders=True))
         if t.deadline_text:
             lines.append(f"整改时限：{t.deadline_text}")
-        dated = [e for e in entries if e["due"]]
+        dated = sorted((e for e in entries if e["due"]), key=lambda e: e["due"])
         if dated:
             lines.append("时限节点：")
             lines += [milestone_line(e) for e in dated]

@@ -1,7 +1,11 @@
 """The aiohttp application: webhooks for DingTalk and WeCom, /healthz, shared state via AppKeys."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
+from typing import Callable
 from datetime import timedelta
 
 import aiohttp
@@ -13,6 +17,7 @@ from parser.units import UnitDirectory
 
 from . import clock
 from .conversation import Conversation, Turn
+from .scheduler import run as run_scheduler
 from .platforms.base import Inbound, Reply
 from .platforms.dingtalk import DingTalkPlatform
 from .platforms.wecom import WeComAppClient, WeComPlatform
@@ -37,7 +42,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "documents": docs, "tasks": tasks})
 
 
-def create_app(settings: Settings, conversation: Conversation | None = None) -> web.Application:
+def create_app(settings: Settings, conversation: Conversation | None = None,
+               platform_clock: Callable[[], float] = time.time) -> web.Application:
+    """The webhook server. `platform_clock` (epoch seconds) is injectable so recorded requests replay."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     conv = conversation or make_conversation(settings)
     app[SETTINGS] = settings
@@ -55,7 +62,7 @@ def create_app(settings: Settings, conversation: Conversation | None = None) -> 
     session_holder: dict = {}
     if settings.dingtalk_enabled:
         DingTalkPlatform(answer=answer, seen=seen, app_secret=settings.dingtalk_app_secret,
-                         bot_name=settings.dingtalk_bot_name, max_body_bytes=settings.max_body_bytes,
+                         bot_name=settings.dingtalk_bot_name, now=platform_clock, max_body_bytes=settings.max_body_bytes,
                          sign_window=settings.replay_window, session_hosts=set(settings.dingtalk_session_hosts),
                          reply_in_response=settings.dingtalk_reply_in_response).add_routes(app)
     if settings.wecom_enabled:
@@ -66,12 +73,20 @@ def create_app(settings: Settings, conversation: Conversation | None = None) -> 
             session_holder["wecom"] = client
         WeComPlatform(answer=answer, seen=seen, token=settings.wecom_token,
                       encoding_aes_key=settings.wecom_aes_key, corp_id=settings.wecom_corp_id,
-                      app_client=client, max_body_bytes=settings.max_body_bytes,
+                      app_client=client, now=platform_clock, max_body_bytes=settings.max_body_bytes,
                       replay_window=settings.replay_window).add_routes(app)
 
     async def housekeeping(app: web.Application):
         people.prune_seen(conv.db, clock.now() - timedelta(days=7))  # redeliveries come within minutes
+        session = aiohttp.ClientSession()
+        scheduler = asyncio.create_task(run_scheduler(conv.db, settings, session)) \
+            if settings.reminders_enabled else None
         yield
+        if scheduler:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
+        await session.close()
         for c in session_holder.values():
             await c.close()
 

@@ -31,6 +31,12 @@ class Settings:
     wecom_agent_id: str | None = None
     wecom_secret: str | None = None
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    reminders_enabled: bool = True
+    send_time: str = "09:00"  # Asia/Shanghai, on working days
+    holidays_file: str | None = None
+    lead_days: list[int] = field(default_factory=lambda: [30, 7, 1])
+    overdue_every: int = 7
+    escalate_after: int = 7
 
     @property
     def dingtalk_enabled(self) -> bool:
@@ -53,6 +59,9 @@ _FILE_KEYS = {
     ("dingtalk", "session_hosts"): "dingtalk_session_hosts",
     ("dingtalk", "reply_in_response"): "dingtalk_reply_in_response",
     ("wecom", "token"): "wecom_token", ("wecom", "aes_key"): "wecom_aes_key", ("wecom", "corp_id"): "wecom_corp_id",
+    ("reminders", "enabled"): "reminders_enabled", ("reminders", "send_time"): "send_time",
+    ("reminders", "holidays_file"): "holidays_file", ("reminders", "lead_days"): "lead_days",
+    ("reminders", "overdue_every"): "overdue_every", ("reminders", "escalate_after"): "escalate_after",
     ("wecom", "agent_id"): "wecom_agent_id", ("wecom", "secret"): "wecom_secret", ("wecom", "api_base"): "wecom_api_base",
 }
 ENV_KEYS = {

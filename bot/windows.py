@@ -123,8 +123,8 @@ def _span(text: str, today: date) -> Window | None:
 
 _NAMED = [
     # (pattern, builder) — order matters: 明年底 before 年底, 下个月 before 本月 …
-    (r"今天|今日", lambda t: Window(t, t, "今天")),
-    (r"明天|明日", lambda t: Window(t + timedelta(1), t + timedelta(1), "明天")),
+    (r"(?:今天|今日)(?:就)?(?:到期|要完成|截止|需完成|必须完成)", lambda t: Window(t, t, "今天")),
+    (r"(?:明天|明日)(?:就)?(?:到期|要完成|截止|需完成|必须完成)", lambda t: Window(t + timedelta(1), t + timedelta(1), "明天")),
     (r"下(?:个)?(?:周|星期|礼拜)", lambda t: Window(t + timedelta(7 - t.weekday()),
                                                  t + timedelta(13 - t.weekday()), "下周")),
     (r"(?:本|这|这个|当)(?:周|星期|礼拜)|周末前", lambda t: Window(t, t + timedelta(6 - t.weekday()), "本周")),

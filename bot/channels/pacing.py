@@ -41,9 +41,13 @@ class RateLimiter:
         self._blocked_until: dict[str, float] = {}
 
     def delay_for(self, key: str, count: int = 1) -> float:
-        """Seconds to wait before `count` more messages may go to `key` (0 = now)."""
-        if count > self.max_per_minute:
-            raise ValueError(f"{count} messages can never fit in {self.max_per_minute}/minute")
+        """Seconds to wait before `count` more messages may go to `key` (0 = now).
+
+        A batch larger than the limit cannot fit in any window: it waits for an
+        empty window instead of raising (so a sender loop survives it); the
+        platform may then throttle its tail, which the channel reports as retry.
+        """
+        count = max(1, min(count, self.max_per_minute))
         now = self._clock()
         self._prune(key, now)
         delay = max(0.0, self._blocked_until.get(key, 0.0) - now)
@@ -55,18 +59,28 @@ class RateLimiter:
         return delay
 
     async def acquire(self, key: str, count: int = 1) -> float:
-        """Wait until `count` messages may go to `key`, then record them; returns seconds waited.
+        """Wait until `count` messages may go to `key`, then record them; returns seconds waited."""
+        return await self.acquire_many([key], count)
+
+    async def acquire_many(self, keys: list[str], count: int = 1) -> float:
+        """Like `acquire`, for a send limited under several keys at once (WeCom app:
+        one key per recipient): waits for the slowest, then records all.
 
         Check-and-record happens without an await in between, so concurrent
         callers on one event loop cannot both take the last slot.
         """
         waited = 0.0
-        while (delay := self.delay_for(key, count)) > 0:
+        while (delay := max((self.delay_for(k, count) for k in keys), default=0.0)) > 0:
             await self._sleep(delay)
             waited += delay
-        now = self._clock()
-        self._sent.setdefault(key, deque()).extend([now] * count)
+        self.record(keys, count)
         return waited
+
+    def record(self, keys: list[str], count: int = 1) -> None:
+        """Count `count` messages as sent now under each key (sends made without acquire)."""
+        now = self._clock()
+        for key in keys:
+            self._sent.setdefault(key, deque()).extend([now] * count)
 
     def block(self, key: str, seconds: float) -> None:
         """Honour a platform's retry_after (DingTalk 130101: 10 minutes) for this key."""

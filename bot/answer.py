@@ -1,0 +1,224 @@
+"""The platform-free answer path: question text + asker's unit → Answer (structured tasks + reply).
+
+answer_question(db, "我单位哪些任务即将到期", asker_unit="邵阳县", today=…) reads the store through
+knowledge.queries only; the chat platforms and the CLI (duban ask / chat) render Answer.reply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from knowledge import queries
+from knowledge.directory import known_unit_names, resolve_unit
+
+from . import render
+from .intent import Intent, parse_question, tokenizer
+from .windows import cn_date
+
+DUE_SOON_DAYS = 30
+
+
+@dataclass
+class Answer:
+    intent: str
+    unit: str | None
+    window: tuple[date, date] | None
+    tasks: list[dict] = field(default_factory=list)
+    reply: str = ""
+
+    def to_json(self) -> dict:
+        return {"intent": self.intent, "unit": self.unit,
+                "window": [d.isoformat() for d in self.window] if self.window else None,
+                "tasks": self.tasks, "reply": self.reply}
+
+
+def _directory(directory):
+    if directory is not None:
+        return directory
+    from parser.units import default_directory
+    return default_directory()
+
+
+def entry(task: queries.TaskRow, today: date, item: queries.DueItem | None = None) -> dict:
+    """One task (and optionally one of its milestones) as the JSON the CLI and tests see."""
+    due = item.due if item else None
+    return {"section": task.section, "number": task.number_value, "title": task.title,
+            "due": due.isoformat() if due else None, "text": item.text if item else None,
+            "days": (due - today).days if due else None,
+            "units": list(item.units) if item and item.units else
+            {r: list(v) for r, v in task.units.items() if v},
+            "done": bool(item.done) if item else False}
+
+
+def _canonical(db, directory, name: str | None) -> str | None:
+    if not name:
+        return None
+    found = resolve_unit(db, name) or directory.canonical(name)
+    if not found:
+        canon, known = directory.resolve(name)
+        found = canon if known else None
+    return found
+
+
+def _suggest(directory, db, name: str) -> list[str]:
+    """Closest known units for a name that matched nothing (UnitDirectory.search, then the store)."""
+    out = [n for n, _ in directory.search(name, limit=5)]
+    if not out:
+        from rapidfuzz import fuzz, process
+        out = [n for n, _, _ in process.extract(name, known_unit_names(db), scorer=fuzz.WRatio, limit=3)]
+    return out[:3]
+
+
+def answer_question(db, text: str, *, asker_unit: str | None, today: date, directory=None,
+                    max_bytes: int | None = None) -> Answer:
+    """Understand `text` and answer it from the store. Always returns a non-empty reply."""
+    if not current_tasks(db):
+        return Answer("no_data", None, None, [], render.NO_DATA)
+    directory = _directory(directory)
+    names = sorted(set(known_unit_names(db)) | set(directory.all_names()))
+    intent = parse_question(text, today=today, unit_names=names)
+    asker = _canonical(db, directory, asker_unit) or asker_unit
+
+    if intent.kind == "help":
+        return Answer("help", asker, None, [], render.render_help())
+    if intent.kind == "unknown":
+        return Answer("unknown", asker, None, [], render.render_help(short=True))
+    if intent.kind == "task":
+        return _task_answer(db, intent, asker, today, max_bytes)
+    if intent.kind == "search":
+        found = _search_answer(db, intent, asker, today, max_bytes)
+        if found or not intent.fallback:
+            return found or Answer("unknown", asker, None, [],
+                                   f"没有找到与“{intent.topic}”相关的任务。\n" + render.render_help(short=True))
+        intent.kind = intent.fallback
+
+    target = _target_unit(db, directory, intent, asker)
+    if isinstance(target, Answer):
+        return target
+    unit, hint = target
+    if intent.kind == "unit_tasks":
+        return _unit_tasks_answer(db, directory, intent, unit, today, max_bytes, hint)
+    return _due_answer(db, intent, unit, today, max_bytes, hint)
+
+
+def _target_unit(db, directory, intent: Intent, asker: str | None):
+    """(unit or None for all units, footer hint), or an Answer when the unit cannot be decided."""
+    if intent.unit:
+        unit = _canonical(db, directory, intent.unit)
+        if unit:
+            return unit, (f"（已按“{unit}”理解“{intent.unit}”）" if intent.unit_fuzzy else "")
+        guess = intent.unit
+    elif intent.unit_guess and not directory.is_region(intent.unit_guess):
+        guess = intent.unit_guess
+    else:
+        guess = None
+    if guess:
+        names = _suggest(directory, db, guess)
+        tip = f"您是不是要找：{'、'.join(names)}？" if names else "请使用单位全称或常用简称。"
+        return Answer(intent.kind, None, intent.window, [], f"没有找到单位“{guess}”。{tip}")
+    if intent.everyone or (intent.unit_guess and directory.is_region(intent.unit_guess)):
+        return None, ""
+    if asker:
+        return asker, ""
+    if intent.mine or intent.kind == "unit_tasks":
+        return Answer(intent.kind, None, intent.window, [], f"还不知道您是哪个单位。{render.BIND_HINT}")
+    return None, f"（以上为全市情况。绑定单位后可只看本单位：{render.BIND_HINT[3:]}）"
+
+
+def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hint: str) -> Answer:
+    late = [i for i in queries.overdue(db, today, unit=unit)]
+    if intent.kind == "overdue":
+        window, soon, soon_title = None, [], None
+    elif intent.kind == "due_soon":
+        window = (today, today + timedelta(days=DUE_SOON_DAYS))
+        soon_title = f"{DUE_SOON_DAYS}天内到期"
+    else:
+        window = intent.window
+        soon_title = _window_title(intent)
+    if window:
+        soon = [i for i in queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit)]
+    late_e = [entry(i.task, today, i) for i in late]
+    soon_e = [entry(i.task, today, i) for i in soon]
+    heading = f"**{unit or '全市'}** · {'逾期任务' if intent.kind == 'overdue' else '到期提醒'}（今天 {cn_date(today)}）"
+    reply = render.render_due(heading, late_e, soon_e, soon_title=soon_title, max_bytes=max_bytes, footer=hint)
+    return Answer(intent.kind, unit, window, late_e + soon_e, reply)
+
+
+def _window_title(intent: Intent) -> str:
+    start, end = intent.window
+    label = intent.window_label or ""
+    span = f"{cn_date(start)}至{cn_date(end)}" if start != end else cn_date(end)
+    return f"{label}到期（{span}）" if not label.endswith("前") else f"{label}到期（{span}）"
+
+
+def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, max_bytes, hint) -> Answer:
+    if unit:
+        tasks = queries.tasks_for_unit(db, unit)
+        if intent.role:
+            mine = {unit, *directory.collectives_containing(unit)}
+            tasks = [t for t in tasks if mine & set(t.units.get(intent.role) or [])]
+    else:
+        tasks = current_tasks(db)
+    first: dict[int, queries.DueItem] = {}
+    for item in queries.due_items(db, unit=unit):
+        first.setdefault(item.task.id, item)  # due_items is sorted by date: the first is the next one
+    entries = [entry(t, today, first.get(t.id)) for t in tasks]
+    entries.sort(key=lambda e: (e["due"] is None, e["due"] or ""))
+    role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(intent.role or "", "")
+    heading = f"**{unit or '全市'}**{role}的整改任务共{len(entries)}项（今天 {cn_date(today)}）"
+    reply = render.render_unit_tasks(heading, entries, max_bytes=max_bytes, footer=hint)
+    return Answer("unit_tasks", unit, None, entries, reply)
+
+
+def current_tasks(db) -> list[queries.TaskRow]:
+    """Every current task, list items first. TODO(lead): move into knowledge.queries (the only SQL)."""
+    rows = db.execute(f"SELECT * FROM tasks WHERE {queries.CURRENT} ORDER BY section DESC, number_int, id")
+    cols = [c[0] for c in rows.description]
+    return [queries._task(db, dict(zip(cols, r))) for r in rows.fetchall()]
+
+
+def _detail_entries(db, task: queries.TaskRow, today: date) -> tuple[dict, list[dict]]:
+    detail = queries.task_detail(db, task.id)
+    entries = [entry(task, today, m) for m in detail["milestones"]] or [entry(task, today)]
+    return detail, entries
+
+
+def _task_answer(db, intent: Intent, asker, today, max_bytes) -> Answer:
+    found = queries.task_by_number(db, intent.number, intent.section)
+    if not found:
+        label = render.task_label(intent.section or "list", intent.number)
+        return Answer("task", asker, None, [],
+                      f"没有找到{label}任务，请核对编号（清单任务如“第13项”，正文任务如“正文（二）”）。")
+    entries, replies = [], []
+    for t in found:
+        detail, es = _detail_entries(db, t, today)
+        entries += es
+        replies.append(render.render_task(detail, es, intent.ask, max_bytes=max_bytes))
+    return Answer("task", asker, None, entries, "\n\n".join(replies))
+
+
+def _search_hits(db, topic: str) -> list[queries.TaskRow]:
+    hits = queries.search(db, topic, limit=10)
+    if not hits and len(topic) >= 4:
+        # no verbatim phrase: rank tasks by how many of the topic's words they contain
+        words = [w for w in tokenizer().lcut(topic) if len(w) >= 2]
+        score: dict[int, list] = {}
+        for w in words:
+            for t in queries.search(db, w, limit=10):
+                score.setdefault(t.id, [0, t])[0] += 1
+        need = max(2, (len(words) + 1) // 2) if len(words) > 1 else 1
+        hits = [t for n, t in sorted(score.values(), key=lambda x: -x[0]) if n >= need]
+    # list items are the 整改清单's concrete problems; body measures are general: list first
+    return sorted(hits, key=lambda t: t.section != "list")
+
+
+def _search_answer(db, intent: Intent, asker, today, max_bytes) -> Answer | None:
+    hits = _search_hits(db, intent.topic)
+    if not hits:
+        return None
+    top = hits[0]
+    detail, entries = _detail_entries(db, top, today)
+    related = [render.task_label(t.section, t.number_value) for t in hits[1:4]]
+    reply = f"与“{intent.topic}”最相关的是：\n" + render.render_task(detail, entries, intent.ask, related=related,
+                                                               max_bytes=max_bytes)
+    return Answer("search", asker, None, entries, reply)
