@@ -260,6 +260,8 @@ def parse_question(text: str, *, today: date, unit_names: list[str]) -> Intent:
     topic = _topic(q, masked, names)
     if topic and intent.unit_guess and topic in intent.unit_guess:
         topic = None  # "市环保厅有哪些任务": the phrase is an unknown unit, not a topic
+    if topic and len(topic) < 3 and intent.ask == "content":
+        topic = None  # a bare two-character word ("天气") is too weak to search on without a question about it
     if window:
         intent.kind, intent.window, intent.window_label = "due_in_window", (window.start, window.end), window.label
     elif _OVERDUE_RE.search(rest):

@@ -13,6 +13,7 @@ from knowledge.db import open_db
 
 from . import clock
 from .cli import UsageError
+from .settings import ConfigError, load_settings
 from .reminders import enqueue_plan, label, plan_day, plan_json
 from .workdays import WorkCalendar
 
@@ -27,10 +28,10 @@ def _calendar(args) -> WorkCalendar:
         raise UsageError(f"无法读取节假日文件：{e}") from e
 
 
-async def _send(db, gap: float) -> dict:
+async def _send(db, gap: float, settings) -> dict:
     from .sender import Sender
     async with aiohttp.ClientSession() as session:
-        return await Sender(db, session, gap=gap).drain()
+        return await Sender(db, session, gap=gap, wecom_app=settings.wecom_app_config).drain()
 
 
 def cmd_remind(args) -> int:
@@ -56,7 +57,11 @@ def cmd_remind(args) -> int:
         return 0
     ids = enqueue_plan(db, plan, clock.now())
     outbox.record_sweep(db, today.isoformat(), clock.now())
-    counts = asyncio.run(_send(db, args.gap))
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
+    counts = asyncio.run(_send(db, args.gap, settings))
     console.print(f"新排队 {len(ids)} 条；发送成功 {counts['sent']}，待重试 {counts['retry']}，失败 {counts['failed']}")
     if plan.without_channel:
         console.print(f"[red]未配置推送渠道的单位：{'、'.join(plan.without_channel)}[/red]")
@@ -70,7 +75,7 @@ def cmd_channel_set(args) -> int:
     if args.kind in ("dingtalk_robot", "wecom_robot"):
         if not args.webhook:
             raise UsageError("群机器人需要 --webhook 地址")
-        config["webhook"] = args.webhook
+        config["webhook_url"] = args.webhook
         if args.secret:
             config["secret"] = args.secret
     elif args.kind == "wecom_app":
@@ -117,6 +122,7 @@ def register(sub) -> None:
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--today")
     sp.add_argument("--holidays", help="补充节假日/调休的 TOML 文件（见 deploy/holidays.example.toml）")
+    sp.add_argument("--config", help="TOML 配置文件（企业微信应用消息的密钥等）")
     sp.add_argument("--gap", type=float, default=0.0, help=argparse_hidden())
     sp.set_defaults(func=cmd_remind)
     sp = sub.add_parser("channel", help="单位的推送渠道")

@@ -44,7 +44,7 @@ def sweep_if_due(db, settings: Settings, calendar: WorkCalendar, now: datetime) 
 
 async def run(db, settings: Settings, session: aiohttp.ClientSession, poll: float = 60.0) -> None:
     calendar = WorkCalendar.load(settings.holidays_file)
-    sender = asyncio.create_task(Sender(db, session).run_forever())
+    sender = asyncio.create_task(Sender(db, session, wecom_app=settings.wecom_app_config).run_forever())
     try:
         while True:
             try:

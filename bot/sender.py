@@ -16,7 +16,7 @@ from knowledge import outbox
 
 from . import clock
 from .channels import channel_from_config
-from .channels.base import OutMessage
+from .channels.base import ChannelConfigError, OutMessage
 from .channels.pacing import RateLimiter
 
 log = logging.getLogger("duban.sender")
@@ -24,16 +24,24 @@ log = logging.getLogger("duban.sender")
 
 class Sender:
     def __init__(self, db, session: aiohttp.ClientSession, *, now: Callable[[], datetime] = clock.now,
-                 limiter: RateLimiter | None = None, max_attempts: int = 8, base_backoff: float = 30.0,
-                 max_backoff: float = 3600.0, gap: float = 0.0):
+                 clock_s: Callable[[], float] | None = None, max_attempts: int = 8, base_backoff: float = 30.0,
+                 max_backoff: float = 3600.0, gap: float = 0.0, wecom_app: dict | None = None):
         self.db = db
         self.session = session
         self.now = now
-        self.limiter = limiter or RateLimiter(max_per_minute=20)
+        self.clock_s = clock_s
+        self.limiters: dict[int, RateLimiter] = {}  # one per platform limit (robots 20/min, app 30/min)
+        self.wecom_app = wecom_app or {}  # corp_id / secret / agent_id from the settings
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.gap = gap  # extra pause between two messages (pacing on top of the per-minute limit)
+
+    def limiter_for(self, per_minute: int) -> RateLimiter:
+        if per_minute not in self.limiters:
+            kw = {"clock": self.clock_s} if self.clock_s else {}
+            self.limiters[per_minute] = RateLimiter(max_per_minute=per_minute, **kw)
+        return self.limiters[per_minute]
 
     def backoff(self, attempts: int) -> float:
         return min(self.max_backoff, self.base_backoff * 2 ** max(0, attempts - 1))
@@ -46,10 +54,18 @@ class Sender:
         if cfg.get("broken_reason"):
             outbox.mark_failed(self.db, row.id, f"渠道不可用：{cfg['broken_reason']}")
             return "failed"
-        channel = channel_from_config({k: v for k, v in cfg.items() if k != "broken_reason"}, self.session)
+        config = {k: v for k, v in cfg.items() if k != "broken_reason"}
+        if config["kind"] == "wecom_app":
+            config = {**self.wecom_app, **config}
+        try:
+            channel = channel_from_config(config, self.session)
+        except ChannelConfigError as e:
+            outbox.mark_failed(self.db, row.id, str(e))
+            return "failed"
         msg = OutMessage(title=row.title, markdown=row.body, at_mobiles=row.at_mobiles, at_user_ids=row.at_user_ids)
-        for key in channel.pacing_keys(msg):
-            await self.limiter.acquire(key, channel.message_count(msg))
+        if channel.kind != "console":
+            await self.limiter_for(channel.max_per_minute).acquire_many(channel.pacing_keys(msg),
+                                                                        channel.message_count(msg))
         outbox.mark_posting(self.db, row.id)
         outcome = await channel.send(msg)
         if outcome.status == "sent":
@@ -59,7 +75,7 @@ class Sender:
             wait = outcome.retry_after if outcome.retry_after is not None else self.backoff(row.attempts + 1)
             if outcome.retry_after:
                 for key in channel.pacing_keys(msg):
-                    self.limiter.block(key, outcome.retry_after)
+                    self.limiter_for(channel.max_per_minute).block(key, outcome.retry_after)
             outbox.mark_retry(self.db, row.id, outcome.detail, self.now() + timedelta(seconds=wait))
             log.warning("推送暂缓（%s），%s 秒后重试：%s", row.unit, int(wait), outcome.detail)
             return "retry"

@@ -39,6 +39,12 @@ class Settings:
     escalate_after: int = 7
 
     @property
+    def wecom_app_config(self) -> dict:
+        """What a wecom_app reminder channel needs besides its recipients."""
+        return {"corp_id": self.wecom_corp_id, "secret": self.wecom_secret, "agent_id": self.wecom_agent_id,
+                "api_base": self.wecom_api_base}
+
+    @property
     def dingtalk_enabled(self) -> bool:
         return bool(self.dingtalk_app_secret)
 

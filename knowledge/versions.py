@@ -1,0 +1,135 @@
+"""Task identity across versions of a document, and what changed between two versions.
+
+Tasks match by section and number when the titles still agree, then by text similarity (numbering
+shifted by an inserted or removed item). A match keeps the task's identity (uid): progress, 销号
+and reminder history carry over. Unmatched old tasks are withdrawn, unmatched new ones added.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from parser.model import ROLES, Plan
+
+
+@dataclass
+class Snap:
+    """What a diff compares of one task, from a stored version or a freshly parsed file."""
+
+    section: str
+    number: str
+    title: str
+    text: str
+    units: dict[str, list[str]]
+    deadline_text: str | None
+    milestones: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)  # (due, text, units)
+    ref: object = None  # task id or Task, for the caller
+
+    def head(self) -> dict:
+        return {"section": self.section, "number": int(self.number) if self.section == "list" and
+                self.number.isdigit() else self.number, "title": self.title}
+
+
+def snaps_of_plan(plan: Plan) -> list[Snap]:
+    return [Snap(t.section, str(t.number), t.title, t.full_text or t.title,
+                 {r: list(getattr(t, r) or []) for r in ROLES}, t.deadline_text,
+                 [(m.due.isoformat(), m.text, tuple(m.units)) for m in t.milestones], t) for t in plan.tasks]
+
+
+def snaps_of_version(db, document_id: int, version: int) -> list[Snap]:
+    out = []
+    for tid, section, number, title, text, deadline in db.execute(
+            "SELECT id, section, number, title, full_text, deadline_text FROM tasks WHERE document_id=? AND version=?"
+            " ORDER BY id", [document_id, version]).fetchall():
+        units: dict[str, list[str]] = {r: [] for r in ROLES}
+        for role, unit in db.execute("SELECT role, unit FROM assignments WHERE task_id=? ORDER BY position", [tid]):
+            units[role].append(unit)
+        ms = []
+        for mid, due, mtext in db.execute("SELECT id, due, text FROM milestones WHERE task_id=? ORDER BY position",
+                                          [tid]).fetchall():
+            bound = tuple(u for (u,) in db.execute("SELECT unit FROM milestone_units WHERE milestone_id=?", [mid]))
+            ms.append((due, mtext, bound))
+        out.append(Snap(section, number, title, text, units, deadline, ms, tid))
+    return out
+
+
+def _similarity(a: Snap, b: Snap) -> float:
+    return max(fuzz.ratio(a.title, b.title), fuzz.ratio(a.text[:300], b.text[:300])) / 100
+
+
+def match(old: list[Snap], new: list[Snap]) -> list[tuple[int, int]]:
+    pairs: list[tuple[int, int]] = []
+    used_old, used_new = set(), set()
+    index = {(s.section, s.number): i for i, s in enumerate(old)}
+    for j, n in enumerate(new):
+        i = index.get((n.section, n.number))
+        if i is not None and _similarity(old[i], n) >= 0.6:
+            pairs.append((i, j))
+            used_old.add(i)
+            used_new.add(j)
+    candidates = sorted(((_similarity(o, n), i, j) for i, o in enumerate(old) if i not in used_old
+                         for j, n in enumerate(new) if j not in used_new if o.section == n.section), reverse=True)
+    for score, i, j in candidates:
+        if score < 0.75:
+            break
+        if i not in used_old and j not in used_new:
+            pairs.append((i, j))
+            used_old.add(i)
+            used_new.add(j)
+    return sorted(pairs, key=lambda p: p[1])
+
+
+def _milestone_changes(a: Snap, b: Snap) -> list[dict]:
+    """Dates moved (same text, other date), added and removed dated items."""
+    changes = []
+    old = list(a.milestones)
+    new = list(b.milestones)
+    for m in list(new):
+        if m in old:
+            old.remove(m)
+            new.remove(m)
+    for m in list(new):
+        same_text = next((o for o in old if fuzz.ratio(o[1], m[1]) >= 80), None)
+        if same_text:
+            old.remove(same_text)
+            new.remove(m)
+            if same_text[0] != m[0]:
+                changes.append({"field": "milestone_due", "text": m[1], "units": list(m[2]),
+                                "before": same_text[0], "after": m[0]})
+            elif same_text[2] != m[2]:
+                changes.append({"field": "milestone_units", "text": m[1], "before": list(same_text[2]),
+                                "after": list(m[2])})
+    changes += [{"field": "milestone_added", "text": m[1], "units": list(m[2]), "before": None, "after": m[0]}
+                for m in new]
+    changes += [{"field": "milestone_removed", "text": m[1], "units": list(m[2]), "before": m[0], "after": None}
+                for m in old]
+    return changes
+
+
+def task_changes(a: Snap, b: Snap) -> list[dict]:
+    changes: list[dict] = []
+    if a.number != b.number:
+        changes.append({"field": "number", "before": a.number, "after": b.number})
+    if a.title != b.title:
+        changes.append({"field": "title", "before": a.title, "after": b.title})
+    if (a.deadline_text or "") != (b.deadline_text or ""):
+        changes.append({"field": "deadline_text", "before": a.deadline_text, "after": b.deadline_text})
+    for role in ROLES:
+        before, after = a.units.get(role) or [], b.units.get(role) or []
+        changes += [{"field": role, "unit": u, "before": None, "after": "added"} for u in after if u not in before]
+        changes += [{"field": role, "unit": u, "before": "removed", "after": None} for u in before if u not in after]
+    return changes + _milestone_changes(a, b)
+
+
+def diff(old: list[Snap], new: list[Snap]) -> dict:
+    pairs = match(old, new)
+    mo, mn = {i for i, _ in pairs}, {j for _, j in pairs}
+    changed = []
+    for i, j in pairs:
+        ch = task_changes(old[i], new[j])
+        if ch:
+            changed.append({**new[j].head(), "before_number": old[i].head()["number"], "changes": ch})
+    return {"added": [new[j].head() for j in range(len(new)) if j not in mn],
+            "withdrawn": [old[i].head() for i in range(len(old)) if i not in mo],
+            "changed": changed}

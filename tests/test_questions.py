@@ -1,0 +1,199 @@
+"""Officials' questions over the seed plan, answered through `duban ask --json`.
+
+tests/data/questions.json holds the questions; each expected (section, number, due) set was worked
+out from the gold annotation (/work/shared/gold/seed_tasks.json: milestones, their bound units, the
+task's units by role, 各县市区 = the 12 county-level divisions), not from this code's output.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from bot import cli, cli_chat
+from bot.answer import answer_question
+from bot.intent import parse_question, tokenizer
+from knowledge.db import open_db
+from knowledge.ingest import ingest_plan, sha256_of
+from parser.plan import parse_file
+from parser.units import UnitDirectory
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED = SHARED / "seed" / "shaoyang_rectification_plan.txt"
+QUESTIONS = json.loads((Path(__file__).parent / "data" / "questions.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def seed_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("store") / "duban.db"
+    db = open_db(path)
+    directory = UnitDirectory.load()
+    ingest_plan(db, parse_file(SEED, directory=directory), sha256_of(SEED.read_bytes()), directory)
+    db.conn.commit()
+    return path
+
+
+@pytest.fixture(scope="module")
+def db(seed_db):
+    return open_db(seed_db)
+
+
+def ask(capsys, db_path, question, asker=None, today="2021-12-01", as_json=True) -> dict | str:
+    argv = ["--db", str(db_path), "ask", question, "--today", today]
+    if asker:
+        argv += ["--as", asker]
+    if as_json:
+        argv.append("--json")
+    with mock.patch("bot.cli_extra.register", cli_chat.register):  # until cli_extra registers cli_chat
+        assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    return json.loads(out) if as_json else out
+
+
+def triples(tasks) -> set:
+    return {(t["section"], t["number"], t["due"]) for t in tasks}
+
+
+def test_question_set_is_large_and_covers_every_intent():
+    assert len(QUESTIONS) >= 70
+    assert {q["intent"] for q in QUESTIONS} >= {"due_soon", "overdue", "due_in_window", "task", "search",
+                                                "unit_tasks", "help", "unknown"}
+
+
+@pytest.mark.parametrize("case", QUESTIONS, ids=[f"{i:02d}-{q['q']}" for i, q in enumerate(QUESTIONS)])
+def test_question_answers_match_gold(case, seed_db, capsys):
+    got = ask(capsys, seed_db, case["q"], case["as"], case["today"])
+    assert got["intent"] == case["intent"]
+    assert got["unit"] == case["unit"]
+    if case["window"] is not None:
+        assert got["window"] == case["window"]
+    assert triples(got["tasks"]) == {tuple(t) for t in case["tasks"]}
+    assert got["reply"].strip()
+    for text in case.get("reply_contains", []):
+        assert text in got["reply"]
+
+
+# ---- rendered replies ----------------------------------------------------------------------
+
+def test_due_reply_names_task_date_days_and_units_by_role(seed_db, capsys):
+    reply = ask(capsys, seed_db, "本月到期的任务", "新邵县", "2022-06-20", as_json=False)
+    assert "第7项" in reply and "2022-06-30（剩10天）" in reply
+    assert "新邵县垃圾焚烧发电项目建成投产" in reply
+    assert "正文（三）" in reply
+    assert "牵头单位：市农业农村局" in reply  # list-10, the whole task's units
+    assert "逾期171天" in reply  # 2021-12-31 items, seen from 2022-06-20
+
+
+def test_overdue_section_comes_before_the_window(seed_db, capsys):
+    reply = ask(capsys, seed_db, "我单位哪些任务即将到期", "邵阳县", "2021-12-01", as_json=False)
+    assert reply.index("已逾期") < reply.index("30天内到期")
+    assert "第13项 2021-09-30（逾期62天）" in reply.replace("**", "")
+
+
+def test_due_today_says_so(db):
+    a = answer_question(db, "本月到期的任务", asker_unit="新邵县", today=date(2022, 6, 30))
+    assert "今天到期" in a.reply
+
+
+def test_milestone_bound_to_xinshao_is_not_wugangs(db):
+    xs = answer_question(db, "6月底前要完成的任务", asker_unit="新邵县", today=date(2022, 6, 1))
+    wg = answer_question(db, "6月底前要完成的任务", asker_unit="武冈市", today=date(2022, 6, 1))
+    xs7 = [t for t in xs.tasks if t["number"] == 7]
+    wg7 = [t for t in wg.tasks if t["number"] == 7]
+    assert [t["units"] for t in xs7] == [["新邵县"]] and "新邵县垃圾焚烧发电项目建成投产" in xs7[0]["text"]
+    assert [t["units"] for t in wg7] == [["武冈市"]] and "主体工程开工" in wg7[0]["text"]
+    sy = answer_question(db, "6月底前要完成的任务", asker_unit="邵阳县", today=date(2022, 6, 1))
+    assert not [t for t in sy.tasks if t["number"] == 7]
+
+
+def test_county_collective_tasks_count_for_each_member(db):
+    a = answer_question(db, "有哪些逾期任务", asker_unit="城步苗族自治县", today=date(2022, 1, 5))
+    assert (("list", 3, "2021-12-31") in triples(a.tasks))  # principal 各县市区
+    assert (("list", 15, "2021-12-31") in triples(a.tasks))  # principal 各县市 (no districts)
+    d = answer_question(db, "有哪些逾期任务", asker_unit="双清区", today=date(2022, 1, 5))
+    assert ("list", 15, "2021-12-31") not in triples(d.tasks)
+
+
+def test_completed_milestone_is_never_listed_as_due(db):
+    a = answer_question(db, "有哪些逾期任务", asker_unit="邵阳县", today=date(2022, 6, 20))
+    assert "2021-04-30" not in {t["due"] for t in a.tasks}
+    detail = answer_question(db, "第13项什么时候完成", asker_unit=None, today=date(2022, 6, 20))
+    assert "2021-04-30（已完成）" in detail.reply
+
+
+def test_long_lists_are_capped_with_a_narrowing_hint(db):
+    a = answer_question(db, "逾期任务", asker_unit=None, today=date(2026, 6, 1))
+    assert "另有" in a.reply and "请缩小范围" in a.reply
+    assert a.reply.count("\n- ") <= 2 * 15 + 2
+
+
+def test_max_bytes_keeps_reply_within_limit(db):
+    a = answer_question(db, "逾期任务", asker_unit=None, today=date(2026, 6, 1), max_bytes=2048)
+    assert len(a.reply.encode()) <= 2048
+    assert "第" in a.reply and "逾期" in a.reply
+
+
+def test_task_question_answers_what_was_asked(db):
+    lead = answer_question(db, "第十三项谁牵头", asker_unit=None, today=date(2021, 12, 1)).reply
+    assert "牵头单位：市自然资源和规划局" in lead and "督办领导" not in lead
+    leaders = answer_question(db, "第7项督办领导是谁", asker_unit=None, today=date(2021, 12, 1)).reply
+    assert "督办领导：分管发展和改革工作的副市长" in leaders
+    units = answer_question(db, "第13项谁负责", asker_unit=None, today=date(2021, 12, 1)).reply
+    assert "主体责任单位：邵阳县" in units and "配合单位：市生态环境局" in units
+    measures = answer_question(db, "蔡锷乡垃圾填埋场的整改要求", asker_unit=None, today=date(2021, 12, 1)).reply
+    assert "第11项" in measures and "整改措施" in measures and "蔡锷乡" in measures
+
+
+# ---- the asker, unknown units and unknown questions ----------------------------------------
+
+def test_unbound_asker_asking_about_my_unit_is_told_how_to_bind(db):
+    a = answer_question(db, "我单位哪些任务即将到期", asker_unit=None, today=date(2021, 12, 1))
+    assert a.tasks == [] and "请先发送“绑定 单位名称”，例如：绑定 市生态环境局" in a.reply
+
+
+def test_unknown_question_gets_short_help(db):
+    a = answer_question(db, "今天天气怎么样", asker_unit="邵阳县", today=date(2021, 12, 1))
+    assert a.intent == "unknown" and "可以这样问" in a.reply and "第13项" in a.reply
+
+
+def test_unknown_unit_is_reported_with_closest_names(db):
+    a = answer_question(db, "市环保厅本月到期的任务", asker_unit="邵阳县", today=date(2021, 12, 1))
+    assert "没有找到单位“市环保厅”" in a.reply and "市生态环境局" in a.reply and a.tasks == []
+
+
+def test_empty_store_says_to_ingest_first(tmp_path, capsys):
+    reply = ask(capsys, tmp_path / "empty.db", "有哪些逾期任务", "邵阳县", as_json=False)
+    assert "请先导入文件：duban ingest 文件" in reply
+
+
+def test_chat_answers_lines_until_exit(seed_db, capsys, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("第13项谁牵头\n退出\n第7项是什么\n"))
+    with mock.patch("bot.cli_extra.register", cli_chat.register):
+        assert cli.main(["--db", str(seed_db), "chat", "--as", "邵阳县", "--today", "2021-12-01"]) == 0
+    out = capsys.readouterr().out
+    assert "市自然资源和规划局" in out and "部门责任落实不力" not in out
+
+
+# ---- understanding ---------------------------------------------------------------------------
+
+def test_jieba_segments_unit_names_whole_after_loading():
+    tokenizer(["市生态环境局", "市住房和城乡建设局"])
+    words = tokenizer().lcut("市生态环境局下个月到期的任务")
+    assert "市生态环境局" in words
+
+
+def test_chinese_and_fullwidth_numbers_give_the_same_task():
+    names = UnitDirectory.load().all_names()
+    for text in ("第十三项是什么", "第13项是什么", "第１３项是什么", "13号任务", "清单第13项"):
+        intent = parse_question(text, today=date(2021, 12, 1), unit_names=names)
+        assert (intent.kind, intent.number, intent.section) == ("task", 13, "list"), text
+
+
+def test_body_task_numbers_keep_full_width_brackets():
+    names = UnitDirectory.load().all_names()
+    intent = parse_question("正文（一）1谁牵头", today=date(2021, 12, 1), unit_names=names)
+    assert (intent.number, intent.section, intent.ask) == ("（一）1", "body", "lead")
