@@ -72,7 +72,7 @@ def _suggest(directory, db, name: str) -> list[str]:
 def answer_question(db, text: str, *, asker_unit: str | None, today: date, directory=None,
                     max_bytes: int | None = None) -> Answer:
     """Understand `text` and answer it from the store. Always returns a non-empty reply."""
-    if not current_tasks(db):
+    if not queries.current_tasks(db):
         return Answer("no_data", None, None, [], render.NO_DATA)
     directory = _directory(directory)
     names = sorted(set(known_unit_names(db)) | set(directory.all_names()))
@@ -158,7 +158,7 @@ def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, m
             mine = {unit, *directory.collectives_containing(unit)}
             tasks = [t for t in tasks if mine & set(t.units.get(intent.role) or [])]
     else:
-        tasks = current_tasks(db)
+        tasks = queries.current_tasks(db)
     first: dict[int, queries.DueItem] = {}
     for item in queries.due_items(db, unit=unit):
         first.setdefault(item.task.id, item)  # due_items is sorted by date: the first is the next one
@@ -168,13 +168,6 @@ def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, m
     heading = f"**{unit or '全市'}**{role}的整改任务共{len(entries)}项（今天 {cn_date(today)}）"
     reply = render.render_unit_tasks(heading, entries, max_bytes=max_bytes, footer=hint)
     return Answer("unit_tasks", unit, None, entries, reply)
-
-
-def current_tasks(db) -> list[queries.TaskRow]:
-    """Every current task, list items first. TODO(lead): move into knowledge.queries (the only SQL)."""
-    rows = db.execute(f"SELECT * FROM tasks WHERE {queries.CURRENT} ORDER BY section DESC, number_int, id")
-    cols = [c[0] for c in rows.description]
-    return [queries._task(db, dict(zip(cols, r))) for r in rows.fetchall()]
 
 
 def _detail_entries(db, task: queries.TaskRow, today: date) -> tuple[dict, list[dict]]:

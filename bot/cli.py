@@ -5,15 +5,12 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
+from knowledge.db import StoreError
 from parser.errors import DocumentError
 
 from . import clock
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called; shown as one line."""
+from .errors import UsageError
 
 
 def _directory(args):
@@ -100,18 +97,18 @@ def main(argv: list[str] | None = None) -> int:
         args.db = str(default_db_path())
     try:
         return args.func(args) or 0
-    except (DocumentError, UsageError) as e:
+    except (DocumentError, UsageError, StoreError) as e:
         print(f"duban: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return 0
     except Exception as e:  # anything unexpected: one line, the traceback only on request
         if os.environ.get("DUBAN_DEBUG"):
             raise
         print(f"duban: 内部错误（{type(e).__name__}: {e}）；设置 DUBAN_DEBUG=1 可查看详情", file=sys.stderr)
         return 1
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

@@ -137,14 +137,15 @@ def _find_unit(text: str, names: tuple[str, ...]) -> tuple[str | None, tuple[int
 
 
 def _fuzzy_unit(text: str, index: dict[str, str]):
-    """One edit away from a known name of ≥3 characters, same first and last character
-    (市生太环境局 → 市生态环境局, 新绍县 → 新邵县); ties between different names → no match."""
+    """One edit away from a known name of ≥4 characters, same first and last character
+    (市生太环境局 → 市生态环境局); ties between different names → no match. Shorter names are too
+    close to each other (邵阳市 / 邵东市): they get suggestions instead."""
     hits: dict[str, tuple[int, int]] = {}
     for k in index:
-        if len(k) < 3 or k[0] not in text:
+        if len(k) < 4 or k[0] not in text:
             continue
         for size in (len(k) - 1, len(k), len(k) + 1):
-            if size < 3:
+            if size < 4:
                 continue
             for i in range(0, len(text) - size + 1):
                 piece = text[i:i + size]
@@ -159,7 +160,7 @@ def _fuzzy_unit(text: str, index: dict[str, str]):
     return index[top[0]], hits[top[0]], True
 
 
-_NOT_UNITS = {"督办", "怎么办", "我市", "全市", "我县", "我区", "城市", "县市", "市", "县"}
+_NOT_UNITS = {"督办", "怎么办", "我市", "全市", "我县", "我区", "城市", "县市"}
 _ORGAN_END = ("局", "厅", "委", "办", "委员会", "办公室", "中心", "支队", "县", "市")
 
 

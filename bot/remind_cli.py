@@ -12,7 +12,7 @@ from knowledge import outbox, progress
 from knowledge.db import open_db
 
 from . import clock
-from .cli import UsageError
+from .errors import UsageError
 from .settings import ConfigError, load_settings
 from .reminders import enqueue_plan, label, plan_day, plan_json
 from .workdays import WorkCalendar

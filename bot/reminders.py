@@ -106,7 +106,7 @@ def enqueue_plan(db, plan: Plan, now) -> list[int]:
         messages.append({
             "unit": d.unit, "kind": "reminder", "status": "pending" if d.channel else "no_channel", "title": d.title(),
             "body": d.body(plan.today), "at_mobiles": d.at_mobiles, "at_user_ids": d.at_user_ids,
-            "reminders": [{"key": r.key, "milestone_id": r.milestone_id, "recurring_id": r.recurring_id,
+            "reminders": [{"key": r.key, "item_uid": r.item_uid, "milestone_id": r.milestone_id, "recurring_id": r.recurring_id,
                            "task_id": r.task_id, "kind": r.kind, "nominal_date": r.nominal.isoformat()}
                           for r in d.reminders]})
     return outbox.enqueue(db, messages, now)

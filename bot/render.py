@@ -7,7 +7,6 @@ Every due item names the task (第13项 / 正文（一）1), what is due, the da
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from parser.model import ROLE_LABELS
 

@@ -10,13 +10,14 @@ from knowledge import queries
 from knowledge.directory import resolve_unit
 from parser.model import ROLE_LABELS, ROLES
 
-from .cli import UsageError
+from .errors import UsageError
 
 console = Console()
 
 
 def _units_line(units: dict[str, list[str]]) -> str:
-    return "；".join(f"{ROLE_LABELS[r]}：{'、'.join(units[r])}" for r in ROLES if units.get(r))
+    return "；".join(f"{ROLE_LABELS[r]}：{'、'.join(units[r])}" for r in ROLES
+                    if units.get(r) and r != "supervising_leaders")
 
 
 def task_label(section: str, number) -> str:

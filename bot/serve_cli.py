@@ -12,7 +12,7 @@ from knowledge.db import open_db
 from knowledge.ingest import ingest_plan, sha256_of
 from parser.plan import parse_document
 
-from .cli import UsageError
+from .errors import UsageError
 from .settings import ConfigError, load_settings
 
 EXAMPLE = "example_plan.txt"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
@@ -36,7 +37,9 @@ def _m001_plans(db: sqlite_utils.Database) -> None:
         version INTEGER NOT NULL, section TEXT NOT NULL, number TEXT NOT NULL, number_int INTEGER,
         title TEXT NOT NULL, deadline_text TEXT, goal_text TEXT, problem_text TEXT,
         full_text TEXT NOT NULL, ongoing INTEGER NOT NULL DEFAULT 0, measures_count INTEGER NOT NULL DEFAULT 0,
-        status TEXT NOT NULL DEFAULT 'open', completed_at TEXT, completed_by TEXT);
+        status TEXT NOT NULL DEFAULT 'open', completed_at TEXT, completed_by TEXT,
+        uid INTEGER);  -- the task's identity across versions of its document
+    CREATE INDEX IF NOT EXISTS tasks_uid ON tasks(uid);
     CREATE INDEX IF NOT EXISTS tasks_doc ON tasks(document_id, version, section, number_int);
     CREATE TABLE IF NOT EXISTS assignments (
         task_id INTEGER NOT NULL REFERENCES tasks(id), role TEXT NOT NULL, unit TEXT NOT NULL,
@@ -47,7 +50,8 @@ def _m001_plans(db: sqlite_utils.Database) -> None:
         group_unit TEXT, PRIMARY KEY (task_id, position));
     CREATE TABLE IF NOT EXISTS milestones (
         id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id), position INTEGER NOT NULL,
-        due TEXT NOT NULL, text TEXT NOT NULL, source TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+        due TEXT NOT NULL, text TEXT NOT NULL, source TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+        uid TEXT NOT NULL);  -- stable across versions while task, date and text stay the same
     CREATE INDEX IF NOT EXISTS milestones_due ON milestones(due);
     CREATE INDEX IF NOT EXISTS milestones_task ON milestones(task_id);
     CREATE TABLE IF NOT EXISTS milestone_units (
@@ -56,7 +60,7 @@ def _m001_plans(db: sqlite_utils.Database) -> None:
     CREATE INDEX IF NOT EXISTS milestone_units_unit ON milestone_units(unit);
     CREATE TABLE IF NOT EXISTS recurring (
         id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id), every TEXT NOT NULL,
-        text TEXT NOT NULL, units TEXT NOT NULL DEFAULT '[]');
+        text TEXT NOT NULL, units TEXT NOT NULL DEFAULT '[]', uid TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS units (
         name TEXT PRIMARY KEY, kind TEXT NOT NULL, known INTEGER NOT NULL DEFAULT 1);
     CREATE TABLE IF NOT EXISTS unit_aliases (alias TEXT PRIMARY KEY, unit TEXT NOT NULL);
@@ -89,10 +93,17 @@ def register_migration(fn) -> None:
         MIGRATIONS.append(fn)
 
 
+class StoreError(Exception):
+    """The database file cannot be opened or used."""
+
+
 def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
     path = Path(path) if path else default_db_path()
-    db = sqlite_utils.Database(path)
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA busy_timeout = 5000")
-    migrate(db)
+    try:
+        db = sqlite_utils.Database(path)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 5000")
+        migrate(db)
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"无法打开数据库 {path}：{e}（请检查路径和权限）") from e
     return db

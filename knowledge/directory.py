@@ -41,5 +41,5 @@ def resolve_unit(db: sqlite_utils.Database, name: str) -> str | None:
 def known_unit_names(db: sqlite_utils.Database) -> list[str]:
     """Every unit name and alias the store knows (for segmentation and fuzzy matching)."""
     rows = db.execute("SELECT name FROM units UNION SELECT alias FROM unit_aliases"
-                      " UNION SELECT DISTINCT unit FROM assignments").fetchall()
+                      " UNION SELECT DISTINCT unit FROM assignments WHERE role != 'supervising_leaders'").fetchall()
     return [r[0] for r in rows]

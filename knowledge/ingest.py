@@ -15,7 +15,9 @@ import sqlite_utils
 
 from parser.model import ROLES, Plan, Task
 
+from . import versions
 from .directory import sync_directory
+from .outbox import cancel_stale_reminders
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -29,37 +31,94 @@ class IngestResult:
     tasks: int
     milestones: int
     warnings: list[str]
+    diff: dict | None = None  # for a new version: added / withdrawn / changed tasks
 
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _insert_task(db: sqlite_utils.Database, doc_id: int, version: int, t: Task) -> tuple[int, int]:
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def _insert_task(db: sqlite_utils.Database, doc_id: int, version: int, t: Task,
+                 uid: int | None = None, status: tuple | None = None) -> tuple[int, int]:
     cur = db.execute(
         "INSERT INTO tasks (document_id, version, section, number, number_int, title, deadline_text, goal_text,"
         " problem_text, full_text, ongoing, measures_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         [doc_id, version, t.section, str(t.number), t.number if isinstance(t.number, int) else None, t.title,
          t.deadline_text, t.goal_text, t.problem_text, t.full_text or t.title, int(t.ongoing), len(t.measures)])
     task_id = cur.lastrowid
+    uid = uid or task_id
+    db.execute("UPDATE tasks SET uid=? WHERE id=?", [uid, task_id])
+    if status and status[0] == "completed":  # 销号 carries over to the matching task of the new version
+        db.execute("UPDATE tasks SET status=?, completed_at=?, completed_by=? WHERE id=?", [*status, task_id])
     rows = [(task_id, role, unit, i) for role in ROLES for i, unit in enumerate(getattr(t, role) or [])]
     db.conn.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?,?,?)", rows)
     groups = [g.unit for g in t.measure_groups for _ in range(g.count)]
     db.conn.executemany("INSERT INTO measures VALUES (?,?,?,?)",
                         [(task_id, i, text, groups[i] if i < len(groups) else None)
                          for i, text in enumerate(t.measures)])
+    seen: dict[str, int] = {}
     for i, m in enumerate(t.milestones):
-        mid = db.execute("INSERT INTO milestones (task_id, position, due, text, source, done) VALUES (?,?,?,?,?,?)",
-                         [task_id, i, m.due.isoformat(), m.text, m.source, int(m.done)]).lastrowid
+        base = f"{uid}|{m.due.isoformat()}|{_digest(m.text)}"
+        seen[base] = seen.get(base, -1) + 1
+        mid = db.execute("INSERT INTO milestones (task_id, position, due, text, source, done, uid)"
+                         " VALUES (?,?,?,?,?,?,?)", [task_id, i, m.due.isoformat(), m.text, m.source, int(m.done),
+                                                     f"{base}|{seen[base]}"]).lastrowid
         db.conn.executemany("INSERT OR IGNORE INTO milestone_units VALUES (?,?)", [(mid, u) for u in m.units])
-    db.conn.executemany("INSERT INTO recurring (task_id, every, text, units) VALUES (?,?,?,?)",
-                        [(task_id, r.every, r.text, json.dumps(r.units, ensure_ascii=False)) for r in t.recurring])
+    db.conn.executemany("INSERT INTO recurring (task_id, every, text, units, uid) VALUES (?,?,?,?,?)",
+                        [(task_id, r.every, r.text, json.dumps(r.units, ensure_ascii=False),
+                          f"{uid}|{r.every}|{_digest(r.text)}") for r in t.recurring])
     return task_id, len(t.milestones)
 
 
+def _carry_over(db: sqlite_utils.Database, doc_id: int, version: int, plan: Plan) -> tuple[dict, dict]:
+    """Match the new version's tasks to the current ones: {new index: (uid, status)} and the diff."""
+    old = versions.snaps_of_version(db, doc_id, version)
+    new = versions.snaps_of_plan(plan)
+    carried = {}
+    for i, j in versions.match(old, new):
+        uid, status, at, by = db.execute("SELECT uid, status, completed_at, completed_by FROM tasks WHERE id=?",
+                                          [old[i].ref]).fetchone()
+        carried[j] = (uid, (status, at, by))
+    matched_old = {old[i].ref for i, _ in versions.match(old, new)}
+    for s in old:
+        if s.ref not in matched_old:
+            db.execute("UPDATE tasks SET status='withdrawn' WHERE id=?", [s.ref])
+    return carried, versions.diff(old, new)
+
+
+def find_document(db: sqlite_utils.Database, plan: Plan, replaces: int | str | None) -> tuple[int, int] | None:
+    """The stored document this plan is a version of: chosen explicitly, or by the same title."""
+    if replaces is not None:
+        row = db.execute("SELECT id, current_version FROM documents WHERE id = ? OR title = ?",
+                         [replaces, str(replaces)]).fetchone()
+        if not row:
+            raise LookupError(f"没有找到要替换的文件：{replaces}")
+        return row
+    row = db.execute("SELECT id, current_version FROM documents WHERE title = ?", [plan.title]).fetchone()
+    return row or _same_content(db, plan)
+
+
+def _same_content(db: sqlite_utils.Database, plan: Plan) -> tuple[int, int] | None:
+    """A document stored under another title (a .txt without its title line, a retitled revision)
+    is the same plan when most task titles agree."""
+    new = {t.title for t in plan.tasks}
+    by_doc: dict[int, set[str]] = {}
+    for doc_id, title in db.execute("SELECT t.document_id, t.title FROM tasks t JOIN documents d ON d.id ="
+                                    " t.document_id AND t.version = d.current_version"):
+        by_doc.setdefault(doc_id, set()).add(title)
+    best = max(by_doc.items(), key=lambda kv: len(kv[1] & new) / len(kv[1] | new), default=None)
+    if best and new and len(best[1] & new) / len(best[1] | new) >= 0.6:
+        return db.execute("SELECT id, current_version FROM documents WHERE id = ?", [best[0]]).fetchone()
+    return None
+
+
 def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=None,
-                now: datetime | None = None) -> IngestResult:
-    """Store one parsed document; all or nothing."""
+                now: datetime | None = None, replaces: int | str | None = None) -> IngestResult:
+    """Store one parsed document, or a new version of a stored one; all or nothing."""
     now = now or datetime.now(TZ)
     row = db.execute("SELECT document_id, version FROM versions WHERE sha256 = ?", [sha256]).fetchone()
     if row:
@@ -70,11 +129,14 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
     with db.atomic():
         if directory is not None:
             sync_directory(db, directory)
-        doc = db.execute("SELECT id, current_version FROM documents WHERE title = ?", [plan.title]).fetchone()
+        doc = find_document(db, plan, replaces)
+        carried: dict = {}
+        diff = None
         if doc:
             doc_id, version, status = doc[0], doc[1] + 1, "new_version"
-            db.execute("UPDATE documents SET current_version=?, doc_number=?, year=? WHERE id=?",
-                       [version, plan.doc_number, plan.year, doc_id])
+            carried, diff = _carry_over(db, doc_id, doc[1], plan)
+            db.execute("UPDATE documents SET current_version=?, title=?, doc_number=?, year=? WHERE id=?",
+                       [version, plan.title, plan.doc_number, plan.year, doc_id])
         else:
             doc_id = db.execute("INSERT INTO documents (title, doc_number, year, current_version, created_at)"
                                 " VALUES (?,?,?,1,?)", [plan.title, plan.doc_number, plan.year,
@@ -85,8 +147,11 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
                    [doc_id, version, plan.source_name, sha256, now.isoformat(timespec="seconds"),
                     plan.declared_task_count, json.dumps(plan.warnings, ensure_ascii=False)])
         n_ms = 0
-        for t in plan.tasks:
-            n_ms += _insert_task(db, doc_id, version, t)[1]
+        for j, t in enumerate(plan.tasks):
+            uid, st = carried.get(j, (None, None))
+            n_ms += _insert_task(db, doc_id, version, t, uid, st)[1]
         for u in plan.unknown_units:
             db.execute("INSERT OR IGNORE INTO units (name, kind, known) VALUES (?, 'unknown', 0)", [u])
-    return IngestResult(doc_id, version, status, plan.title, len(plan.tasks), n_ms, plan.warnings)
+        if doc:
+            cancel_stale_reminders(db)
+    return IngestResult(doc_id, version, status, plan.title, len(plan.tasks), n_ms, plan.warnings, diff)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlite_utils
 
@@ -29,7 +29,8 @@ def _m004_outbox(db: sqlite_utils.Database) -> None:
         created_at TEXT NOT NULL, sent_at TEXT);
     CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(status, next_attempt_at);
     CREATE TABLE IF NOT EXISTS reminders (
-        key TEXT PRIMARY KEY, milestone_id INTEGER, recurring_id INTEGER, task_id INTEGER NOT NULL,
+        key TEXT PRIMARY KEY, item_uid TEXT NOT NULL, milestone_id INTEGER, recurring_id INTEGER,
+        task_id INTEGER NOT NULL,
         unit TEXT NOT NULL, kind TEXT NOT NULL, nominal_date TEXT NOT NULL,
         message_id INTEGER REFERENCES outbox(id), created_at TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS reminders_message ON reminders(message_id);
@@ -104,9 +105,10 @@ def enqueue(db: sqlite_utils.Database, messages: list[dict], at: datetime) -> li
                  msg.get("status", "pending")],
             ).lastrowid
             for r in fresh:
-                db.execute("INSERT INTO reminders (key, milestone_id, recurring_id, task_id, unit, kind, nominal_date,"
-                           " message_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                           [r["key"], r.get("milestone_id"), r.get("recurring_id"), r["task_id"], msg["unit"],
+                db.execute("INSERT INTO reminders (key, item_uid, milestone_id, recurring_id, task_id, unit, kind,"
+                           " nominal_date, message_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                           [r["key"], r["item_uid"], r.get("milestone_id"), r.get("recurring_id"), r["task_id"],
+                            msg["unit"],
                             r["kind"], r["nominal_date"], mid, _ts(at)])
             ids.append(mid)
     return ids
@@ -160,20 +162,24 @@ def mark_failed(db: sqlite_utils.Database, msg_id: int, error: str) -> None:
         db.execute("UPDATE outbox SET status='failed', last_error=? WHERE id=?", [error, msg_id])
 
 
-def cancel_reminders(db: sqlite_utils.Database, milestone_ids: list[int]) -> int:
-    """Unsent reminders of moved or withdrawn milestones: drop their keys, and cancel digests left empty."""
-    n = 0
-    with db.atomic():
-        for mid in milestone_ids:
-            msgs = [r[0] for r in db.execute("SELECT DISTINCT message_id FROM reminders r JOIN outbox o ON"
-                                             " o.id = r.message_id WHERE r.milestone_id=? AND o.status='pending'",
-                                             [mid])]
-            n += db.execute("DELETE FROM reminders WHERE milestone_id=? AND message_id IN (SELECT id FROM outbox"
-                            " WHERE status='pending')", [mid]).rowcount
-            for m in msgs:
-                if not db.execute("SELECT 1 FROM reminders WHERE message_id=?", [m]).fetchone():
-                    db.execute("UPDATE outbox SET status='cancelled' WHERE id=?", [m])
-    return n
+def cancel_stale_reminders(db: sqlite_utils.Database) -> int:
+    """After a new version: unsent digests that mention an item no longer current (date moved, task
+    withdrawn or closed) are cancelled, and all their reminder keys released so the next sweep
+    re-plans whatever still applies."""
+    stale = [r[0] for r in db.execute("""
+        SELECT DISTINCT o.id FROM outbox o JOIN reminders r ON r.message_id = o.id
+        WHERE o.status = 'pending' AND NOT EXISTS (
+            SELECT 1 FROM milestones m JOIN tasks t ON t.id = m.task_id
+            WHERE m.uid = r.item_uid AND t.status = 'open'
+              AND t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)
+            UNION ALL
+            SELECT 1 FROM recurring rc JOIN tasks t ON t.id = rc.task_id
+            WHERE rc.uid = r.item_uid AND t.status = 'open'
+              AND t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id))""")]
+    for mid in stale:
+        db.execute("DELETE FROM reminders WHERE message_id=?", [mid])
+        db.execute("UPDATE outbox SET status='cancelled' WHERE id=?", [mid])
+    return len(stale)
 
 
 def summary(db: sqlite_utils.Database) -> dict[str, int]:

@@ -142,3 +142,10 @@ def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
                      f" WHERE a.unit IN (SELECT unit FROM mine) AND a.role != 'supervising_leaders' AND {CURRENT}"
                      " ORDER BY section DESC, number_int, id", {"unit": unit})
     return [_task(db, r) for r in rows]
+
+
+def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
+    """Every task of every document's current version, 清单 items first, by number."""
+    rows = _rows(db, f"SELECT * FROM tasks WHERE {CURRENT} AND status != 'withdrawn'"
+                     " ORDER BY document_id, section DESC, number_int, id", {})
+    return [_task(db, r) for r in rows]

@@ -35,14 +35,14 @@ class Reminder:
     title: str
     text: str
     due: date | None = None
+    item_uid: str = ""  # stable across document versions (see ingest)
     milestone_id: int | None = None
     recurring_id: int | None = None
     every: str | None = None
 
     @property
     def key(self) -> str:
-        item = f"m{self.milestone_id}" if self.milestone_id is not None else f"r{self.recurring_id}"
-        return f"{item}|{self.unit}|{self.kind}|{self.nominal.isoformat()}"
+        return f"{self.item_uid}|{self.unit}|{self.kind}|{self.nominal.isoformat()}"
 
 
 @dataclass
@@ -99,14 +99,14 @@ def sweep(db: sqlite_utils.Database, days: list[date], policy: Policy | None = N
         return []
     policy = policy or Policy()
     ctx = _context(db)
-    first, last = min(days), max(days)
+    last = max(days)
     day_set = set(days)
     out: list[Reminder] = []
     rows = db.execute(
-        f"SELECT m.id, m.due, m.text, t.id, t.section, t.number, t.title FROM milestones m JOIN tasks t"
+        f"SELECT m.id, m.uid, m.due, m.text, t.id, t.section, t.number, t.title FROM milestones m JOIN tasks t"
         f" ON t.id = m.task_id WHERE m.done = 0 AND t.status = 'open' AND {CURRENT} AND m.due <= ?",
         [(last + timedelta(days=max(policy.lead_days, default=0))).isoformat()]).fetchall()
-    for mid, due_s, text, task_id, section, number, title in rows:
+    for mid, muid, due_s, text, task_id, section, number, title in rows:
         due = date.fromisoformat(due_s)
         kinds: list[tuple[str, date]] = []
         for n in days:
@@ -125,15 +125,16 @@ def sweep(db: sqlite_utils.Database, days: list[date], policy: Policy | None = N
         leaders = ctx.leaders.get(task_id) or [policy.escalation_unit]
         for kind, n in kinds:
             for unit in (leaders if kind == "escalation" else units):
-                out.append(Reminder(unit, kind, n, task_id, section, number, title, text, due, milestone_id=mid))
-    for rid, every, text, units_json, task_id, section, number, title in db.execute(
-            f"SELECT r.id, r.every, r.text, r.units, t.id, t.section, t.number, t.title FROM recurring r"
+                out.append(Reminder(unit, kind, n, task_id, section, number, title, text, due, muid,
+                                    milestone_id=mid))
+    for rid, ruid, every, text, units_json, task_id, section, number, title in db.execute(
+            f"SELECT r.id, r.uid, r.every, r.text, r.units, t.id, t.section, t.number, t.title FROM recurring r"
             f" JOIN tasks t ON t.id = r.task_id WHERE t.status = 'open' AND {CURRENT}"):
         start = _period_start(last, every)
-        if start is None or start not in day_set and not (first <= start <= last):
+        if start not in day_set:
             continue
         own = [u for u in json.loads(units_json) if u in ctx.units.get(task_id, []) or u in ctx.members]
         for unit in ctx.expand(own or ctx.units.get(task_id, [])):
             out.append(Reminder(unit, "recurring", start, task_id, section, number, title, text,
-                                recurring_id=rid, every=every))
+                                item_uid=ruid, recurring_id=rid, every=every))
     return out

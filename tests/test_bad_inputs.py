@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, SEED_TXT, SHARED, parse_json, run_cli
+from conftest import FIXTURES, SEED_TXT, parse_json, run_cli
 
 BAD = FIXTURES / "bad"
 # Every must-reject file, with the short error code the reader gives it (fixtures README).

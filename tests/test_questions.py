@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from unittest import mock
-
 import pytest
 
-from bot import cli, cli_chat
+from bot import cli
 from bot.answer import answer_question
 from bot.intent import parse_question, tokenizer
 from knowledge.db import open_db
@@ -47,8 +45,7 @@ def ask(capsys, db_path, question, asker=None, today="2021-12-01", as_json=True)
         argv += ["--as", asker]
     if as_json:
         argv.append("--json")
-    with mock.patch("bot.cli_extra.register", cli_chat.register):  # until cli_extra registers cli_chat
-        assert cli.main(argv) == 0
+    assert cli.main(argv) == 0
     out = capsys.readouterr().out
     return json.loads(out) if as_json else out
 
@@ -172,8 +169,7 @@ def test_empty_store_says_to_ingest_first(tmp_path, capsys):
 def test_chat_answers_lines_until_exit(seed_db, capsys, monkeypatch):
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO("第13项谁牵头\n退出\n第7项是什么\n"))
-    with mock.patch("bot.cli_extra.register", cli_chat.register):
-        assert cli.main(["--db", str(seed_db), "chat", "--as", "邵阳县", "--today", "2021-12-01"]) == 0
+    assert cli.main(["--db", str(seed_db), "chat", "--as", "邵阳县", "--today", "2021-12-01"]) == 0
     out = capsys.readouterr().out
     assert "市自然资源和规划局" in out and "部门责任落实不力" not in out
 
@@ -197,3 +193,13 @@ def test_body_task_numbers_keep_full_width_brackets():
     names = UnitDirectory.load().all_names()
     intent = parse_question("正文（一）1谁牵头", today=date(2021, 12, 1), unit_names=names)
     assert (intent.number, intent.section, intent.ask) == ("（一）1", "body", "lead")
+
+
+def test_city_name_means_whole_city_not_a_similar_county(db):
+    a = answer_question(db, "邵阳市有哪些逾期任务", asker_unit="新邵县", today=date(2022, 6, 20))
+    assert a.unit is None and ("list", 2, "2021-12-31") in triples(a.tasks)  # 邵阳县's item shows city-wide
+
+
+def test_three_character_typo_gets_suggestions_not_a_guess(db):
+    a = answer_question(db, "新绍县有哪些任务", asker_unit=None, today=date(2021, 12, 1))
+    assert a.tasks == [] and "没有找到单位“新绍县”" in a.reply and "新邵县" in a.reply
