@@ -8,7 +8,7 @@ from .model import Recurring
 _PERIOD = {"天": "day", "日": "day", "周": "week", "星期": "week", "旬": "week", "月": "month",
            "季": "quarter", "季度": "quarter", "半年": "half_year", "年": "year"}
 # 每季度 / 每月 / 每年 … (but not 每周一 meaning "every Monday" is still a weekly period)
-_EVERY = re.compile(r"每(半年|季度|季|星期|周|旬|月|年|天|日)")
+_EVERY = re.compile(r"每(半年|季度|季|星期|周|旬|月|年|天|日)(?![都均]|根据|按照)")  # "每天根据…" describes a way of working
 # 一天一调度 / 一月一通报 / 一季一研判
 _ONE_PER = re.compile(r"(?<!每)一(天|日|周|月|季|季度|年)一(调度|总结|通报|研判|报告|督查|会商|检查|研究|考核|评估|排查)")
 # 年度 as a yearly cycle: 年度验收 / 年度工作方案 / 年度计划 / 做好年度…工作; not 2021年度, not 分年度

@@ -145,9 +145,6 @@ def test_console_script_reports_a_bad_date_in_one_line(store):
     assert "YYYY-MM-DD" in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: under `python -m bot.cli` the module runs as __main__, "
-                                       "render_cli imports bot.cli again, so its UsageError is a different "
-                                       "class and main() reports it as 内部错误 with exit 1")
 def test_module_entry_point_reports_usage_errors_plainly(store):
     db, _ = store
     r = subprocess.run([sys.executable, "-m", "bot.cli", "--db", str(db), "tasks", "--unit", "不存在局"],

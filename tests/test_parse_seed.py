@@ -338,14 +338,13 @@ def test_recurring_duties_have_their_period(seed_doc, gold_by_key):
     """每季度 / 每月一总结 / 每周一调度 / 一天一调度 / 年度验收 … per task (periods only)."""
     fmt, doc = seed_doc
     got = by_key(doc)
-    known_bugs = {"list-7"}  # see the xfail test below
+    known_bugs: set[str] = set()
     wrong = {k: (Counter(r["every"] for r in g["recurring"]), Counter(r["every"] for r in got[k]["recurring"]))
              for k, g in gold_by_key.items() if k not in known_bugs}
     wrong = {k: v for k, v in wrong.items() if v[0] != v[1]}
     assert not wrong, (fmt, wrong)
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: '每天根据工作新情况…随时研判' is taken as a second daily duty")
 def test_list7_has_one_daily_duty_only():
     got = by_key(parse_json(SEED_TXT))["list-7"]
     assert Counter(r["every"] for r in got["recurring"]) == Counter({"week": 2, "month": 1, "day": 1})
