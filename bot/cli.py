@@ -39,7 +39,7 @@ def cmd_parse(args) -> int:
 
 def cmd_ingest(args) -> int:
     from .ingest_cli import ingest_files
-    return ingest_files(args.files, _db(args), _directory(args), year=args.year)
+    return ingest_files(args.files, _db(args), _directory(args), year=args.year, replaces=args.replaces)
 
 
 def cmd_tasks(args) -> int:
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("ingest", help="解析并入库一个或多个文件")
     sp.add_argument("files", nargs="+")
+    sp.add_argument("--replaces", help="作为已入库文件（编号或标题）的新版本")
     sp.add_argument("--year", type=int)
     sp.add_argument("--units")
     sp.set_defaults(func=cmd_ingest)

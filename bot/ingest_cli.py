@@ -7,30 +7,56 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from knowledge.ingest import ingest_plan, sha256_of
+from knowledge import outbox
+from knowledge.ingest import IngestResult, ingest_plan, sha256_of
 from parser.errors import DocumentError
 from parser.plan import parse_document
+
+from . import clock
+from .errors import UsageError
+from .notices import build_notices
+from .reminders import enqueue_plan, plan_day
+from .workdays import WorkCalendar
 
 _STATUS = {"new": "新文件", "new_version": "新版本", "unchanged": "未变化（已入库）"}
 
 
-def ingest_one(path: Path, db, directory, year=None):
+def ingest_one(path: Path, db, directory, year=None, replaces=None, calendar: WorkCalendar | None = None,
+               today=None) -> IngestResult:
+    """Parse and store one file; a new version also queues change notices and re-plans today's reminders."""
     try:
         data = path.read_bytes()
     except OSError as e:
         raise DocumentError(f"无法读取文件 {path}：{e.strerror}") from e
     plan = parse_document(data, path.name, year=year, directory=directory)
-    return ingest_plan(db, plan, sha256_of(data), directory=directory)
+    try:
+        result = ingest_plan(db, plan, sha256_of(data), directory=directory, replaces=replaces,
+                             notices=build_notices)
+    except LookupError as e:
+        raise UsageError(str(e)) from e
+    day = today or clock.today()
+    if result.status == "new_version" and outbox.swept(db, day.isoformat()):
+        # today's digests went out under the old dates: queue what the new version now makes due
+        enqueue_plan(db, plan_day(db, day, calendar or WorkCalendar()), clock.now())
+    return result
 
 
-def ingest_files(paths: list[str], db, directory, year=None) -> int:
-    console = Console(stderr=False)
+def diff_summary(diff: dict | None) -> str:
+    if not diff:
+        return ""
+    return f"新增 {len(diff['added'])} 项，撤销 {len(diff['withdrawn'])} 项，变更 {len(diff['changed'])} 项"
+
+
+def ingest_files(paths: list[str], db, directory, year=None, replaces=None) -> int:
+    if replaces is not None and len(paths) != 1:
+        raise UsageError("--replaces 只能用于单个文件")
+    console = Console()
     results = []
     with Progress(console=console, transient=True, disable=len(paths) < 2) as progress:
         bar = progress.add_task("解析入库", total=len(paths))
         for p in paths:
             try:
-                results.append((p, ingest_one(Path(p), db, directory, year), None))
+                results.append((p, ingest_one(Path(p), db, directory, year, replaces), None))
             except DocumentError as e:
                 results.append((p, None, str(e)))
             progress.advance(bar)
@@ -41,8 +67,8 @@ def ingest_files(paths: list[str], db, directory, year=None) -> int:
         if r is None:
             table.add_row(Path(p).name, "[red]失败[/red]", "", "", "", err)
         else:
-            table.add_row(Path(p).name, _STATUS[r.status], str(r.version), str(r.tasks), str(r.milestones),
-                          "；".join(r.warnings[:3]))
+            note = "；".join([x for x in [diff_summary(r.diff)] if x] + r.warnings[:3])
+            table.add_row(Path(p).name, _STATUS[r.status], str(r.version), str(r.tasks), str(r.milestones), note)
     console.print(table)
     failed = [e for _, r, e in results if r is None]
     if failed and len(paths) == 1:

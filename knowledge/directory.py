@@ -43,3 +43,15 @@ def known_unit_names(db: sqlite_utils.Database) -> list[str]:
     rows = db.execute("SELECT name FROM units UNION SELECT alias FROM unit_aliases"
                       " UNION SELECT DISTINCT unit FROM assignments WHERE role != 'supervising_leaders'").fetchall()
     return [r[0] for r in rows]
+
+
+def expand_units(db: sqlite_utils.Database, units: list[str]) -> list[str]:
+    """Collectives with known members → their members (各县市区 → the 12 divisions); others as they are."""
+    out: list[str] = []
+    for u in units:
+        members = [r[0] for r in db.execute("SELECT member FROM collective_members WHERE collective=? ORDER BY rowid",
+                                            [u])]
+        for m in members or [u]:
+            if m not in out:
+                out.append(m)
+    return out

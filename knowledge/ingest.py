@@ -9,6 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -17,7 +18,7 @@ from parser.model import ROLES, Plan, Task
 
 from . import versions
 from .directory import sync_directory
-from .outbox import cancel_stale_reminders
+from .outbox import cancel_stale_reminders, enqueue
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -74,8 +75,8 @@ def _insert_task(db: sqlite_utils.Database, doc_id: int, version: int, t: Task,
     return task_id, len(t.milestones)
 
 
-def _carry_over(db: sqlite_utils.Database, doc_id: int, version: int, plan: Plan) -> tuple[dict, dict]:
-    """Match the new version's tasks to the current ones: {new index: (uid, status)} and the diff."""
+def _carry_over(db: sqlite_utils.Database, doc_id: int, version: int, plan: Plan) -> tuple[dict, dict, list, list]:
+    """Match the new version's tasks to the current ones: {new index: (uid, status)}, the diff, the snaps."""
     old = versions.snaps_of_version(db, doc_id, version)
     new = versions.snaps_of_plan(plan)
     carried = {}
@@ -87,7 +88,7 @@ def _carry_over(db: sqlite_utils.Database, doc_id: int, version: int, plan: Plan
     for s in old:
         if s.ref not in matched_old:
             db.execute("UPDATE tasks SET status='withdrawn' WHERE id=?", [s.ref])
-    return carried, versions.diff(old, new)
+    return carried, versions.diff(old, new), old, new
 
 
 def find_document(db: sqlite_utils.Database, plan: Plan, replaces: int | str | None) -> tuple[int, int] | None:
@@ -117,8 +118,13 @@ def _same_content(db: sqlite_utils.Database, plan: Plan) -> tuple[int, int] | No
 
 
 def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=None,
-                now: datetime | None = None, replaces: int | str | None = None) -> IngestResult:
-    """Store one parsed document, or a new version of a stored one; all or nothing."""
+                now: datetime | None = None, replaces: int | str | None = None,
+                notices: Callable | None = None) -> IngestResult:
+    """Store one parsed document, or a new version of a stored one; all or nothing.
+
+    For a new version, `notices(db, title, version, diff, old_snaps, new_snaps)` returns outbox
+    messages (change notices) that are queued in the same transaction.
+    """
     now = now or datetime.now(TZ)
     row = db.execute("SELECT document_id, version FROM versions WHERE sha256 = ?", [sha256]).fetchone()
     if row:
@@ -134,9 +140,11 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
         diff = None
         if doc:
             doc_id, version, status = doc[0], doc[1] + 1, "new_version"
-            carried, diff = _carry_over(db, doc_id, doc[1], plan)
+            carried, diff, old_snaps, new_snaps = _carry_over(db, doc_id, doc[1], plan)
+            title = plan.title if plan.titled else db.execute("SELECT title FROM documents WHERE id=?",
+                                                               [doc_id]).fetchone()[0]
             db.execute("UPDATE documents SET current_version=?, title=?, doc_number=?, year=? WHERE id=?",
-                       [version, plan.title, plan.doc_number, plan.year, doc_id])
+                       [version, title, plan.doc_number, plan.year, doc_id])
         else:
             doc_id = db.execute("INSERT INTO documents (title, doc_number, year, current_version, created_at)"
                                 " VALUES (?,?,?,1,?)", [plan.title, plan.doc_number, plan.year,
@@ -154,4 +162,6 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
             db.execute("INSERT OR IGNORE INTO units (name, kind, known) VALUES (?, 'unknown', 0)", [u])
         if doc:
             cancel_stale_reminders(db)
+            if notices and (diff["added"] or diff["withdrawn"] or diff["changed"]):
+                enqueue(db, notices(db, title, version, diff, old_snaps, new_snaps), now)
     return IngestResult(doc_id, version, status, plan.title, len(plan.tasks), n_ms, plan.warnings, diff)

@@ -103,6 +103,7 @@ class Plan:
     tasks: list[Task] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unknown_units: list[str] = field(default_factory=list)
+    titled: bool = True  # False when the document had no title line and the file name stands in
 
     def to_json(self) -> dict:
         body = [t for t in self.tasks if t.section == "body"]

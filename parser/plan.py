@@ -59,8 +59,9 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     heads = {i for i, b in enumerate(b for b in blocks if b.kind == "para") if b.heading}
     paras = rejoin([b.text for b in blocks if b.kind == "para"], heads)
     title = _title(blocks, paras, source_name)
+    titled = title != Path(source_name).stem
     found_year, doc_no = _doc_year(paras, title)
-    plan = Plan(title=title, source_name=source_name, year=year or found_year, doc_number=doc_no)
+    plan = Plan(title=title, source_name=source_name, year=year or found_year, doc_number=doc_no, titled=titled)
     plan.declared_task_count = _declared_count(paras)
 
     body, attachment = split_attachment(paras)

@@ -7,7 +7,6 @@ with the platforms' error codes, so each test proves one classification.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -16,24 +15,31 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
+from fakes import (  # shared with the reminder tests
+    AGENT_ID,
+    CORP_ID,
+    CORP_SECRET,
+    DT_SECRET,
+    DT_TOKEN,
+    WX_KEY,
+    Clock,
+    FakeDingTalk,
+    FakeWeComApp,
+    FakeWeComRobot,
+    serve,
+)
 
 from bot.channels import ChannelConfigError, OutMessage, RateLimiter, channel_from_config
 from bot.channels.console import ConsoleChannel
 from bot.channels.dingtalk_robot import BODY_LIMIT_BYTES, TRUNCATED_NOTICE, DingTalkRobotChannel, build_body
 from bot.channels.wecom_app import markdown_to_text
 from bot.channels.wecom_robot import MARKDOWN_LIMIT_BYTES
-from bot.platforms.dingtalk_sign import sign
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SIGN_VECTORS = json.loads((SHARED / "vectors" / "dingtalk_sign.json").read_text(encoding="utf-8"))[
     "custom_robot_url_signing"
 ]["sign_vectors"]
 
-DT_TOKEN = "5d2c8e1f9a4b7063d1e8c2a5f9b4d706e3a1c8f5b2d9e4a7c1f6b3d8e5a2c9f4"
-DT_SECRET = "SEC9f1c4e7a2b8d6035c1e9a7f4b2d80c6e5a3f17b9d2c4e608a1f5b3d7c9e2a4f6"
-WX_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
-CORP_ID, CORP_SECRET, AGENT_ID = "ww0123456789abcdef", "app-secret-never-logged", 1000002
 DIGEST = OutMessage(
     title="今日到期提醒",
     markdown="### 今日到期 2 项\n\n- 黑臭水体整治（区生态环境局）\n- 老旧小区改造（区住建局）",
@@ -41,162 +47,10 @@ DIGEST = OutMessage(
 )
 
 
-class Clock:
-    """Injectable monotonic clock; `sleep` advances it instead of waiting."""
-
-    def __init__(self, now: float = 1000.0):
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-class FakePlatform:
-    """Shared fake-server plumbing: failure modes, received bodies, a 60 s window."""
-
-    def __init__(self, clock=time.monotonic, per_minute: int = 20):
-        self.mode = "ok"  # ok | http503 | http404 | http429 | slow | busy | ratelimit
-        self.received: list[dict] = []
-        self.queries: list[dict] = []
-        self.clock = clock
-        self.per_minute = per_minute
-        self._times: list[float] = []
-
-    async def failure(self) -> web.StreamResponse | None:
-        if self.mode == "slow":
-            await asyncio.sleep(1.0)  # longer than the client timeout under test
-        if self.mode == "http503":
-            return web.Response(status=503, text="<html>Service Unavailable</html>")
-        if self.mode == "http404":
-            return web.Response(status=404, text="not found")
-        if self.mode == "http429":
-            return web.Response(status=429, headers={"Retry-After": "7"})
-        return None
-
-    def over_limit(self) -> bool:
-        now = self.clock()
-        self._times = [t for t in self._times if t > now - 60]
-        if len(self._times) >= self.per_minute or self.mode == "ratelimit":
-            return True
-        self._times.append(now)
-        return False
-
-
-class FakeDingTalk(FakePlatform):
-    def __init__(self, secret: str | None = DT_SECRET, now_ms=lambda: int(time.time() * 1000), **kw):
-        super().__init__(**kw)
-        self.secret = secret
-        self.now_ms = now_ms
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.queries.append(dict(request.query))
-        if (resp := await self.failure()) is not None:
-            return resp
-        q = request.query
-        if q.get("access_token") != DT_TOKEN:
-            return web.json_response({"errcode": 300001, "errmsg": "token is not exist"})
-        if self.secret:
-            ts, sig = q.get("timestamp", ""), q.get("sign", "")
-            if not ts.isdigit() or sig != sign(self.secret, ts):
-                return web.json_response({"errcode": 310000, "errmsg": "sign not match, more: [https://ding-doc…]"})
-            if abs(self.now_ms() - int(ts)) > 3600 * 1000:
-                return web.json_response({"errcode": 310000, "errmsg": "invalid timestamp"})
-        if self.over_limit():
-            return web.json_response({"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"})
-        raw = await request.read()
-        if len(raw) > 20000:
-            return web.json_response({"errcode": 460101, "errmsg": "message too long, exceed 20000 bytes"})
-        body = json.loads(raw)
-        md, at = body.get("markdown") or {}, body.get("at") or {}
-        if body.get("msgtype") != "markdown" or not md.get("title") or not md.get("text"):
-            return web.json_response({"errcode": 400105, "errmsg": "不支持的消息类型"})
-        if at.get("isAtAll") is not False or not all(f"@{m}" in md["text"] for m in at.get("atMobiles", [])):
-            return web.json_response({"errcode": 999001, "errmsg": "fake: @mobile missing from text"})
-        self.received.append(body)
-        if self.mode == "busy":
-            return web.json_response({"errcode": -1, "errmsg": "系统繁忙"})
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-
-class FakeWeComRobot(FakePlatform):
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.queries.append(dict(request.query))
-        if (resp := await self.failure()) is not None:
-            return resp
-        if request.query.get("key") != WX_KEY:
-            return web.json_response({"errcode": 93000, "errmsg": "invalid webhook url, hint: [xxx], key: " + request.query.get("key", "")})
-        if self.over_limit():
-            return web.json_response({"errcode": 45009, "errmsg": "api freq out of limit"})
-        body = json.loads(await request.read())
-        kind = body.get("msgtype")
-        limit = {"markdown": 4096, "text": 2048}.get(kind)
-        if limit is None:
-            return web.json_response({"errcode": 40008, "errmsg": "invalid message type"})
-        content = body[kind].get("content", "")
-        if not content:
-            return web.json_response({"errcode": 44004, "errmsg": "empty content"})
-        if len(content.encode("utf-8")) > limit:
-            return web.json_response({"errcode": 40058, "errmsg": f"{kind}.content exceed max length {limit}"})
-        if kind == "text":
-            lists = [body["text"].get(k, []) for k in ("mentioned_list", "mentioned_mobile_list")]
-            assert all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists)
-        self.received.append(body)
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-
-class FakeWeComApp(FakePlatform):
-    def __init__(self, members=("ZhangWei", "LiNa"), **kw):
-        super().__init__(**kw)
-        self.members = set(members)
-        self.tokens_issued = 0
-        self.valid_tokens: set[str] = set()
-
-    async def gettoken(self, request: web.Request) -> web.StreamResponse:
-        if request.query.get("corpid") != CORP_ID:
-            return web.json_response({"errcode": 40013, "errmsg": "invalid corpid"})
-        if request.query.get("corpsecret") != CORP_SECRET:
-            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
-        self.tokens_issued += 1
-        token = f"TOKEN{self.tokens_issued}"
-        self.valid_tokens.add(token)
-        return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
-
-    async def send(self, request: web.Request) -> web.StreamResponse:
-        if (resp := await self.failure()) is not None:
-            return resp
-        if request.query.get("access_token") not in self.valid_tokens:
-            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
-        if self.mode == "ratelimit":
-            return web.json_response({"errcode": 45009, "errmsg": "api freq out of limit"})
-        body = json.loads(await request.read())
-        if body.get("agentid") != AGENT_ID or body.get("msgtype") != "text":
-            return web.json_response({"errcode": 40008, "errmsg": "invalid message type"})
-        if len(body["text"]["content"].encode("utf-8")) > 2048:
-            return web.json_response({"errcode": 40058, "errmsg": "text.content exceed max length"})
-        users = body["touser"].split("|")
-        invalid = [u for u in users if u not in self.members]
-        if len(invalid) == len(users):
-            return web.json_response({"errcode": 81013, "errmsg": "user & party & tag all invalid"})
-        self.received.append(body)
-        return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "msgid": "m1"})
-
-
 @pytest.fixture
 async def session():
     async with aiohttp.ClientSession() as s:
         yield s
-
-
-async def serve(aiohttp_server, routes):
-    app = web.Application()
-    for method, path, handler in routes:
-        app.router.add_route(method, path, handler)
-    return await aiohttp_server(app)
 
 
 async def dingtalk_channel(aiohttp_server, session, fake: FakeDingTalk, secret=DT_SECRET, **kw):
