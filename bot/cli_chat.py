@@ -12,14 +12,33 @@ from . import clock
 _EXIT_WORDS = {"退出", "exit", "quit", "q", "再见"}
 
 
-def _answer(db, text: str, args):
-    from .answer import answer_question
-    return answer_question(db, text, asker_unit=args.as_unit, today=clock.today(args.today))
+def _conversation(args):
+    """The same Conversation the webhooks use; the local user speaks for the --as unit."""
+    from .conversation import Conversation
+    from .server import make_conversation
+    from .settings import load_settings
+    from knowledge.db import open_db
+
+    settings = load_settings(None)
+    base = make_conversation(settings, open_db(args.db))
+    conv = Conversation(base.db, base.directory, today=lambda: clock.today(args.today), now=clock.now,
+                        inbox=base.inbox)
+    if args.as_unit:
+        unit = conv.resolve(args.as_unit)
+        if unit is None:
+            from .errors import UsageError
+            raise UsageError(f"未找到单位“{args.as_unit}”，请使用单位全称或常用简称")
+        args.as_unit = unit
+    return conv
+
+
+def _answer(conv, text: str, args):
+    from .conversation import Turn
+    return conv.handle(Turn("local", "local", text, as_unit=args.as_unit))
 
 
 def cmd_ask(args) -> int:
-    from knowledge.db import open_db
-    answer = _answer(open_db(args.db), args.question, args)
+    answer = _answer(_conversation(args), args.question, args)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
     else:
@@ -28,8 +47,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from knowledge.db import open_db
-    db = open_db(args.db)
+    conv = _conversation(args)
     who = args.as_unit or "未绑定单位"
     print(f"督办助手（{who}）。输入问题，输入“帮助”查看用法，“退出”结束。", flush=True)
     for line in sys.stdin:
@@ -38,7 +56,7 @@ def cmd_chat(args) -> int:
             continue
         if text.lower() in _EXIT_WORDS:
             break
-        print(_answer(db, text, args).reply, flush=True)
+        print(_answer(conv, text, args).reply, flush=True)
         print(flush=True)
     return 0
 

@@ -12,7 +12,7 @@ from typing import Callable
 from knowledge import people
 from knowledge.directory import resolve_unit
 
-from . import progress_chat
+from . import admin_chat, progress_chat
 from .answer import Answer, answer_question
 
 _BIND = re.compile(r"^\s*(?:绑定|綁定)\s*(?:单位)?\s*[:：]?\s*(?P<unit>\S.*)$")
@@ -32,8 +32,9 @@ class Turn:
 
 
 class Conversation:
-    def __init__(self, db, directory, today: Callable[[], date], now: Callable[[], datetime]):
+    def __init__(self, db, directory, today: Callable[[], date], now: Callable[[], datetime], inbox=None):
         self.db = db
+        self.inbox = inbox  # the watched folder, for an administrator's 重新解析
         self.directory = directory
         self.today = today
         self.now = now
@@ -78,6 +79,9 @@ class Conversation:
         if m:
             reply = self.bind(turn, m.group("unit").strip())
             return Answer("bind", None, None, [], reply)
+        admin = admin_chat.handle(self.db, self.directory, self.inbox, turn, self.now())
+        if admin is not None:
+            return Answer("documents", None, None, [], admin)
         cmd = progress_chat.parse_command(turn.text)
         if cmd:
             reply = progress_chat.apply(self.db, cmd, platform=turn.platform, user_id=turn.user_id,

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Callable
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from parser.units import UnitDirectory
 
 from . import clock
 from .conversation import Conversation, Turn
+from .inbox import Inbox, watch as watch_inbox
 from .scheduler import run as run_scheduler
 from .platforms.base import Inbound, Reply
 from .platforms.dingtalk import DingTalkPlatform
@@ -32,7 +34,8 @@ CONVERSATION = web.AppKey("conversation", Conversation)
 def make_conversation(settings: Settings, db=None) -> Conversation:
     directory = UnitDirectory.load(settings.units_file) if settings.units_file else UnitDirectory.load()
     db = db if db is not None else open_db(settings.db)
-    return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now)
+    inbox = Inbox(Path(settings.inbox_dir)) if settings.inbox_dir else None
+    return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now, inbox=inbox)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -79,13 +82,17 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
     async def housekeeping(app: web.Application):
         people.prune_seen(conv.db, clock.now() - timedelta(days=7))  # redeliveries come within minutes
         session = aiohttp.ClientSession()
-        scheduler = asyncio.create_task(run_scheduler(conv.db, settings, session)) \
-            if settings.reminders_enabled else None
+        background = []
+        if settings.reminders_enabled:
+            background.append(asyncio.create_task(run_scheduler(conv.db, settings, session)))
+        if conv.inbox is not None:
+            conv.inbox.folder.mkdir(parents=True, exist_ok=True)
+            background.append(asyncio.create_task(watch_inbox(conv.inbox, conv.db, conv.directory)))
         yield
-        if scheduler:
-            scheduler.cancel()
+        for task in background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
+                await task
         await session.close()
         for c in session_holder.values():
             await c.close()

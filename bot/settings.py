@@ -18,6 +18,7 @@ class Settings:
     db: str = "duban.db"
     load_example: bool = True  # load the bundled example plan when the store is empty
     units_file: str | None = None
+    inbox_dir: str | None = None  # watched folder: plan files dropped here are ingested
     replay_window: int = 300  # seconds of accepted timestamp skew; 0 turns the freshness check off
     max_body_bytes: int = 65536
     today: str | None = None  # fixed "today" for demos (YYYY-MM-DD)
@@ -61,6 +62,7 @@ _FILE_KEYS = {
     ("server", "host"): "host", ("server", "port"): "port", ("server", "today"): "today",
     ("server", "replay_window"): "replay_window", ("server", "max_body_bytes"): "max_body_bytes",
     ("store", "db"): "db", ("store", "load_example"): "load_example", ("store", "units_file"): "units_file",
+    ("store", "inbox"): "inbox_dir",
     ("dingtalk", "app_secret"): "dingtalk_app_secret", ("dingtalk", "bot_name"): "dingtalk_bot_name",
     ("dingtalk", "session_hosts"): "dingtalk_session_hosts",
     ("dingtalk", "reply_in_response"): "dingtalk_reply_in_response",
@@ -75,7 +77,7 @@ ENV_KEYS = {
     "DUBAN_DINGTALK_SESSION_HOSTS": "dingtalk_session_hosts", "DUBAN_WECOM_TOKEN": "wecom_token",
     "DUBAN_WECOM_AES_KEY": "wecom_aes_key", "DUBAN_WECOM_CORP_ID": "wecom_corp_id",
     "DUBAN_WECOM_AGENT_ID": "wecom_agent_id", "DUBAN_WECOM_SECRET": "wecom_secret",
-    "DUBAN_REPLAY_WINDOW": "replay_window", "DUBAN_TODAY": "today",
+    "DUBAN_REPLAY_WINDOW": "replay_window", "DUBAN_TODAY": "today", "DUBAN_INBOX": "inbox_dir",
 }
 
 

@@ -2,3 +2,4 @@
 from . import people  # noqa: F401  (registers its migration)
 from . import progress  # noqa: F401,E402
 from . import outbox  # noqa: F401,E402
+from . import inbox_log  # noqa: F401,E402

@@ -149,3 +149,17 @@ def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
     rows = _rows(db, f"SELECT * FROM tasks WHERE {CURRENT} AND status != 'withdrawn'"
                      " ORDER BY document_id, section DESC, number_int, id", {})
     return [_task(db, r) for r in rows]
+
+
+def task_versions(db: sqlite_utils.Database, number: int | str, section: str = "list") -> list[dict]:
+    """The same task (by identity) in every version of its document, oldest first."""
+    row = db.execute(f"SELECT uid FROM tasks t WHERE number = ? AND section = ? ORDER BY ({CURRENT.replace('tasks.', 't.')})"
+                     " DESC, version DESC LIMIT 1", [str(number), section]).fetchone()
+    if not row:
+        return []
+    out = []
+    for r in _rows(db, "SELECT * FROM tasks WHERE uid = ? ORDER BY version", [row[0]]):
+        ms = db.execute("SELECT due, text FROM milestones WHERE task_id=? ORDER BY position", [r["id"]]).fetchall()
+        out.append({"version": r["version"], "number": r["number"], "title": r["title"], "status": r["status"],
+                    "deadline_text": r["deadline_text"], "milestones": [{"due": d, "text": t} for d, t in ms]})
+    return out

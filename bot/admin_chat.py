@@ -1,0 +1,65 @@
+"""Chat commands about the documents themselves: 文件列表, 重新解析 (administrators), and history
+("第七项原来的整改时限是什么")."""
+from __future__ import annotations
+
+import re
+
+from knowledge import inbox_log, people, queries
+from parser.items import cn_number
+
+_LIST = re.compile(r"^\s*(?:文件列表|文件清单|有哪些文件|查看文件|版本列表|查看版本|文件版本)\s*[？?]?\s*$")
+_RESCAN = re.compile(r"^\s*(?:重新解析|重新导入|解析收件箱|导入新文件)\s*$")
+_HISTORY = re.compile(r"第?\s*(?P<n>\d{1,3}|[一二三四五六七八九十]{1,3})\s*[项号条]?.{0,6}"
+                      r"(?:原来|原先|之前|以前|上一版|旧版|修改前|调整前)")
+
+
+def list_documents(db) -> str:
+    docs = inbox_log.documents(db)
+    if not docs:
+        return "尚未导入任何文件。"
+    lines = ["**已入库文件**"]
+    for d in docs:
+        lines.append(f"- [{d['id']}] {d['title']}（当前第{d['current_version']}版）")
+        for v in d["versions"][:5]:
+            lines.append(f"  第{v['version']}版：{v['source_name']}，{v['ingested_at'][:16].replace('T', ' ')}")
+    return "\n".join(lines)
+
+
+def rescan(db, directory, inbox, turn, now) -> str:
+    official = people.official_by_platform_id(db, turn.platform, turn.user_id)
+    allowed = turn.platform == "local" or bool(official and official.is_admin)
+    people.record(db, now, turn.platform, turn.user_id, "重新解析", "", allowed)
+    if not allowed:
+        return "只有管理员可以重新解析文件。此次操作已记录。"
+    if inbox is None:
+        return "未配置收件箱目录（配置项 [store] inbox），无法重新解析。"
+    lines = inbox.scan(db, directory, force=True)
+    return "\n".join(["**重新解析结果**", *[f"- {x}" for x in lines]]) if lines else "收件箱中没有待处理的文件。"
+
+
+def history(db, number: int) -> str:
+    versions = queries.task_versions(db, number)
+    if not versions:
+        return f"没有找到第{number}项任务。"
+    if len(versions) == 1:
+        v = versions[0]
+        return f"第{number}项只有一个版本（第{v['version']}版），整改时限：{v['deadline_text'] or '无'}。"
+    lines = [f"**第{number}项的历次版本**"]
+    for v in versions:
+        dues = "、".join(sorted({m["due"] for m in v["milestones"]})) or "无日期"
+        state = "（已撤销）" if v["status"] == "withdrawn" else ""
+        lines.append(f"- 第{v['version']}版{state}（当时编号{v['number']}）：整改时限“{v['deadline_text'] or '无'}”；"
+                     f"时限节点：{dues}")
+    return "\n".join(lines)
+
+
+def handle(db, directory, inbox, turn, now) -> str | None:
+    """A reply if the text is one of these commands, else None."""
+    if _LIST.match(turn.text):
+        return list_documents(db)
+    if _RESCAN.match(turn.text):
+        return rescan(db, directory, inbox, turn, now)
+    m = _HISTORY.search(turn.text)
+    if m and (n := cn_number(m.group("n"))) is not None:
+        return history(db, n)
+    return None
