@@ -25,7 +25,8 @@ log = logging.getLogger("duban.sender")
 class Sender:
     def __init__(self, db, session: aiohttp.ClientSession, *, now: Callable[[], datetime] = clock.now,
                  clock_s: Callable[[], float] | None = None, max_attempts: int = 8, base_backoff: float = 30.0,
-                 max_backoff: float = 3600.0, gap: float = 0.0, wecom_app: dict | None = None):
+                 max_backoff: float = 3600.0, gap: float = 0.0, wecom_app: dict | None = None,
+                 max_inline_wait: float = 60.0):
         self.db = db
         self.session = session
         self.now = now
@@ -36,6 +37,7 @@ class Sender:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.gap = gap  # extra pause between two messages (pacing on top of the per-minute limit)
+        self.max_inline_wait = max_inline_wait  # longer pacing waits are rescheduled in the outbox instead
 
     def limiter_for(self, per_minute: int) -> RateLimiter:
         if per_minute not in self.limiters:
@@ -64,8 +66,13 @@ class Sender:
             return "failed"
         msg = OutMessage(title=row.title, markdown=row.body, at_mobiles=row.at_mobiles, at_user_ids=row.at_user_ids)
         if channel.kind != "console":
-            await self.limiter_for(channel.max_per_minute).acquire_many(channel.pacing_keys(msg),
-                                                                        channel.message_count(msg))
+            limiter = self.limiter_for(channel.max_per_minute)
+            keys, count = channel.pacing_keys(msg), channel.message_count(msg)
+            wait = max((limiter.delay_for(k, count) for k in keys), default=0.0)
+            if wait > self.max_inline_wait:  # a blocked robot (130101: 10 min) must not hold up the others
+                outbox.mark_retry(self.db, row.id, "等待推送限流解除", self.now() + timedelta(seconds=wait))
+                return "retry"
+            await limiter.acquire_many(keys, count)
         outbox.mark_posting(self.db, row.id)
         outcome = await channel.send(msg)
         if outcome.status == "sent":

@@ -51,6 +51,16 @@ class _Context:
     leaders: dict[int, list[str]] = field(default_factory=dict)
     bound: dict[int, list[str]] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)
+    with_channel: set[str] = field(default_factory=set)  # units (and leader titles) with a push channel
+
+    def escalate_to(self, task_id: int, fallback: str) -> list[str]:
+        """The task's 督办领导 when one of them has a channel of their own; else the fallback unit
+        (when it has a channel, or the task names no leader); else the leaders, so that a dry run
+        reports them as having no channel."""
+        leaders = self.leaders.get(task_id, [])
+        if any(u in self.with_channel for u in leaders):
+            return leaders
+        return [fallback] if fallback in self.with_channel or not leaders else leaders
 
     def expand(self, units: list[str]) -> list[str]:
         """Collectives fan out to each member unit; a collective without members stays as it is."""
@@ -76,6 +86,8 @@ def _context(db: sqlite_utils.Database) -> _Context:
         ctx.bound.setdefault(mid, []).append(unit)
     for coll, member in db.execute("SELECT collective, member FROM collective_members ORDER BY rowid"):
         ctx.members.setdefault(coll, []).append(member)
+    if "channels" in db.table_names():
+        ctx.with_channel = {r[0] for r in db.execute("SELECT unit FROM channels")}
     return ctx
 
 
@@ -122,7 +134,7 @@ def sweep(db: sqlite_utils.Database, days: list[date], policy: Policy | None = N
         if not kinds:
             continue
         units = ctx.expand(ctx.bound.get(mid) or ctx.units.get(task_id, []))
-        leaders = ctx.leaders.get(task_id) or [policy.escalation_unit]
+        leaders = ctx.escalate_to(task_id, policy.escalation_unit)
         for kind, n in kinds:
             for unit in (leaders if kind == "escalation" else units):
                 out.append(Reminder(unit, kind, n, task_id, section, number, title, text, due, muid,

@@ -48,7 +48,9 @@ def snaps_of_version(db, document_id: int, version: int) -> list[Snap]:
         ms = []
         for mid, due, mtext in db.execute("SELECT id, due, text FROM milestones WHERE task_id=? ORDER BY position",
                                           [tid]).fetchall():
-            bound = tuple(u for (u,) in db.execute("SELECT unit FROM milestone_units WHERE milestone_id=?", [mid]))
+            # insertion (= source) order, as in a parsed plan; the primary key index would sort by name
+            bound = tuple(u for (u,) in db.execute("SELECT unit FROM milestone_units WHERE milestone_id=?"
+                                                   " ORDER BY rowid", [mid]))
             ms.append((due, mtext, bound))
         out.append(Snap(section, number, title, text, units, deadline, ms, tid))
     return out
@@ -61,10 +63,20 @@ def _similarity(a: Snap, b: Snap) -> float:
 def match(old: list[Snap], new: list[Snap]) -> list[tuple[int, int]]:
     pairs: list[tuple[int, int]] = []
     used_old, used_new = set(), set()
+    # Unchanged tasks first, wherever their number went (same number preferred on a tie): otherwise a
+    # shifted task could be taken by the number pass below for a look-alike neighbour ("《…法》…未制定
+    # 贯彻落实方案" items share 60% of their titles) and be reported as withdrawn + added.
+    scores = ((_similarity(o, n), o.number != n.number, i, j) for i, o in enumerate(old)
+              for j, n in enumerate(new) if o.section == n.section)
+    for _, _, i, j in sorted((-s, moved, i, j) for s, moved, i, j in scores if s >= 0.95):
+        if i not in used_old and j not in used_new:
+            pairs.append((i, j))
+            used_old.add(i)
+            used_new.add(j)
     index = {(s.section, s.number): i for i, s in enumerate(old)}
     for j, n in enumerate(new):
         i = index.get((n.section, n.number))
-        if i is not None and _similarity(old[i], n) >= 0.6:
+        if j not in used_new and i is not None and i not in used_old and _similarity(old[i], n) >= 0.6:
             pairs.append((i, j))
             used_old.add(i)
             used_new.add(j)

@@ -74,6 +74,30 @@ def find_parenthetical(text: str) -> tuple[int, int, dict[str, str]] | None:
     return (start, end, fields) if fields else None
 
 
+_INLINE_LABEL = re.compile(
+    r"(?:(?<=^)|(?<=[。；;！？\s]))\s*(?:(?:市直|市级|县级)?(?:牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|协办单位|"
+    r"完成时限|完成时间|时间节点|整改时限))\s*[:：]")
+
+
+def find_inline_fields(text: str) -> tuple[int, dict[str, str]] | None:
+    """Unbracketed labels closing a paragraph: "…。责任单位：市生态环境局（牵头），市公安局。完成时限：6月底前"."""
+    starts = [m.start() for m in _INLINE_LABEL.finditer(text)]
+    if not starts:
+        return None
+    first = starts[0]
+    fields: dict[str, str] = {}
+    bounds = starts + [len(text)]
+    for a, b in zip(bounds, bounds[1:]):
+        m = _SEGMENT.match(text[a:b].strip().rstrip("。；;"))
+        if not m:
+            continue
+        key = key_of_label(m.group(1))
+        value = m.group(2).strip().rstrip("。；;，,")
+        if key and key not in ("goal", "measures") and value:
+            fields[key] = value
+    return (first, fields) if any(k in ROLE_KEYS for k in fields) else None
+
+
 def _unit_list_like(s: str) -> bool:
     parts = [p for p in re.split(r"[、，,]", s.strip()) if p]
     return bool(parts) and all(len(p) <= 30 and _UNITISH.search(p) for p in parts)
@@ -84,6 +108,7 @@ _COOP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:配合|参与|协同|协助|
 _RESP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:负责|具体负责|按职责分工负责|抓好|组织)(?:落实|实施|推进)?")
 
 
+_RESP_ONLY = re.compile(r"^(?:由)?(?P<units>[^，,。；;]{2,80}?)(?:负责落实|负责实施|负责|为责任单位|具体负责)$")
 _TIME_CLAUSE = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|"
                           r"持续开展|常态化推进")
 
@@ -93,6 +118,9 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
     sentences = [m for m in re.finditer(r"[^。；;]+[。；;]?", text)]
     for m in reversed(sentences[-3:]):
         sent = m.group(0).strip().rstrip("。；;")
+        only = _RESP_ONLY.match(sent)  # "由市公安局负责。" / "市公安局为责任单位。"
+        if only and _unit_list_like(only.group("units")):
+            return m.start(), {"responsible_units": only.group("units")}
         lm = _LEAD_SENTENCE.match(sent)
         if not lm or not _unit_list_like(lm.group("lead")):
             continue

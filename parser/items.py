@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .fields import ROLE_KEYS, find_parenthetical, find_role_sentence, label_field
+from .fields import ROLE_KEYS, find_inline_fields, find_parenthetical, find_role_sentence, label_field
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
 from .tasks import Measure, RawItem
@@ -49,7 +49,7 @@ def _has_roles(node: Node) -> bool:
     if any(k in ROLE_KEYS for _, k, _ in _labelled(node)):
         return True
     text = node.own_text()
-    return bool(find_parenthetical(text) or find_role_sentence(text))
+    return bool(find_parenthetical(text) or find_inline_fields(text) or find_role_sentence(text))
 
 
 def find_task_nodes(root: Node) -> list[Node]:
@@ -117,6 +117,10 @@ def body_item(node: Node, number: str) -> RawItem:
         for k, v in pf.items():
             fields.setdefault(k, v)
         text = text[:start] + text[end:]
+    elif not any(k in ROLE_KEYS for k in fields) and (inline := find_inline_fields(text)):
+        start, inf = inline
+        fields.update(inf)
+        text = text[:start]
     elif not any(k in ROLE_KEYS for k in fields):
         found = find_role_sentence(text)
         if found:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .fields import find_role_sentence, key_of_label
+from .fields import find_inline_fields, find_role_sentence, key_of_label
 from .items import cn_number
 from .paragraphs import is_heading_like, marker_of
 from .tasks import Measure, RawItem
@@ -35,13 +35,15 @@ def _column_keys(header: list[str]) -> dict[int, str]:
 
 
 def _header(rows: list[list[str]]) -> tuple[list[str], int]:
-    """The header row, or two header rows read as one ("责任单位" over "牵头单位 | 配合单位")."""
-    if len(rows) >= 3:
-        top, sub = rows[0], rows[1]
+    """The header row (after any title rows), or two header rows read as one
+    ("责任单位" over "牵头单位 | 配合单位"). Returns the header and the index of the first data row."""
+    start = next((i for i in range(min(3, len(rows))) if len(_column_keys(rows[i])) >= 2), 0)
+    if len(rows) >= start + 3:
+        top, sub = rows[start], rows[start + 1]
         merged = [(s or t or "") if (s or "").strip() else (t or "") for t, s in zip(top, sub)]
         if len(_column_keys(merged)) > len(_column_keys(top)) and not re.search(r"\d", "".join(sub)):
-            return merged, 2
-    return rows[0], 1
+            return merged, start + 2
+    return rows[start], start + 1
 
 
 def is_task_table(rows: list[list[str]]) -> bool:
@@ -93,6 +95,11 @@ def table_items(rows: list[list[str]]) -> list[RawItem]:
         fields = {k: v.replace("\n", "") for k, v in cells.items()
                   if k not in ("number", "problem", "task", "measures") and v}
         for k in [k for k in fields if k.endswith("_units")]:
+            inline = find_inline_fields(fields[k])
+            if inline and inline[0] == 0:  # "牵头单位：X；配合单位：Y" inside one cell
+                del fields[k]
+                fields.update(inline[1])
+                continue
             if "牵头" in fields[k] and not re.search(r"[（(]牵头[）)]", fields[k]):
                 found = find_role_sentence(fields[k])
                 if found:

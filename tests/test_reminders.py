@@ -127,7 +127,7 @@ def conversation(db, at: datetime) -> Conversation:
 
 
 def say(conv: Conversation, user_id: str, text: str) -> str:
-    return conv.handle(Turn("dingtalk", user_id, text, chat_id="cid-1", chat_type="group")).text
+    return conv.handle(Turn("dingtalk", user_id, text, chat_id="cid-1", chat_type="group")).reply
 
 
 # ---- (a) the right digests to the right units on the right days ---------------------------------
@@ -389,9 +389,11 @@ def test_status_shows_completed_tasks_with_who_and_when(capsys, db_path, monkeyp
     say(conversation(db, datetime(2021, 12, 3, 9, 15, tzinfo=TZ)), "sy-zhangsan", "销号 13")
     code, out = cli(capsys, "--db", db_path, "status")
     assert code == 0
-    line = next(line for line in out.splitlines() if "已销号" in line)
+    line = next(line for line in out.splitlines() if "已销号 第" in line)
     assert "第13项" in line and "张三" in line and "2021-12-03T09:15:00+08:00" in line
-    assert "邵阳市" in out and "37" in out  # 37 tasks still open, 1 completed
+    rows = [[c.strip() for c in line.strip().strip("│").split("│")] for line in out.splitlines()
+            if line.startswith("│")]
+    assert [r[2:5] for r in rows] == [["37", "1", "0"]]  # open, completed (已销号), withdrawn
 
 
 # ---- (e) sending through the outbox to a fake DingTalk robot -------------------------------------------
