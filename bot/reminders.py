@@ -92,8 +92,11 @@ def plan_day(db, today: date, calendar: WorkCalendar, policy: Policy | None = No
     digests = []
     for unit, items in sorted(by_unit.items()):
         officials = people.officials_of_unit(db, unit)
-        d = Digest(unit, items, chans.get(unit), [o.mobile for o in officials if o.mobile],
-                   [o.dingtalk_id or o.wecom_id for o in officials if o.dingtalk_id or o.wecom_id])
+        channel = chans.get(unit)
+        # @ the unit's officials by the id of the platform the digest goes to
+        id_of = "wecom_id" if channel and channel["kind"].startswith("wecom") else "dingtalk_id"
+        d = Digest(unit, items, channel, [o.mobile for o in officials if o.mobile],
+                   [getattr(o, id_of) for o in officials if getattr(o, id_of)])
         digests.append(d)
     return Plan(today, covered, digests, note)
 

@@ -12,7 +12,7 @@ from .paragraphs import FIELD_LABEL
 
 # Field keys: the five roles plus deadline (整改时限), goal (整改目标) and measures (整改措施).
 _LABEL_KEYS = [
-    (("督办领导", "责任领导", "包案领导"), "supervising_leaders"),
+    (("督办领导", "责任领导", "包案领导", "牵头领导", "分管领导", "联系领导"), "supervising_leaders"),
     (("主体责任单位", "责任主体"), "principal_units"),
     (("牵头单位", "牵头部门"), "lead_units"),
     (("配合单位", "配合部门", "协办单位"), "cooperating_units"),

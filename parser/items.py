@@ -109,7 +109,10 @@ def body_item(node: Node, number: str) -> RawItem:
     own = [node.head] + [p for i, p in enumerate(node.paragraphs[1:], 1) if i not in skip]
     text = "".join(own) + "".join(c.all_text_with_marker() for c in node.children)
     fields: dict[str, str] = {}
-    for _, key, value in labelled:
+    for i, key, value in labelled:
+        if key in ("measures", "goal"):  # 整改措施：/ 工作目标： lines belong to the measure text
+            text += value + "".join(p for j, p in enumerate(node.paragraphs) if j > i and j not in skip)
+            continue
         fields[key] = (fields[key] + "、" + value) if key in fields else value
     paren = find_parenthetical(text)
     if paren:
@@ -132,9 +135,9 @@ def body_item(node: Node, number: str) -> RawItem:
     return item
 
 
-def task_number(node: Node) -> str:
-    """Position below the top-level section: （一）1, （二）, 3 …"""
-    chain = [a for a in node.ancestors() if a.marker.level > 1] + [node]
+def task_number(node: Node, full: bool = False) -> str:
+    """Position below the top-level section: （一）1, （二）, 3 … (`full` adds the section: 二（一）)."""
+    chain = [a for a in node.ancestors() if full or a.marker.level > 1] + [node]
     return "".join(_label_text(n) for n in chain)
 
 

@@ -18,6 +18,9 @@ from .units import UnitDirectory
 _DOC_NO = re.compile(r"[〔\[［【（(]\s*((?:19|20)\d\d)\s*[〕\]］】）)]\s*\d+\s*号")
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
 _DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
+# 【牵头单位】X → 牵头单位：X
+_BRACKET_LABEL = re.compile(r"【\s*((?:市直|市级)?(?:牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|协办单位|完成时限|"
+                            r"完成时间|整改时限|督办领导|牵头领导|责任领导|整改目标|整改措施))\s*】\s*")
 _TITLE_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|规划|细则)$")
 
 
@@ -64,10 +67,14 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     plan = Plan(title=title, source_name=source_name, year=year or found_year, doc_number=doc_no, titled=titled)
     plan.declared_task_count = _declared_count(paras)
 
+    paras = [re.sub(r"(^|[。；;：:])；", r"\1", _BRACKET_LABEL.sub(r"；\1：", p)) for p in paras]
     body, attachment = split_attachment(paras)
     raws = []
-    for node in find_task_nodes(build_tree(body)):
-        raws.append(list_item(node, "list") if is_list_style(node) else body_item(node, task_number(node)))
+    body_nodes = find_task_nodes(build_tree(body))
+    short = [task_number(n) for n in body_nodes if not is_list_style(n)]
+    full = len(set(short)) < len(short)  # （一） under both 一、 and 二、: number them 一（一）, 二（一）
+    for node in body_nodes:
+        raws.append(list_item(node, "list") if is_list_style(node) else body_item(node, task_number(node, full)))
     for node in find_task_nodes(build_tree(attachment)):
         if node.marker.level in (1, 3) or is_list_style(node):
             raws.append(list_item(node, "list"))
