@@ -19,6 +19,7 @@ from parser.units import UnitDirectory
 from . import clock
 from .conversation import Conversation, Turn
 from .inbox import Inbox, watch as watch_inbox
+from .intent import tokenizer
 from .scheduler import run as run_scheduler
 from .platforms.base import Inbound, Reply
 from .platforms.dingtalk import DingTalkPlatform
@@ -81,6 +82,8 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
 
     async def housekeeping(app: web.Application):
         people.prune_seen(conv.db, clock.now() - timedelta(days=7))  # redeliveries come within minutes
+        # jieba's dictionary takes about a second to load: do it now, not inside WeCom's 5-second reply window
+        asyncio.get_running_loop().run_in_executor(None, tokenizer, conv.directory.all_names())
         session = aiohttp.ClientSession()
         background = []
         if settings.reminders_enabled:

@@ -68,8 +68,11 @@ def add_entry(db: sqlite_utils.Database, task_id: int, kind: str, text: str, *, 
 
 
 def history(db: sqlite_utils.Database, task_id: int, limit: int = 10) -> list[ProgressEntry]:
-    rows = db.execute("SELECT at, kind, text, unit, official FROM progress WHERE task_id=? ORDER BY at DESC, id DESC"
-                      " LIMIT ?", [task_id, limit]).fetchall()
+    """Entries for this task in every version of its document (the same uid): a new version's row
+    has a new id, but what was reported on the task carries over."""
+    rows = db.execute("SELECT at, kind, text, unit, official FROM progress WHERE task_id IN ("
+                      " SELECT t.id FROM tasks t JOIN tasks me ON me.id = ? WHERE t.id = me.id OR t.uid = me.uid)"
+                      " ORDER BY at DESC, id DESC LIMIT ?", [task_id, limit]).fetchall()
     return [ProgressEntry(*r) for r in rows]
 
 
