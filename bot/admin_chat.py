@@ -43,7 +43,8 @@ def history(db, number: int) -> str:
         return f"没有找到第{number}项任务。"
     if len(versions) == 1:
         v = versions[0]
-        return f"第{number}项只有一个版本（第{v['version']}版），整改时限：{v['deadline_text'] or '无'}。"
+        gone = "该项已在新版本中撤销。" if v["status"] == "withdrawn" else ""
+        return f"第{number}项只有一个版本（第{v['version']}版），整改时限：{v['deadline_text'] or '无'}。{gone}"
     lines = [f"**第{number}项的历次版本**"]
     for v in versions:
         dues = "、".join(sorted({m["due"] for m in v["milestones"]})) or "无日期"

@@ -8,7 +8,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from knowledge import outbox
-from knowledge.ingest import IngestResult, ingest_plan, sha256_of
+from knowledge.ingest import IngestResult, VersionRejected, ingest_plan, sha256_of
 from parser.errors import DocumentError
 from parser.plan import parse_document
 
@@ -32,7 +32,7 @@ def ingest_one(path: Path, db, directory, year=None, replaces=None, calendar: Wo
     try:
         result = ingest_plan(db, plan, sha256_of(data), directory=directory, replaces=replaces,
                              notices=build_notices)
-    except LookupError as e:
+    except (LookupError, VersionRejected) as e:
         raise UsageError(str(e)) from e
     day = today or clock.today()
     if result.status == "new_version" and outbox.swept(db, day.isoformat()):
@@ -57,7 +57,7 @@ def ingest_files(paths: list[str], db, directory, year=None, replaces=None) -> i
         for p in paths:
             try:
                 results.append((p, ingest_one(Path(p), db, directory, year, replaces), None))
-            except DocumentError as e:
+            except (DocumentError, UsageError) as e:
                 results.append((p, None, str(e)))
             progress.advance(bar)
     table = Table(title="入库结果")
@@ -72,5 +72,5 @@ def ingest_files(paths: list[str], db, directory, year=None, replaces=None) -> i
     console.print(table)
     failed = [e for _, r, e in results if r is None]
     if failed and len(paths) == 1:
-        raise DocumentError(failed[0])
+        raise UsageError(failed[0])
     return 1 if failed else 0

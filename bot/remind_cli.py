@@ -107,7 +107,9 @@ def cmd_status(args) -> int:
                       s["last_report"] or "")
     console.print(table)
     rows = db.execute("SELECT t.section, t.number, t.title, t.completed_at, t.completed_by FROM tasks t"
-                      " WHERE t.status='completed' ORDER BY t.completed_at DESC LIMIT 20").fetchall()
+                      " WHERE t.status='completed' AND t.version = (SELECT current_version FROM documents d"
+                      " WHERE d.id = t.document_id)"  # one line per task, under its current number
+                      " ORDER BY t.completed_at DESC LIMIT 20").fetchall()
     for section, number, title, at, by in rows:
         console.print(f"  已销号 {label(section, number)} {title[:30]}（{by}，{at}）")
     q = outbox.summary(db)

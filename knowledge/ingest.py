@@ -23,6 +23,10 @@ from .outbox import cancel_stale_reminders, enqueue
 TZ = ZoneInfo("Asia/Shanghai")
 
 
+class VersionRejected(Exception):
+    """A revision that would withdraw most of a plan's tasks, without an explicit --replaces."""
+
+
 @dataclass
 class IngestResult:
     document_id: int
@@ -141,6 +145,12 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
         if doc:
             doc_id, version, status = doc[0], doc[1] + 1, "new_version"
             carried, diff, old_snaps, new_snaps = _carry_over(db, doc_id, doc[1], plan)
+            gone = len(diff["withdrawn"])
+            if replaces is None and gone >= 5 and gone * 2 > len(old_snaps):
+                # a cut-short or wrong file must not silently withdraw most of a plan
+                raise VersionRejected(
+                    f"该文件若作为《{plan.title}》的新版本，将撤销现有 {len(old_snaps)} 项任务中的 {gone} 项"
+                    f"（只识别出 {len(plan.tasks)} 项）。文件可能不完整；确属新版本请用 duban ingest 文件 --replaces {doc_id}")
             title = plan.title if plan.titled else db.execute("SELECT title FROM documents WHERE id=?",
                                                                [doc_id]).fetchone()[0]
             db.execute("UPDATE documents SET current_version=?, title=?, doc_number=?, year=? WHERE id=?",

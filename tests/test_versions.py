@@ -112,6 +112,14 @@ def withdraw_item(doc) -> None:
         p._p.getparent().remove(p._p)
 
 
+def move_earlier_and_add_unit(doc) -> None:
+    item = _item(doc, 7)
+    [p] = [p for p in item if p.text.startswith("整改时限：")]
+    _replace(p, "2022 年 6 月 30 日前，新邵县", "2022 年 3 月 31 日前，新邵县")
+    [p] = [p for p in item if p.text.startswith("市直配合单位")]
+    _replace(p, "市生态环境局", "市生态环境局、市水利局")
+
+
 def retitle(doc) -> None:
     doc.paragraphs[0].runs[0].text = "邵阳市第二轮中央生态环境保护督察整改方案（修订稿）"
     for r in doc.paragraphs[0].runs[1:]:
@@ -121,7 +129,7 @@ def retitle(doc) -> None:
 REVISIONS = {
     "moved": [move_date], "unit": [remove_unit], "inserted": [insert_item], "withdrawn": [withdraw_item],
     "moved_unit": [move_date, remove_unit], "moved_unit_inserted": [move_date, remove_unit, insert_item],
-    "retitled": [retitle, move_date],
+    "retitled": [retitle, move_date], "earlier_added": [move_earlier_and_add_unit],
 }
 
 
@@ -354,7 +362,7 @@ def test_completed_task_and_its_progress_survive_revisions_and_renumbering(revs,
     db = open_db(db_path)
     people.replace_roster(db, ROSTER)
     conv = conversation(db)
-    assert say(conv, "xs-lisi", "进展 7：焚烧炉已安装") .startswith("已记录第7项进展")
+    assert say(conv, "xs-lisi", "进展 7：焚烧炉已安装").startswith("已记录第7项进展")
     assert say(conv, "sy-zhangsan", "销号 13").startswith("已销号：第13项")
     completed_by = current(db, 13)
 
@@ -375,6 +383,8 @@ def test_completed_task_and_its_progress_survive_revisions_and_renumbering(revs,
     assert uid_of(db, 13, 1) == uid_of(db, 13, 2) == uid_of(db, 14, 3)
     assert [e.kind for e in progress.history(db, current(db, 14).id)] == ["complete"]
     assert say(conv, "sy-zhangsan", "销号 14") == "第14项已经销号。"
+    code, out = cli_text(capsys, "--db", db_path, "status")
+    assert out.count("已销号 第14项") == 1 and "已销号 第13项" not in out, out
 
 
 # ---- change notices ---------------------------------------------------------------------------
@@ -438,6 +448,15 @@ async def test_each_affected_unit_gets_one_notice_delivered_through_its_channel(
         ("市生态环境局", "sent"), ("新邵县", "sent")]
 
 
+def test_date_moved_earlier_and_unit_added_are_told_to_the_units_concerned(revs, db, directory):
+    ingest_one(revs["earlier_added"], db, directory)
+    got = notices(db)
+    assert set(got) == {"新邵县", "市水利局"}
+    assert got["新邵县"][1].splitlines()[2:-1] == [
+        "- 第7项“2022 年 3 月 31 日前，新邵县垃圾焚烧发电项目建成”时限由 2022-06-30 调整为 2022-03-31（提前）"]
+    assert got["市水利局"][1].splitlines()[2:-1] == ["- 您单位新增为第7项的配合单位"]
+
+
 def test_units_without_a_channel_get_their_notice_recorded_as_no_channel(revs, db, directory):
     ingest_one(revs["inserted"], db, directory)
     got = notices(db)
@@ -449,10 +468,10 @@ def test_units_without_a_channel_get_their_notice_recorded_as_no_channel(revs, d
     assert "- 原第13项调整为第14项" in got["邵阳县"][1]
 
 
-def test_withdrawn_task_is_announced_to_its_units(revs, db, directory):
+def test_withdrawn_task_is_announced_to_its_units(revs, db, directory, gold):
     ingest_one(revs["withdrawn"], db, directory)
     got = notices(db)
-    line = f"- 任务已撤销：原第20项 {'园区环境保护水平较低'}"
+    line = f"- 任务已撤销：原第20项 {gold['list-20']['title']}"  # 园区环境保护水平较低
     # list-20: 市生态环境局, 市发展和改革委员会, 各县市区 (12 divisions), 邵阳经开区; no other change
     assert set(got) == {"市生态环境局", "市发展和改革委员会", "邵阳经开区", "双清区", "大祥区", "北塔区", "邵东市",
                         "武冈市", "新邵县", "邵阳县", "隆回县", "洞口县", "绥宁县", "新宁县", "城步苗族自治县"}
@@ -571,12 +590,10 @@ def test_rescan_is_refused_and_logged_for_a_non_admin_and_done_for_an_admin(revs
     assert db.execute("SELECT allowed FROM audit WHERE user_id='admin-wangwu'").fetchall() == [(1,)]
     assert not (folder / "修订稿.docx").exists()
 
-    listing = say(conv, "stranger", "文件列表")
+    listing = say(conv, "stranger", "文件列表").splitlines()
     title = db.execute("SELECT title FROM documents").fetchone()[0]
-    assert listing.splitlines()[:4] == ["**已入库文件**", f"- [1] {title}（当前第2版）"] + [
-        listing.splitlines()[2], listing.splitlines()[3]]
-    assert listing.splitlines()[2].startswith("  第2版：修订稿.docx，")
-    assert listing.splitlines()[3].startswith("  第1版：shaoyang_plan.docx，")
+    assert len(listing) == 4 and listing[:2] == ["**已入库文件**", f"- [1] {title}（当前第2版）"]
+    assert listing[2].startswith("  第2版：修订稿.docx，") and listing[3].startswith("  第1版：shaoyang_plan.docx，")
 
 
 def test_history_question_lists_each_versions_deadline(revs, db, directory, gold):
@@ -588,6 +605,12 @@ def test_history_question_lists_each_versions_deadline(revs, db, directory, gold
             f"- 第2版（当时编号7）：整改时限“{new}”；时限节点：2022-06-30、2022-09-30、2022-12-31、2024-06-30"]
     assert say(conv, "anyone", "第7项原来的整改时限是什么").splitlines() == want
     assert say(conv, "anyone", "第七项原来的整改时限是什么").splitlines() == want
+
+
+def test_history_of_a_withdrawn_task_says_it_was_withdrawn(revs, db, directory, gold):
+    ingest_one(revs["withdrawn"], db, directory)
+    assert say(conversation(db), "anyone", "第二十项原来的整改时限是什么") == (
+        f"第20项只有一个版本（第1版），整改时限：{gold['list-20']['deadline_text']}。该项已在新版本中撤销。")
 
 
 def test_history_follows_a_renumbered_task_to_its_old_number(revs, db, directory, gold):
