@@ -181,12 +181,43 @@ class Load:
         return counts[0], counts[1], counts[2], elapsed
 
 
+STAGES = [  # (label, file suffix, function) — cumulative times in the server process
+    ("  signature check (verify_headers)", "platforms/dingtalk_sign.py", "verify_headers"),
+    ("  JSON parse (_parse_json)", "platforms/dingtalk.py", "_parse_json"),
+    ("  msgId dedup insert + commit (claim_message)", "knowledge/people.py", "claim_message"),
+    ("  answer (Conversation.handle)", "bot/conversation.py", "handle"),
+    ("    no-data guard (queries.current_tasks)", "knowledge/queries.py", "current_tasks"),
+    ("    unit names (UnitDirectory.all_names)", "parser/unit_directory.py", "all_names"),
+    ("    unit names (known_unit_names)", "knowledge/directory.py", "known_unit_names"),
+    ("    parse_question", "bot/intent.py", "parse_question"),
+    ("    queries.due_items (overdue + window)", "knowledge/queries.py", "due_items"),
+    ("    render_due", "bot/render.py", "render_due"),
+]
+
+
 def print_profile(path: str, top: int = 22) -> None:
     import io
     import pstats
 
     out = io.StringIO()
     stats = pstats.Stats(path, stream=out)
+    calls = {}
+    for (file, _, fn), (_, ncalls, _, cum, _) in stats.stats.items():
+        calls[(file, fn)] = (ncalls, cum)
+    total = stats.total_tt
+    handled = next((n for (f, fn), (n, _) in calls.items() if f.endswith("bot/conversation.py")
+                    and fn == "handle"), 0) or 1
+    print(f"duban server under cProfile (one more round): {total:.2f} s in the event loop, {handled} requests,"
+          f" {total / handled * 1e6:.0f} us/request")
+    top_level = 0.0
+    for label, suffix, fn in STAGES:
+        hit = [cum for (f, name), (_, cum) in calls.items() if f.endswith(suffix) and name == fn]
+        if hit:
+            top_level += hit[0] if not label.startswith("    ") else 0
+            print(f"  {label:<48} {hit[0] / handled * 1e6:>8.0f} us/request  {hit[0] / total:>5.0%}")
+    rest = total - top_level
+    print(f"  {'  the rest (aiohttp, sockets, event loop)':<48} {rest / handled * 1e6:>8.0f} us/request"
+          f"  {rest / total:>5.0%}")
     stats.sort_stats("tottime").print_stats(top)
     stats.sort_stats("cumulative").print_stats(top)
     print(out.getvalue())

@@ -14,6 +14,7 @@ from knowledge.directory import resolve_unit
 
 from . import admin_chat, progress_chat
 from .answer import Answer, answer_question
+from .reminders import replan_after_change
 
 _BIND = re.compile(r"^\s*(?:绑定|綁定)\s*(?:单位)?\s*[:：]?\s*(?P<unit>\S.*)$")
 BIND_HINT = "请先发送“绑定 单位名称”，例如：绑定 市生态环境局"
@@ -86,6 +87,9 @@ class Conversation:
         if cmd:
             reply = progress_chat.apply(self.db, cmd, platform=turn.platform, user_id=turn.user_id,
                                         as_unit=turn.as_unit, now=self.now())
+            if cmd.kind in ("complete", "reopen"):
+                # queued digests must not remind about a closed task (or miss a reopened one)
+                replan_after_change(self.db, self.today(), self.now())
             return Answer(cmd.kind, turn.as_unit, None, [], reply)
         return answer_question(self.db, turn.text, asker_unit=self.asker_unit(turn), today=self.today(),
                                directory=self.directory)

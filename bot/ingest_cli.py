@@ -7,7 +7,6 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from knowledge import outbox
 from knowledge.ingest import IngestResult, VersionRejected, ingest_plan, sha256_of
 from parser.errors import DocumentError
 from parser.plan import parse_document
@@ -15,7 +14,7 @@ from parser.plan import parse_document
 from . import clock
 from .errors import UsageError
 from .notices import build_notices
-from .reminders import enqueue_plan, plan_day
+from .reminders import replan_after_change
 from .workdays import WorkCalendar
 
 _STATUS = {"new": "新文件", "new_version": "新版本", "unchanged": "未变化（已入库）"}
@@ -34,10 +33,9 @@ def ingest_one(path: Path, db, directory, year=None, replaces=None, calendar: Wo
                              notices=build_notices)
     except (LookupError, VersionRejected) as e:
         raise UsageError(str(e)) from e
-    day = today or clock.today()
-    if result.status == "new_version" and outbox.swept(db, day.isoformat()):
-        # today's digests went out under the old dates: queue what the new version now makes due
-        enqueue_plan(db, plan_day(db, day, calendar or WorkCalendar()), clock.now())
+    if result.status == "new_version":
+        # digests queued under the old dates are cancelled; queue what the new version makes due today
+        replan_after_change(db, today or clock.today(), clock.now(), calendar)
     return result
 
 

@@ -125,3 +125,12 @@ def plan_json(plan: Plan) -> list[dict]:
                                "kind": r.kind} for r in sorted(d.reminders, key=lambda r: (KIND_ORDER[r.kind],
                                                                                           r.task_id))]})
     return out
+
+
+def replan_after_change(db, today: date, now, calendar: WorkCalendar | None = None) -> int:
+    """After a revision or a 销号: cancel unsent digests that mention what is no longer current and
+    queue today's digests again from what still applies. Returns how many digests were re-queued."""
+    cancelled = outbox.cancel_stale_reminders(db)
+    if not cancelled and not outbox.swept(db, today.isoformat()):
+        return 0
+    return len(enqueue_plan(db, plan_day(db, today, calendar or WorkCalendar()), now))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
@@ -58,10 +59,15 @@ def _ts(t: datetime) -> str:
     return t.isoformat(timespec="seconds")
 
 
-def set_channel(db: sqlite_utils.Database, unit: str, kind: str, config: dict) -> None:
+def set_channel(db: sqlite_utils.Database, unit: str, kind: str, config: dict, now: datetime | None = None) -> int:
+    """Set a unit's channel; digests that failed on the old one in the last two days are queued again."""
+    now = now or datetime.now(ZoneInfo("Asia/Shanghai"))  # timestamps here are all Asia/Shanghai
     with db.atomic():
         db.execute("INSERT OR REPLACE INTO channels (unit, kind, config) VALUES (?,?,?)",
                    [unit, kind, json.dumps(config, ensure_ascii=False)])
+        return db.execute("UPDATE outbox SET status='pending', attempts=0, next_attempt_at=? WHERE unit=?"
+                          " AND status='failed' AND created_at >= ?",
+                          [_ts(now), unit, _ts(now - timedelta(days=2))]).rowcount
 
 
 def channels(db: sqlite_utils.Database) -> dict[str, dict]:

@@ -515,7 +515,6 @@ async def test_a_robot_blocked_by_130101_does_not_hold_up_other_units_robots(aio
     assert counts == {"sent": 2, "retry": 0, "failed": 0}
 
 
-@pytest.mark.xfail(strict=True, reason="a digest queued before 销号 is sent as rendered (see report)")
 async def test_a_queued_digest_is_not_sent_about_a_task_closed_before_delivery(aiohttp_server, session, db_path):
     db = open_db(db_path)
     people.replace_roster(db, ROSTER)
