@@ -268,7 +268,7 @@ def main() -> int:
     lat, per_q, cut = timed_answers(big, pairs, args.answers, args.budget)
 
     def row(name, values):
-        return (f"  {name:<34} {len(values):>6} {statistics.median(values):>8.2f} {pct(values, 90):>8.2f}"
+        return (f"  {name:<40} {len(values):>6} {statistics.median(values):>8.2f} {pct(values, 90):>8.2f}"
                 f" {pct(values, 99):>8.2f} {max(values):>8.2f}")
 
     print(f"answer latency, Conversation.handle, today {TODAY} ({len(QUESTIONS)} questions x {len(UNITS)} units)")
@@ -276,8 +276,8 @@ def main() -> int:
           f" {big_path.name} {how}")
     print(f"  jieba first load {jieba_s:.2f} s (excluded); warm-up pass over both stores {warm_s:.1f} s"
           f" ({warmed}/{len(QUESTIONS)} questions on the large store within --warmup-budget)")
-    print(f"  {'store':<34} {'n':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    print(row("baseline: seed plan only (57 ms.)", base_lat))
+    print(f"  {'store':<40} {'n':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    print(row("baseline: seed plan only (57 milestones)", base_lat))
     print(row(f"large store ({counts[2]} milestones)", lat))
     if cut:
         print(f"  (time budget of {args.budget:.0f} s reached after {len(lat)} answers; --answers {args.answers})")

@@ -69,13 +69,26 @@ def _suggest(directory, db, name: str) -> list[str]:
     return out[:3]
 
 
+_NAMES: dict[tuple, tuple[str, ...]] = {}
+
+
+def _unit_names(db, directory) -> tuple[str, ...]:
+    """Unit names for segmentation, cached until the store's content changes (a new version or unit)."""
+    stamp = db.execute("SELECT (SELECT max(id) FROM versions), (SELECT count(*) FROM units)").fetchone()
+    key = (id(db), id(directory), *stamp)
+    if key not in _NAMES:
+        _NAMES.clear()
+        _NAMES[key] = tuple(sorted(set(known_unit_names(db)) | set(directory.all_names())))
+    return _NAMES[key]
+
+
 def answer_question(db, text: str, *, asker_unit: str | None, today: date, directory=None,
                     max_bytes: int | None = None) -> Answer:
     """Understand `text` and answer it from the store. Always returns a non-empty reply."""
-    if not queries.current_tasks(db):
+    if not queries.has_tasks(db):
         return Answer("no_data", None, None, [], render.NO_DATA)
     directory = _directory(directory)
-    names = sorted(set(known_unit_names(db)) | set(directory.all_names()))
+    names = _unit_names(db, directory)
     intent = parse_question(text, today=today, unit_names=names)
     asker = _canonical(db, directory, asker_unit) or asker_unit
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlite_utils
 
@@ -47,19 +47,64 @@ class DueItem:
     done: bool
 
 
+TASK_COLUMNS = "tasks.id, tasks.document_id, tasks.section, tasks.number, tasks.title, tasks.deadline_text," \
+               " tasks.ongoing, tasks.status"
+
+
+def _chunks(ids: list, n: int = 900):
+    for i in range(0, len(ids), n):
+        yield ids[i:i + n]
+
+
+def _units_of(db: sqlite_utils.Database, task_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Units by role for many tasks in one query per 900 ids (not one per task)."""
+    out: dict[int, dict[str, list[str]]] = {t: {r: [] for r in ROLES} for t in task_ids}
+    for chunk in _chunks(list(out)):
+        for tid, role, unit in db.execute(f"SELECT task_id, role, unit FROM assignments WHERE task_id IN"
+                                          f" ({','.join('?' * len(chunk))}) ORDER BY task_id, role, position", chunk):
+            out[tid][role].append(unit)
+    return out
+
+
+def _bound_units(db: sqlite_utils.Database, milestone_ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {m: [] for m in milestone_ids}
+    for chunk in _chunks(list(out)):
+        for mid, unit in db.execute(f"SELECT milestone_id, unit FROM milestone_units WHERE milestone_id IN"
+                                    f" ({','.join('?' * len(chunk))}) ORDER BY rowid", chunk):
+            out[mid].append(unit)
+    return out
+
+
+def _tasks(db: sqlite_utils.Database, rows: list[dict]) -> list[TaskRow]:
+    units = _units_of(db, list(dict.fromkeys(r["id"] for r in rows)))
+    out = []
+    for row in rows:
+        t = TaskRow(row["id"], row["document_id"], row["section"], row["number"], row["title"],
+                    row["deadline_text"], bool(row["ongoing"]), row["status"])
+        t.units = units[t.id]
+        out.append(t)
+    return out
+
+
 def _task(db: sqlite_utils.Database, row) -> TaskRow:
-    t = TaskRow(row["id"], row["document_id"], row["section"], row["number"], row["title"],
-                row["deadline_text"], bool(row["ongoing"]), row["status"])
-    t.units = {r: [] for r in ROLES}
-    for a in db.execute("SELECT role, unit FROM assignments WHERE task_id=? ORDER BY role, position", [t.id]):
-        t.units[a[0]].append(a[1])
-    return t
+    return _tasks(db, [row])[0]
 
 
 def _rows(db, sql, params):
     cur = db.execute(sql, params)
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _items(db: sqlite_utils.Database, rows: list[dict]) -> list[DueItem]:
+    tasks = {t.id: t for t in _tasks(db, rows)}
+    bound = _bound_units(db, [r["mid"] for r in rows])
+    return [DueItem(r["mid"], tasks[r["id"]], date.fromisoformat(r["due"]), r["text"], r["source"], bound[r["mid"]],
+                    bool(r["done"])) for r in rows]
+
+
+def has_tasks(db: sqlite_utils.Database) -> bool:
+    return db.execute(f"SELECT 1 FROM tasks WHERE {CURRENT} AND status != 'withdrawn' LIMIT 1").fetchone() is not None
 
 
 def due_items(db: sqlite_utils.Database, *, start: date | None = None, end: date | None = None,
@@ -80,20 +125,14 @@ def due_items(db: sqlite_utils.Database, *, start: date | None = None, end: date
         prefix = _MINE
         params["unit"] = unit
         where.append(_UNIT_FILTER)
-    sql = (f"{prefix} SELECT m.id AS mid, m.due, m.text, m.source, m.done, t.* FROM milestones m"
-           f" JOIN tasks t ON t.id = m.task_id WHERE {' AND '.join(where).replace('tasks.', 't.')}"
+    sql = (f"{prefix} SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS.replace('tasks.', 't.')}"
+           f" FROM milestones m JOIN tasks t ON t.id = m.task_id WHERE {' AND '.join(where).replace('tasks.', 't.')}"
            " ORDER BY m.due, t.section DESC, t.number_int, t.id, m.position")
-    out, cache = [], {}
-    for r in _rows(db, sql, params):
-        task = cache.get(r["id"]) or cache.setdefault(r["id"], _task(db, r))
-        units = [u[0] for u in db.execute("SELECT unit FROM milestone_units WHERE milestone_id=?", [r["mid"]])]
-        out.append(DueItem(r["mid"], task, date.fromisoformat(r["due"]), r["text"], r["source"], units,
-                           bool(r["done"])))
-    return out
+    return _items(db, _rows(db, sql, params))
 
 
 def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None) -> list[DueItem]:
-    return [d for d in due_items(db, end=today, unit=unit) if d.due < today]
+    return due_items(db, end=today - timedelta(days=1), unit=unit)
 
 
 def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None) -> list[TaskRow]:
@@ -103,17 +142,14 @@ def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | 
     if section:
         where.append("section = :s")
         params["s"] = section
-    rows = _rows(db, f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY section DESC, id", params)
-    return [_task(db, r) for r in rows]
+    return _tasks(db, _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE {' AND '.join(where)}"
+                                f" ORDER BY section DESC, id", params))
 
 
 def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
-    rows = _rows(db, "SELECT m.id AS mid, m.due, m.text, m.source, m.done, t.* FROM milestones m JOIN tasks t"
-                     " ON t.id = m.task_id WHERE t.id = ? ORDER BY m.position", [task_id])
-    task = _task(db, rows[0]) if rows else None
-    return [DueItem(r["mid"], task, date.fromisoformat(r["due"]), r["text"], r["source"],
-                    [u[0] for u in db.execute("SELECT unit FROM milestone_units WHERE milestone_id=?", [r["mid"]])],
-                    bool(r["done"])) for r in rows]
+    return _items(db, _rows(db, f"SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS} FROM"
+                                f" milestones m JOIN tasks ON tasks.id = m.task_id WHERE tasks.id = ?"
+                                " ORDER BY m.position", [task_id]))
 
 
 def task_detail(db: sqlite_utils.Database, task_id: int) -> dict:
@@ -128,27 +164,28 @@ def search(db: sqlite_utils.Database, text: str, limit: int = 5) -> list[TaskRow
     if not q:
         return []
     if len(q) >= 3:
-        rows = _rows(db, f"SELECT tasks.* FROM tasks_fts JOIN tasks ON tasks.rowid = tasks_fts.rowid"
+        rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks_fts JOIN tasks ON tasks.rowid = tasks_fts.rowid"
                          f" WHERE tasks_fts MATCH :q AND {CURRENT} ORDER BY rank LIMIT :lim",
                      {"q": " ".join(f'"{w}"' for w in q.split()), "lim": limit})
     else:
-        rows = _rows(db, f"SELECT * FROM tasks WHERE (title LIKE :q OR full_text LIKE :q) AND {CURRENT}"
+        rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE (title LIKE :q OR full_text LIKE :q) AND {CURRENT}"
                          " ORDER BY section DESC, number_int LIMIT :lim", {"q": f"%{q}%", "lim": limit})
-    return [_task(db, r) for r in rows]
+    return _tasks(db, rows)
 
 
 def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
-    rows = _rows(db, f"{_MINE} SELECT DISTINCT tasks.* FROM tasks JOIN assignments a ON a.task_id = tasks.id"
+    rows = _rows(db, f"{_MINE} SELECT DISTINCT {TASK_COLUMNS} FROM tasks JOIN assignments a ON a.task_id = tasks.id"
                      f" WHERE a.unit IN (SELECT unit FROM mine) AND a.role != 'supervising_leaders' AND {CURRENT}"
-                     " ORDER BY section DESC, number_int, id", {"unit": unit})
-    return [_task(db, r) for r in rows]
+                     " AND tasks.status != 'withdrawn' ORDER BY tasks.section DESC, tasks.number_int, tasks.id",
+                 {"unit": unit})
+    return _tasks(db, rows)
 
 
 def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
     """Every task of every document's current version, 清单 items first, by number."""
-    rows = _rows(db, f"SELECT * FROM tasks WHERE {CURRENT} AND status != 'withdrawn'"
+    rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE {CURRENT} AND status != 'withdrawn'"
                      " ORDER BY document_id, section DESC, number_int, id", {})
-    return [_task(db, r) for r in rows]
+    return _tasks(db, rows)
 
 
 def task_versions(db: sqlite_utils.Database, number: int | str, section: str = "list") -> list[dict]:

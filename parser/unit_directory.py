@@ -207,8 +207,12 @@ class UnitDirectory:
 
     def all_names(self) -> list[str]:
         """Canonical names and every alias (explicit and derived), e.g. for jieba.add_word."""
-        names = list(self.units) + list(self.collectives)
-        return names + sorted(k for k in self.index if k not in set(names))
+        cached = self.__dict__.get("_all_names")
+        if cached is None:
+            names = list(self.units) + list(self.collectives)
+            known = set(names)
+            cached = self.__dict__["_all_names"] = names + sorted(k for k in self.index if k not in known)
+        return list(cached)
 
     def search(self, query: str, limit: int = 5) -> list[tuple[str, float]]:
         """Fuzzy lookup for a typed unit name: [(canonical, score 0–100)], best first."""
