@@ -70,6 +70,7 @@ def _suggest(directory, db, name: str) -> list[str]:
 
 
 _NAMES: dict[tuple, tuple[str, ...]] = {}
+MAX_DOCS = 3  # a task number asked about is shown for at most this many documents
 
 
 def _unit_names(db, directory) -> tuple[str, ...]:
@@ -164,21 +165,19 @@ def _window_title(intent: Intent) -> str:
     return f"{label}到期（{span}）" if not label.endswith("前") else f"{label}到期（{span}）"
 
 
+UNIT_TASKS_LIMIT = 200  # loaded per answer; the reply shows the most urgent render.MAX_ITEMS
+
+
 def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, max_bytes, hint) -> Answer:
-    if unit:
-        tasks = queries.tasks_for_unit(db, unit)
-        if intent.role:
-            mine = {unit, *directory.collectives_containing(unit)}
-            tasks = [t for t in tasks if mine & set(t.units.get(intent.role) or [])]
-    else:
-        tasks = queries.current_tasks(db)
-    first: dict[int, queries.DueItem] = {}
-    for item in queries.due_items(db, unit=unit):
-        first.setdefault(item.task.id, item)  # due_items is sorted by date: the first is the next one
-    entries = [entry(t, today, first.get(t.id)) for t in tasks]
-    entries.sort(key=lambda e: (e["due"] is None, e["due"] or ""))
+    total, pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT)
+    if unit and intent.role:
+        mine = {unit, *directory.collectives_containing(unit)}
+        pairs = [(t, i) for t, i in pairs if mine & set(t.units.get(intent.role) or [])]
+        total = len(pairs) if total <= UNIT_TASKS_LIMIT else total
+    entries = [entry(t, today, i) for t, i in pairs]
     role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(intent.role or "", "")
-    heading = f"**{unit or '全市'}**{role}的整改任务共{len(entries)}项（今天 {cn_date(today)}）"
+    count = len(entries) if intent.role and total <= UNIT_TASKS_LIMIT else total
+    heading = f"**{unit or '全市'}**{role}的整改任务共{count}项（今天 {cn_date(today)}）"
     reply = render.render_unit_tasks(heading, entries, max_bytes=max_bytes, footer=hint)
     return Answer("unit_tasks", unit, None, entries, reply)
 
@@ -195,12 +194,20 @@ def _task_answer(db, intent: Intent, asker, today, max_bytes) -> Answer:
         label = render.task_label(intent.section or "list", intent.number)
         return Answer("task", asker, None, [],
                       f"没有找到{label}任务，请核对编号（清单任务如“第13项”，正文任务如“正文（二）”）。")
+    if len(found) > MAX_DOCS:
+        # the same number in several plans: the asker's own first, then say how many more there are
+        mine = [t for t in found if asker and asker in {u for us in t.units.values() for u in us}]
+        rest = len(found) - MAX_DOCS
+        found = (mine or found)[:MAX_DOCS]
+        note = f"\n\n另有 {rest} 个文件也有该编号，请在问题中注明文件名称。"
+    else:
+        note = ""
     entries, replies = [], []
     for t in found:
         detail, es = _detail_entries(db, t, today)
         entries += es
         replies.append(render.render_task(detail, es, intent.ask, max_bytes=max_bytes))
-    return Answer("task", asker, None, entries, "\n\n".join(replies))
+    return Answer("task", asker, None, entries, "\n\n".join(replies) + note)
 
 
 def _search_hits(db, topic: str) -> list[queries.TaskRow]:

@@ -181,6 +181,31 @@ def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
     return _tasks(db, rows)
 
 
+def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int) -> tuple[int, list[tuple]]:
+    """(how many, [(TaskRow, next open milestone or None)]) for a unit's tasks (or all), most urgent
+    first; only `limit` tasks are loaded, however many the unit has."""
+    params: dict = {"unit": unit, "lim": limit}
+    mine = (f"{_MINE}, ids AS (SELECT DISTINCT a.task_id AS id FROM assignments a WHERE a.unit IN (SELECT unit FROM"
+            f" mine) AND a.role != 'supervising_leaders')") if unit else "WITH ids AS (SELECT id FROM tasks)"
+    base = f"FROM tasks JOIN ids ON ids.id = tasks.id WHERE {CURRENT} AND tasks.status != 'withdrawn'"
+    total = db.execute(f"{mine} SELECT count(*) {base}", params).fetchone()[0]
+    # a milestone bound to other units (list item 7's counties) is not this unit's next deadline
+    ours = ("AND (NOT EXISTS (SELECT 1 FROM milestone_units mu WHERE mu.milestone_id = m.id) OR EXISTS (SELECT 1"
+            " FROM milestone_units mu WHERE mu.milestone_id = m.id AND mu.unit IN (SELECT unit FROM mine)))") if unit else ""
+    nxt = f"FROM milestones m WHERE m.task_id = tasks.id AND m.done = 0 {ours}"
+    rows = _rows(db, f"{mine} SELECT {TASK_COLUMNS}, (SELECT m.id {nxt} ORDER BY m.due, m.position LIMIT 1) AS next_mid,"
+                     f" (SELECT min(m.due) {nxt}) AS next_due {base}"
+                     " ORDER BY next_due IS NULL, next_due, tasks.section DESC, tasks.number_int LIMIT :lim", params)
+    tasks = _tasks(db, rows)
+    mids = [r["next_mid"] for r in rows if r["next_mid"]]
+    items = {}
+    if mids:
+        found = _rows(db, f"SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS} FROM milestones m"
+                          f" JOIN tasks ON tasks.id = m.task_id WHERE m.id IN ({','.join('?' * len(mids))})", mids)
+        items = {i.milestone_id: i for i in _items(db, found)}
+    return total, [(t, items.get(r["next_mid"])) for t, r in zip(tasks, rows)]
+
+
 def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
     """Every task of every document's current version, 清单 items first, by number."""
     rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE {CURRENT} AND status != 'withdrawn'"
