@@ -139,8 +139,16 @@ def _target_unit(db, directory, intent: Intent, asker: str | None):
     return None, f"（以上为全市情况。绑定单位后可只看本单位：{render.BIND_HINT[3:]}）"
 
 
+LOAD_LIMIT = 120  # items loaded per section; a reply lists render.MAX_ITEMS and says there are more
+
+
+def _capped(items: list) -> tuple[list, bool]:
+    return (items[:LOAD_LIMIT], True) if len(items) > LOAD_LIMIT else (items, False)
+
+
 def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hint: str) -> Answer:
-    late = [i for i in queries.overdue(db, today, unit=unit)]
+    late, more_late = _capped(queries.overdue(db, today, unit=unit, limit=LOAD_LIMIT + 1))
+    more_soon = False
     if intent.kind == "overdue":
         window, soon, soon_title = None, [], None
     elif intent.kind == "due_soon":
@@ -150,11 +158,13 @@ def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hi
         window = intent.window
         soon_title = _window_title(intent)
     if window:
-        soon = [i for i in queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit)]
+        soon, more_soon = _capped(queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit,
+                                                    limit=LOAD_LIMIT + 1))
     late_e = [entry(i.task, today, i) for i in late]
     soon_e = [entry(i.task, today, i) for i in soon]
     heading = f"**{unit or '全市'}** · {'逾期任务' if intent.kind == 'overdue' else '到期提醒'}（今天 {cn_date(today)}）"
-    reply = render.render_due(heading, late_e, soon_e, soon_title=soon_title, max_bytes=max_bytes, footer=hint)
+    reply = render.render_due(heading, late_e, soon_e, soon_title=soon_title, max_bytes=max_bytes, footer=hint,
+                              more=(more_late, more_soon))
     return Answer(intent.kind, unit, window, late_e + soon_e, reply)
 
 

@@ -82,12 +82,14 @@ def _item(group: list[dict]) -> str:
     return line + (f"\n  {units}" if units else "")
 
 
-def _section(title: str, entries: list[dict], limit: int, narrow_hint: str) -> list[str]:
+def _section(title: str, entries: list[dict], limit: int, narrow_hint: str, more: bool = False) -> list[str]:
+    """`more`: only the earliest entries were loaded, so counts are lower bounds."""
     groups = _group(entries)
-    lines = [f"**{title}（{len(groups)}项）**"]
+    plus = "以上" if more else ""
+    lines = [f"**{title}（{len(groups)}项{plus}）**"]
     lines += [_item(g) for g in groups[:limit]]
     if len(groups) > limit:
-        lines.append(f"另有{len(groups) - limit}项，请缩小范围（如{narrow_hint}）")
+        lines.append(f"另有{len(groups) - limit}项{plus}，请缩小范围（如{narrow_hint}）")
     return lines
 
 
@@ -114,17 +116,18 @@ def truncate(text: str, max_bytes: int) -> str:
 
 
 def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: str | None,
-               narrow_hint: str = "“本周到期”", max_bytes: int | None = None, footer: str = "") -> str:
+               narrow_hint: str = "“本周到期”", max_bytes: int | None = None, footer: str = "",
+               more: tuple[bool, bool] = (False, False)) -> str:
     """Overdue first, then what falls due in the window; empty sections say so."""
     def build(limit: int) -> str:
         lines = [heading]
         if late:
-            lines += _section("已逾期", late, limit, "“本月逾期”或指定单位")
+            lines += _section("已逾期", late, limit, "“本月逾期”或指定单位", more[0])
         elif soon_title is None:
             lines.append("没有逾期未完成的时限节点。")
         if soon_title is not None:
             if soon:
-                lines += _section(soon_title, soon, limit, narrow_hint)
+                lines += _section(soon_title, soon, limit, narrow_hint, more[1])
             else:
                 lines.append(f"{soon_title}：没有需要完成的时限节点。")
         if footer:

@@ -108,8 +108,9 @@ def has_tasks(db: sqlite_utils.Database) -> bool:
 
 
 def due_items(db: sqlite_utils.Database, *, start: date | None = None, end: date | None = None,
-              unit: str | None = None, include_done: bool = False) -> list[DueItem]:
-    """Open milestones with start <= due <= end, for a unit (collectives resolved) or everyone."""
+              unit: str | None = None, include_done: bool = False, limit: int | None = None) -> list[DueItem]:
+    """Open milestones with start <= due <= end, for a unit (collectives resolved) or everyone;
+    the earliest `limit` only, when given."""
     where = [CURRENT, "t.status = 'open'"]
     params: dict = {}
     if not include_done:
@@ -128,11 +129,13 @@ def due_items(db: sqlite_utils.Database, *, start: date | None = None, end: date
     sql = (f"{prefix} SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS.replace('tasks.', 't.')}"
            f" FROM milestones m JOIN tasks t ON t.id = m.task_id WHERE {' AND '.join(where).replace('tasks.', 't.')}"
            " ORDER BY m.due, t.section DESC, t.number_int, t.id, m.position")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     return _items(db, _rows(db, sql, params))
 
 
-def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None) -> list[DueItem]:
-    return due_items(db, end=today - timedelta(days=1), unit=unit)
+def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None, limit: int | None = None) -> list[DueItem]:
+    return due_items(db, end=today - timedelta(days=1), unit=unit, limit=limit)
 
 
 def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None) -> list[TaskRow]:
@@ -192,10 +195,12 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int)
     # a milestone bound to other units (list item 7's counties) is not this unit's next deadline
     ours = ("AND (NOT EXISTS (SELECT 1 FROM milestone_units mu WHERE mu.milestone_id = m.id) OR EXISTS (SELECT 1"
             " FROM milestone_units mu WHERE mu.milestone_id = m.id AND mu.unit IN (SELECT unit FROM mine)))") if unit else ""
-    nxt = f"FROM milestones m WHERE m.task_id = tasks.id AND m.done = 0 {ours}"
-    rows = _rows(db, f"{mine} SELECT {TASK_COLUMNS}, (SELECT m.id {nxt} ORDER BY m.due, m.position LIMIT 1) AS next_mid,"
-                     f" (SELECT min(m.due) {nxt}) AS next_due {base}"
+    rows = _rows(db, f"{mine}, nxt AS (SELECT m.task_id, min(m.due) AS due FROM milestones m JOIN ids ON ids.id ="
+                     f" m.task_id WHERE m.done = 0 {ours} GROUP BY m.task_id)"
+                     f" SELECT {TASK_COLUMNS}, nxt.due AS next_due {base.replace('WHERE', 'LEFT JOIN nxt ON nxt.task_id = tasks.id WHERE')}"
                      " ORDER BY next_due IS NULL, next_due, tasks.section DESC, tasks.number_int LIMIT :lim", params)
+    for r in rows:  # the milestone behind next_due (first by position on that date)
+        r["next_mid"] = r["next_due"] and _next_mid(db, mine, ours, unit, r["id"], r["next_due"])
     tasks = _tasks(db, rows)
     mids = [r["next_mid"] for r in rows if r["next_mid"]]
     items = {}
@@ -204,6 +209,13 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int)
                           f" JOIN tasks ON tasks.id = m.task_id WHERE m.id IN ({','.join('?' * len(mids))})", mids)
         items = {i.milestone_id: i for i in _items(db, found)}
     return total, [(t, items.get(r["next_mid"])) for t, r in zip(tasks, rows)]
+
+
+def _next_mid(db, mine: str, ours: str, unit: str | None, task_id: int, due: str) -> int | None:
+    row = db.execute(f"{mine if unit else ''} SELECT m.id FROM milestones m WHERE m.task_id = :t AND m.done = 0"
+                     f" AND m.due = :d {ours} ORDER BY m.position LIMIT 1",
+                     {"unit": unit, "t": task_id, "d": due}).fetchone()
+    return row[0] if row else None
 
 
 def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
