@@ -39,7 +39,7 @@ def cmd_serve(args) -> int:
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    conv = make_conversation(settings, open_db(settings.db))
+    conv = make_conversation(settings)
     loaded = load_example_if_empty(conv.db, conv.directory) if settings.load_example else None
     url = f"http://{settings.host}:{settings.port}"
     print(f"duban 已启动：{url}（数据库 {settings.db}）")

@@ -34,7 +34,11 @@ CONVERSATION = web.AppKey("conversation", Conversation)
 
 def make_conversation(settings: Settings, db=None) -> Conversation:
     directory = UnitDirectory.load(settings.units_file) if settings.units_file else UnitDirectory.load()
-    db = db if db is not None else open_db(settings.db)
+    if db is None:
+        db = open_db(settings.db)
+        # the server commits on every message (de-duplication): WAL keeps that off the disk's sync path
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
     inbox = Inbox(Path(settings.inbox_dir)) if settings.inbox_dir else None
     return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now, inbox=inbox)
 
