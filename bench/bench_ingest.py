@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from timing import timed  # noqa: E402  (bench/ is on sys.path when a script runs)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,14 +27,6 @@ SEED_TXT = SHARED / "seed" / "shaoyang_rectification_plan.txt"
 TARGET_RATIO = 1.25
 
 
-def timed(fn, runs: int) -> tuple[float, object]:
-    """Median wall time of `runs` calls, and the last result."""
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def raw_pdfplumber(data: bytes) -> int:
