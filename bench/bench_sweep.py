@@ -23,7 +23,6 @@ import argparse
 import cProfile
 import dataclasses
 import pstats
-import statistics
 import sys
 import tempfile
 import time

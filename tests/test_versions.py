@@ -12,7 +12,6 @@ python-docx, and the expected diffs are worked out by hand from ../shared/gold/s
 """
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import shutil
