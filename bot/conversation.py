@@ -36,6 +36,7 @@ class Conversation:
     def __init__(self, db, directory, today: Callable[[], date], now: Callable[[], datetime], inbox=None):
         self.db = db
         self.inbox = inbox  # the watched folder, for an administrator's 重新解析
+        self._answers: dict[tuple, Answer] = {}  # officials ask the same things; cleared by any data change
         self.directory = directory
         self.today = today
         self.now = now
@@ -91,5 +92,17 @@ class Conversation:
                 # queued digests must not remind about a closed task (or miss a reopened one)
                 replan_after_change(self.db, self.today(), self.now())
             return Answer(cmd.kind, turn.as_unit, None, [], reply)
-        return answer_question(self.db, turn.text, asker_unit=self.asker_unit(turn), today=self.today(),
-                               directory=self.directory)
+        unit, today = self.asker_unit(turn), self.today()
+        key = (turn.text.strip(), unit, today, self._stamp())
+        cached = self._answers.get(key)
+        if cached is None:
+            cached = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)
+            if len(self._answers) >= 512:
+                self._answers.pop(next(iter(self._answers)))
+            self._answers[key] = cached
+        return cached
+
+    def _stamp(self) -> tuple:
+        """Changes whenever an answer could: a new version, a unit, a progress report or 销号."""
+        return self.db.execute("SELECT (SELECT max(id) FROM versions), (SELECT count(*) FROM units),"
+                               " (SELECT max(id) FROM progress)").fetchone()
