@@ -45,11 +45,7 @@ class Conversation:
         """The asker's own unit (roster), else their binding, else the group's binding."""
         if turn.as_unit:
             return turn.as_unit
-        official = people.official_by_platform_id(self.db, turn.platform, turn.user_id)
-        if official:
-            return official.unit
-        return (people.bound_unit(self.db, turn.platform, "user", turn.user_id)
-                or people.bound_unit(self.db, turn.platform, "chat", turn.chat_id))
+        return people.unit_of_asker(self.db, turn.platform, turn.user_id, turn.chat_id)
 
     def resolve(self, name: str) -> str | None:
         found = resolve_unit(self.db, name)
@@ -104,5 +100,5 @@ class Conversation:
 
     def _stamp(self) -> tuple:
         """Changes whenever an answer could: a new version, a unit, a progress report or 销号."""
-        return self.db.execute("SELECT (SELECT max(id) FROM versions), (SELECT count(*) FROM units),"
-                               " (SELECT max(id) FROM progress)").fetchone()
+        return self.db.conn.execute("SELECT (SELECT max(id) FROM versions), (SELECT count(*) FROM units),"
+                                    " (SELECT max(id) FROM progress)").fetchone()

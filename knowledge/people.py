@@ -90,9 +90,10 @@ def bound_unit(db: sqlite_utils.Database, platform: str, subject_kind: str, subj
 
 def claim_message(db: sqlite_utils.Database, platform: str, msg_id: str, at: datetime) -> bool:
     """True if this message id was processed before; otherwise record it (atomically) and return False."""
-    with db.atomic():
-        cur = db.execute("INSERT OR IGNORE INTO seen_messages VALUES (?,?,?)",
-                         [platform, msg_id, at.isoformat(timespec="seconds")])
+    conn = db.conn  # one statement, one commit: this runs for every inbound message
+    cur = conn.execute("INSERT OR IGNORE INTO seen_messages VALUES (?,?,?)",
+                       (platform, msg_id, at.isoformat(timespec="seconds")))
+    conn.commit()
     return cur.rowcount == 0
 
 
@@ -106,3 +107,14 @@ def record(db: sqlite_utils.Database, at: datetime, platform: str | None, user_i
     with db.atomic():
         db.execute("INSERT INTO audit (at, platform, user_id, action, detail, allowed) VALUES (?,?,?,?,?,?)",
                    [at.isoformat(timespec="seconds"), platform, user_id, action, detail, int(allowed)])
+
+
+def unit_of_asker(db: sqlite_utils.Database, platform: str, user_id: str, chat_id: str | None) -> str | None:
+    """The asker's unit in one query: the roster first, then their own binding, then the group's."""
+    column = {"dingtalk": "dingtalk_id", "wecom": "wecom_id"}.get(platform)
+    row = db.conn.execute(
+        f"SELECT coalesce({f'(SELECT unit FROM officials WHERE {column} = :u),' if column else ''}"
+        " (SELECT unit FROM bindings WHERE platform = :p AND subject_kind = 'user' AND subject_id = :u),"
+        " (SELECT unit FROM bindings WHERE platform = :p AND subject_kind = 'chat' AND subject_id = :c))",
+        {"u": user_id, "p": platform, "c": chat_id}).fetchone()
+    return row[0] if row else None

@@ -151,6 +151,8 @@ def split_markdown(text: str, limit_bytes: int) -> list[str]:
     """
     if limit_bytes < 4:
         raise ValueError("limit_bytes must be at least 4")
+    if len(text.encode("utf-8")) <= limit_bytes:  # the usual case: one part
+        return [text] if text.strip() else []
     parts: list[str] = []
     current: list[str] = []
     size = 0
