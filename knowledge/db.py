@@ -73,7 +73,12 @@ def _m001_plans(db: sqlite_utils.Database) -> None:
         db["tasks"].enable_fts(["title", "full_text"], tokenize="trigram", create_triggers=True)
 
 
-MIGRATIONS = [_m001_plans]
+def _m002_open_due_index(db: sqlite_utils.Database) -> None:
+    # due lists walk open milestones in date order and stop at a LIMIT; old, done ones are skipped
+    db.execute("CREATE INDEX IF NOT EXISTS milestones_open_due ON milestones(done, due)")
+
+
+MIGRATIONS = [_m001_plans, _m002_open_due_index]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -174,4 +174,5 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
             cancel_stale_reminders(db)
             if notices and (diff["added"] or diff["withdrawn"] or diff["changed"]):
                 enqueue(db, notices(db, title, version, diff, old_snaps, new_snaps), now)
+    db.execute("PRAGMA optimize")  # keep the planner's statistics current as the store grows
     return IngestResult(doc_id, version, status, plan.title, len(plan.tasks), n_ms, plan.warnings, diff)

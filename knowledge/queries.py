@@ -126,27 +126,43 @@ def due_items(db: sqlite_utils.Database, *, start: date | None = None, end: date
         prefix = _MINE
         params["unit"] = unit
         where.append(_UNIT_FILTER)
-    sql = (f"{prefix} SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS.replace('tasks.', 't.')}"
+    sql = (f"{prefix} SELECT m.id AS mid, m.due, m.text, m.source, m.done, m.position, t.number_int,"
+           f" {TASK_COLUMNS.replace('tasks.', 't.')}"
            f" FROM milestones m JOIN tasks t ON t.id = m.task_id WHERE {' AND '.join(where).replace('tasks.', 't.')}"
-           " ORDER BY m.due, t.section DESC, t.number_int, t.id, m.position")
+           " ORDER BY m.due, m.id")  # the due index serves this order, so a LIMIT stops early
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return _items(db, _rows(db, sql, params))
+    rows = _rows(db, sql, params)
+    rows.sort(key=lambda r: (r["due"], r["section"] != "list", r["number_int"] is None, r["number_int"] or 0,
+                             r["id"], r["position"]))
+    return _items(db, rows)
 
 
 def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None, limit: int | None = None) -> list[DueItem]:
     return due_items(db, end=today - timedelta(days=1), unit=unit, limit=limit)
 
 
-def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None) -> list[TaskRow]:
-    """Current tasks numbered `number` (清单第13项 → list 13; （一）1 style numbers for the body)."""
-    params: dict = {"n": str(number)}
-    where = [CURRENT, "number = :n"]
+def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None,
+                   limit: int | None = None, prefer_unit: str | None = None) -> list[TaskRow]:
+    """Current tasks numbered `number` (清单第13项 → list 13; （一）1 style numbers for the body);
+    with several plans, those naming `prefer_unit` come first."""
+    params: dict = {"n": str(number), "unit": prefer_unit}
+    where = [CURRENT, "number = :n", "status != 'withdrawn'"]
     if section:
         where.append("section = :s")
         params["s"] = section
-    return _tasks(db, _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE {' AND '.join(where)}"
-                                f" ORDER BY section DESC, id", params))
+    order = ("EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit = :unit) DESC, "
+             if prefer_unit else "")
+    sql = f"SELECT {TASK_COLUMNS} FROM tasks WHERE {' AND '.join(where)} ORDER BY {order}section DESC, id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return _tasks(db, _rows(db, sql, params))
+
+
+def count_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None) -> int:
+    sql = f"SELECT count(*) FROM tasks WHERE {CURRENT} AND number = ? AND status != 'withdrawn'"
+    return db.execute(sql + (" AND section = ?" if section else ""),
+                      [str(number)] + ([section] if section else [])).fetchone()[0]
 
 
 def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
