@@ -175,7 +175,7 @@ def _window_title(intent: Intent) -> str:
     return f"{label}到期（{span}）" if not label.endswith("前") else f"{label}到期（{span}）"
 
 
-UNIT_TASKS_LIMIT = 200  # loaded per answer; the reply shows the most urgent render.MAX_ITEMS
+UNIT_TASKS_LIMIT = 60  # loaded per answer; the reply shows the most urgent render.MAX_ITEMS
 
 
 def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, max_bytes, hint) -> Answer:
@@ -183,11 +183,10 @@ def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, m
     if unit and intent.role:
         mine = {unit, *directory.collectives_containing(unit)}
         pairs = [(t, i) for t, i in pairs if mine & set(t.units.get(intent.role) or [])]
-        total = len(pairs) if total <= UNIT_TASKS_LIMIT else total
     entries = [entry(t, today, i) for t, i in pairs]
     role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(intent.role or "", "")
-    count = len(entries) if intent.role and total <= UNIT_TASKS_LIMIT else total
-    heading = f"**{unit or '全市'}**{role}的整改任务共{count}项（今天 {cn_date(today)}）"
+    count = f"{UNIT_TASKS_LIMIT}项以上，按时限先后列出" if total > UNIT_TASKS_LIMIT else f"{len(entries)}项"
+    heading = f"**{unit or '全市'}**{role}的整改任务共{count}（今天 {cn_date(today)}）"
     reply = render.render_unit_tasks(heading, entries, max_bytes=max_bytes, footer=hint)
     return Answer("unit_tasks", unit, None, entries, reply)
 

@@ -73,12 +73,13 @@ def _m001_plans(db: sqlite_utils.Database) -> None:
         db["tasks"].enable_fts(["title", "full_text"], tokenize="trigram", create_triggers=True)
 
 
-def _m002_open_due_index(db: sqlite_utils.Database) -> None:
+def _m002_indexes(db: sqlite_utils.Database) -> None:
     # due lists walk open milestones in date order and stop at a LIMIT; old, done ones are skipped
     db.execute("CREATE INDEX IF NOT EXISTS milestones_open_due ON milestones(done, due)")
+    db.execute("CREATE INDEX IF NOT EXISTS tasks_number ON tasks(number, section)")  # "第13项" across plans
 
 
-MIGRATIONS = [_m001_plans, _m002_open_due_index]
+MIGRATIONS = [_m001_plans, _m002_indexes]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

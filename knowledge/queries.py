@@ -201,37 +201,46 @@ def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
 
 
 def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int) -> tuple[int, list[tuple]]:
-    """(how many, [(TaskRow, next open milestone or None)]) for a unit's tasks (or all), most urgent
-    first; only `limit` tasks are loaded, however many the unit has."""
-    params: dict = {"unit": unit, "lim": limit}
-    mine = (f"{_MINE}, ids AS (SELECT DISTINCT a.task_id AS id FROM assignments a WHERE a.unit IN (SELECT unit FROM"
-            f" mine) AND a.role != 'supervising_leaders')") if unit else "WITH ids AS (SELECT id FROM tasks)"
-    base = f"FROM tasks JOIN ids ON ids.id = tasks.id WHERE {CURRENT} AND tasks.status != 'withdrawn'"
-    total = db.execute(f"{mine} SELECT count(*) {base}", params).fetchone()[0]
+    """(how many — at most `limit`+1, [(TaskRow, next open milestone or None)]) for a unit's tasks (or all),
+    most urgent first. Open milestones are walked in date order until `limit` tasks are found, so a
+    unit with thousands of tasks costs about as much as one with fifty."""
+    params: dict = {"unit": unit}
+    prefix = _MINE if unit else ""
+    current = f"{CURRENT} AND tasks.status != 'withdrawn'"
+    involved = ("AND EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit IN (SELECT unit FROM"
+                " mine) AND a.role != 'supervising_leaders')") if unit else ""
     # a milestone bound to other units (list item 7's counties) is not this unit's next deadline
     ours = ("AND (NOT EXISTS (SELECT 1 FROM milestone_units mu WHERE mu.milestone_id = m.id) OR EXISTS (SELECT 1"
             " FROM milestone_units mu WHERE mu.milestone_id = m.id AND mu.unit IN (SELECT unit FROM mine)))") if unit else ""
-    rows = _rows(db, f"{mine}, nxt AS (SELECT m.task_id, min(m.due) AS due FROM milestones m JOIN ids ON ids.id ="
-                     f" m.task_id WHERE m.done = 0 {ours} GROUP BY m.task_id)"
-                     f" SELECT {TASK_COLUMNS}, nxt.due AS next_due {base.replace('WHERE', 'LEFT JOIN nxt ON nxt.task_id = tasks.id WHERE')}"
-                     " ORDER BY next_due IS NULL, next_due, tasks.section DESC, tasks.number_int LIMIT :lim", params)
-    for r in rows:  # the milestone behind next_due (first by position on that date)
-        r["next_mid"] = r["next_due"] and _next_mid(db, mine, ours, unit, r["id"], r["next_due"])
-    tasks = _tasks(db, rows)
-    mids = [r["next_mid"] for r in rows if r["next_mid"]]
+    first: dict[int, int] = {}  # task id → its next milestone id, in date order
+    cur = db.execute(f"{prefix} SELECT m.task_id, m.id FROM milestones m JOIN tasks ON tasks.id = m.task_id"
+                     f" WHERE m.done = 0 AND {current} {involved} {ours} ORDER BY m.due, m.id", params)
+    for task_id, mid in cur:
+        first.setdefault(task_id, mid)
+        if len(first) > limit:
+            break
+    cur.close()
+    ids = list(first)[:limit + 1]
+    if len(ids) <= limit:  # then the tasks with nothing dated left (持续推进)
+        rest = db.execute(f"{prefix} SELECT tasks.id FROM tasks WHERE {current} {involved}"
+                          " ORDER BY tasks.section DESC, tasks.number_int, tasks.id", params).fetchall()
+        ids += [r[0] for r in rest if r[0] not in first][:limit + 1 - len(ids)]
+    total = len(ids)
+    ids = ids[:limit]
+    rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN ({','.join('?' * len(ids))})",
+                                      ids)} if ids else {}
+    tasks = {t.id: t for t in _tasks(db, [rows[i] for i in ids])}
+    mids = [first[i] for i in ids if i in first]
     items = {}
     if mids:
         found = _rows(db, f"SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS} FROM milestones m"
                           f" JOIN tasks ON tasks.id = m.task_id WHERE m.id IN ({','.join('?' * len(mids))})", mids)
         items = {i.milestone_id: i for i in _items(db, found)}
-    return total, [(t, items.get(r["next_mid"])) for t, r in zip(tasks, rows)]
-
-
-def _next_mid(db, mine: str, ours: str, unit: str | None, task_id: int, due: str) -> int | None:
-    row = db.execute(f"{mine if unit else ''} SELECT m.id FROM milestones m WHERE m.task_id = :t AND m.done = 0"
-                     f" AND m.due = :d {ours} ORDER BY m.position LIMIT 1",
-                     {"unit": unit, "t": task_id, "d": due}).fetchone()
-    return row[0] if row else None
+    pairs = [(tasks[i], items.get(first.get(i))) for i in ids]
+    # same order as before: by next due date, then list items first, by number
+    pairs.sort(key=lambda p: (p[1] is None, p[1].due if p[1] else date.max, p[0].section != "list",
+                              int(p[0].number) if p[0].number.isdigit() else 0))
+    return total, pairs
 
 
 def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
