@@ -139,7 +139,7 @@ def _target_unit(db, directory, intent: Intent, asker: str | None):
     return None, f"（以上为全市情况。绑定单位后可只看本单位：{render.BIND_HINT[3:]}）"
 
 
-LOAD_LIMIT = 120  # items loaded per section; a reply lists render.MAX_ITEMS and says there are more
+LOAD_LIMIT = 60  # items loaded per section; a reply lists render.MAX_ITEMS and says there are more
 
 
 def _capped(items: list) -> tuple[list, bool]:
