@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from knowledge import people, progress, queries
 from parser.items import cn_number
 
-_NUM = r"第?\s*(?P<n>\d{1,3}|[一二三四五六七八九十百零〇]{1,4})\s*[项号条]?"
+# "13" or, with several plans loaded, "2-13" (document 2's item 13; 文件列表 shows the numbers)
+_NUM = r"(?:(?P<doc>\d{1,4})\s*[-－—]\s*)?第?\s*(?P<n>\d{1,3}|[一二三四五六七八九十百零〇]{1,4})\s*[项号条]?"
 _PATTERNS = [
     ("reopen", re.compile(rf"^\s*(?:撤销销号|取消销号|撤回销号)\s*[:：]?\s*{_NUM}\s*$")),
     ("complete", re.compile(rf"^\s*销号\s*[:：]?\s*{_NUM}\s*$")),
@@ -22,6 +23,7 @@ class Command:
     kind: str  # progress / complete / reopen
     number: int
     text: str = ""
+    document: int | None = None
 
 
 def parse_command(text: str) -> Command | None:
@@ -30,20 +32,30 @@ def parse_command(text: str) -> Command | None:
         if m:
             n = cn_number(m.group("n"))
             if n is not None:
-                return Command(kind, n, (m.groupdict().get("text") or "").strip())
+                doc = m.group("doc")
+                return Command(kind, n, (m.groupdict().get("text") or "").strip(), int(doc) if doc else None)
     return None
 
 
 def apply(db, cmd: Command, *, platform: str, user_id: str, as_unit: str | None, now) -> str:
     """Record the command if the asker's unit answers for the task (or they are an administrator)."""
-    tasks = queries.task_by_number(db, cmd.number, "list")
-    if not tasks:
-        return f"没有找到第{cmd.number}项任务。"
-    task = tasks[0]
     official = people.official_by_platform_id(db, platform, user_id)
     unit = as_unit or (official.unit if official else None)
-    who = official.name if official else (as_unit or user_id)
+    tasks = [t for t in queries.task_by_number(db, cmd.number, "list", prefer_unit=unit)
+             if cmd.document is None or t.document_id == cmd.document]
+    if not tasks:
+        return f"没有找到第{cmd.number}项任务。"
     closing = cmd.kind in ("complete", "reopen")
+    if len(tasks) > 1:
+        # several plans have this number: the asker's own task if it is the only one, else ask which
+        own = [t for t in tasks if unit and progress.unit_answers_for(db, unit, t.id, closing=closing)]
+        if len(own) != 1:
+            docs = "、".join(f"[{t.document_id}]" for t in (own or tasks)[:5])
+            return (f"第{cmd.number}项在多个文件中（{docs}），请注明文件编号，例如“销号 {(own or tasks)[0].document_id}-"
+                    f"{cmd.number}”。发送“文件列表”可查看编号。")
+        tasks = own
+    task = tasks[0]
+    who = official.name if official else (as_unit or user_id)
     allowed = bool(official and official.is_admin) or bool(
         unit and progress.unit_answers_for(db, unit, task.id, closing=closing))
     people.record(db, now, platform, user_id, progress.KINDS[cmd.kind], f"第{cmd.number}项 {cmd.text}".strip(),

@@ -62,7 +62,10 @@ def cmd_remind(args) -> int:
     except ConfigError as e:
         raise UsageError(str(e)) from e
     counts = asyncio.run(_send(db, args.gap, settings))
-    console.print(f"新排队 {len(ids)} 条；发送成功 {counts['sent']}，待重试 {counts['retry']}，失败 {counts['failed']}")
+    if "deferred" in counts:
+        console.print(f"新排队 {len(ids)} 条；另一个发送进程（duban serve）正在运行，由它发送 {counts['deferred']} 条")
+    else:
+        console.print(f"新排队 {len(ids)} 条；发送成功 {counts['sent']}，待重试 {counts['retry']}，失败 {counts['failed']}")
     if plan.without_channel:
         console.print(f"[red]未配置推送渠道的单位：{'、'.join(plan.without_channel)}[/red]")
     return 0 if not counts["failed"] else 1

@@ -6,6 +6,7 @@ accepts it; a process killed in between sends that one digest again after restar
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 from datetime import datetime, timedelta
 from typing import Callable
@@ -22,6 +23,35 @@ from .channels.pacing import RateLimiter
 log = logging.getLogger("duban.sender")
 
 
+class SenderLock:
+    """One sender per store at a time (serve, or a manual `duban remind`): an OS lock on a file next to
+    the database. The OS drops it when the process dies, so whoever holds it may resend what a dead
+    sender left half-sent."""
+
+    def __init__(self, db):
+        row = db.execute("PRAGMA database_list").fetchone()
+        self.path = f"{row[2]}.sender.lock" if row and row[2] else None
+        self._fh = None
+
+    def acquire(self) -> bool:
+        if self._fh is not None or self.path is None:
+            return True
+        fh = open(self.path, "a")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
 class Sender:
     def __init__(self, db, session: aiohttp.ClientSession, *, now: Callable[[], datetime] = clock.now,
                  clock_s: Callable[[], float] | None = None, max_attempts: int = 8, base_backoff: float = 30.0,
@@ -33,6 +63,8 @@ class Sender:
         self.clock_s = clock_s
         self.limiters: dict[int, RateLimiter] = {}  # one per platform limit (robots 20/min, app 30/min)
         self.wecom_app = wecom_app or {}  # corp_id / secret / agent_id from the settings
+        self.lock = SenderLock(db)
+        self.keep_lock = False
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
@@ -73,7 +105,8 @@ class Sender:
                 outbox.mark_retry(self.db, row.id, "等待推送限流解除", self.now() + timedelta(seconds=wait))
                 return "retry"
             await limiter.acquire_many(keys, count)
-        outbox.mark_posting(self.db, row.id)
+        if not outbox.claim(self.db, row.id, self.now()):
+            return "skipped"  # another sender (serve and a manual remind) got there first
         outcome = await channel.send(msg)
         if outcome.status == "sent":
             outbox.mark_sent(self.db, row.id, self.now())
@@ -95,18 +128,31 @@ class Sender:
     async def drain(self) -> dict[str, int]:
         """Send everything due now (retries scheduled later stay queued)."""
         counts = {"sent": 0, "retry": 0, "failed": 0}
+        if not self.lock.acquire():
+            counts["deferred"] = len(outbox.due_messages(self.db, self.now()))  # the running sender delivers them
+            return counts
         outbox.recover(self.db)
+        try:
+            await self._send_due(counts)
+        finally:
+            if not self.keep_lock:
+                self.lock.release()
+        return counts
+
+    async def _send_due(self, counts: dict[str, int]) -> None:
         while True:
             rows = outbox.due_messages(self.db, self.now())
             if not rows:
-                return counts
+                return
             channels = outbox.channels(self.db)
             for row in rows:
-                counts[await self.send_one(row, channels)] += 1
+                result = await self.send_one(row, channels)
+                counts[result] = counts.get(result, 0) + 1
                 if self.gap:
                     await asyncio.sleep(self.gap)
 
     async def run_forever(self, poll: float = 30.0) -> None:
+        self.keep_lock = True  # the server is the sender for as long as it runs
         while True:
             try:
                 await self.drain()

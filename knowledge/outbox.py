@@ -130,7 +130,8 @@ def swept(db: sqlite_utils.Database, day: str) -> bool:
 
 
 def recover(db: sqlite_utils.Database) -> int:
-    """After a crash: rows caught mid-send are sent again (at-least-once for that one message)."""
+    """After a crash: rows left mid-send are sent again (at-least-once for that one message).
+    Only the process holding the sender lock may call this (no other sender is alive then)."""
     with db.atomic():
         return db.execute("UPDATE outbox SET status='pending' WHERE status='posting'").rowcount
 
@@ -147,9 +148,11 @@ def next_wakeup(db: sqlite_utils.Database) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
-def mark_posting(db: sqlite_utils.Database, msg_id: int) -> None:
+def claim(db: sqlite_utils.Database, msg_id: int, now: datetime) -> bool:
+    """Take a pending row for sending; False if another sender took it first."""
     with db.atomic():
-        db.execute("UPDATE outbox SET status='posting', attempts=attempts+1 WHERE id=?", [msg_id])
+        return db.execute("UPDATE outbox SET status='posting', attempts=attempts+1, next_attempt_at=? WHERE id=?"
+                          " AND status='pending'", [_ts(now), msg_id]).rowcount == 1
 
 
 def mark_sent(db: sqlite_utils.Database, msg_id: int, at: datetime) -> None:

@@ -144,13 +144,17 @@ class WeComPlatform(Platform):
             return None
         text = markdown_to_text(reply.text)
         if len(text.encode("utf-8")) > self.passive_limit_bytes:
-            self.spawn(self.push(inbound, reply))
-            return None
+            if self.app_client is not None:
+                self.spawn(self.push(inbound, reply))
+                return None
+            # without app credentials the passive reply is the only way back: shorten it, never drop it
+            text = shorten(text, self.passive_limit_bytes)
         stamp = str(int(self.now()))
         plain = text_reply_xml(inbound.user_id, self.corp_id, text, int(stamp))
         return self.crypto.passive_reply_xml(plain, nonce, stamp)
 
     async def _push_when_done(self, task: asyncio.Task, inbound: Inbound) -> None:
+        """A slow answer goes out through the app message API (or, without it, is logged as lost)."""
         reply = await task
         if reply is not None:
             await self.push(inbound, reply)
@@ -199,3 +203,21 @@ def markdown_to_text(markdown: str) -> str:
     text = _HEADING.sub("", markdown)
     text = _BOLD.sub(r"\1", text)
     return _LINK.sub(r"\1 \2", text)
+
+
+TRUNCATED_NOTE = "\n（内容较长，已截断；请缩小范围，如“本周到期的任务”或“第13项是什么”）"
+
+
+def shorten(text: str, limit_bytes: int) -> str:
+    """Cut at a line boundary to fit a passive reply, and say so."""
+    budget = limit_bytes - len(TRUNCATED_NOTE.encode("utf-8"))
+    out, used = [], 0
+    for line in text.split("\n"):
+        size = len(line.encode("utf-8")) + 1
+        if used + size > budget:
+            break
+        out.append(line)
+        used += size
+    if not out:  # one very long line: cut on a character boundary
+        out = [text.encode("utf-8")[:budget].decode("utf-8", "ignore")]
+    return "\n".join(out) + TRUNCATED_NOTE
