@@ -33,8 +33,10 @@ class Turn:
 
 
 class Conversation:
-    def __init__(self, db, directory, today: Callable[[], date], now: Callable[[], datetime], inbox=None):
+    def __init__(self, db, directory, today: Callable[[], date], now: Callable[[], datetime], inbox=None,
+                 calendar=None, policy=None):
         self.db = db
+        self.calendar, self.policy = calendar, policy  # reminder settings, for re-planning after 销号
         self.inbox = inbox  # the watched folder, for an administrator's 重新解析
         self._answers: dict[tuple, Answer] = {}  # officials ask the same things; cleared by any data change
         self.directory = directory
@@ -86,7 +88,7 @@ class Conversation:
                                         as_unit=turn.as_unit, now=self.now())
             if cmd.kind in ("complete", "reopen"):
                 # queued digests must not remind about a closed task (or miss a reopened one)
-                replan_after_change(self.db, self.today(), self.now())
+                replan_after_change(self.db, self.today(), self.now(), self.calendar, self.policy)
             return Answer(cmd.kind, turn.as_unit, None, [], reply)
         unit, today = self.asker_unit(turn), self.today()
         key = (turn.text.strip(), unit, today, self._stamp())

@@ -15,17 +15,21 @@ from . import clock
 from .errors import UsageError
 from .settings import ConfigError, load_settings
 from .reminders import enqueue_plan, label, plan_day, plan_json
-from .workdays import WorkCalendar
 
 console = Console()
 CHANNEL_KINDS = ("dingtalk_robot", "wecom_robot", "wecom_app", "console")
 
 
-def _calendar(args) -> WorkCalendar:
+def _settings(args):
+    """The server's settings (config file and environment); --holidays overrides the holidays file."""
     try:
-        return WorkCalendar.load(getattr(args, "holidays", None))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"无法读取节假日文件：{e}") from e
+        settings = load_settings(getattr(args, "config", None))
+        if getattr(args, "holidays", None):
+            settings.holidays_file = args.holidays
+        settings.calendar()
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
+    return settings
 
 
 async def _send(db, gap: float, settings) -> dict:
@@ -37,7 +41,8 @@ async def _send(db, gap: float, settings) -> dict:
 def cmd_remind(args) -> int:
     db = open_db(args.db)
     today = clock.today(args.today)
-    plan = plan_day(db, today, _calendar(args))
+    settings = _settings(args)
+    plan = plan_day(db, today, settings.calendar(), settings.policy())
     if args.dry_run:
         if args.json:
             print(json.dumps({"today": today.isoformat(), "covered": [d.isoformat() for d in plan.covered],
@@ -56,11 +61,8 @@ def cmd_remind(args) -> int:
             console.print(f"[red]未配置推送渠道的单位：{'、'.join(plan.without_channel)}[/red]")
         return 0
     ids = enqueue_plan(db, plan, clock.now())
-    outbox.record_sweep(db, today.isoformat(), clock.now())
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as e:
-        raise UsageError(str(e)) from e
+    if not args.today:  # a rehearsal for another date must not stand in for that day's real sweep
+        outbox.record_sweep(db, today.isoformat(), clock.now())
     counts = asyncio.run(_send(db, args.gap, settings))
     if "deferred" in counts:
         console.print(f"新排队 {len(ids)} 条；另一个发送进程（duban serve）正在运行，由它发送 {counts['deferred']} 条")
@@ -124,10 +126,10 @@ def cmd_status(args) -> int:
 def register(sub) -> None:
     sp = sub.add_parser("remind", help="计算并发送今天的到期提醒")
     sp.add_argument("--dry-run", action="store_true", help="只显示将发送给谁、发送什么")
+    sp.add_argument("--config", help="TOML 配置文件（提醒策略、节假日文件、企业微信应用密钥等）")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--today")
     sp.add_argument("--holidays", help="补充节假日/调休的 TOML 文件（见 deploy/holidays.example.toml）")
-    sp.add_argument("--config", help="TOML 配置文件（企业微信应用消息的密钥等）")
     sp.add_argument("--gap", type=float, default=0.0, help=argparse_hidden())
     sp.set_defaults(func=cmd_remind)
     sp = sub.add_parser("channel", help="单位的推送渠道")

@@ -127,10 +127,11 @@ def plan_json(plan: Plan) -> list[dict]:
     return out
 
 
-def replan_after_change(db, today: date, now, calendar: WorkCalendar | None = None) -> int:
+def replan_after_change(db, today: date, now, calendar: WorkCalendar | None = None,
+                        policy: Policy | None = None) -> int:
     """After a revision or a 销号: cancel unsent digests that mention what is no longer current and
     queue today's digests again from what still applies. Returns how many digests were re-queued."""
     cancelled = outbox.cancel_stale_reminders(db)
     if not cancelled and not outbox.swept(db, today.isoformat()):
         return 0
-    return len(enqueue_plan(db, plan_day(db, today, calendar or WorkCalendar()), now))
+    return len(enqueue_plan(db, plan_day(db, today, calendar or WorkCalendar(), policy), now))

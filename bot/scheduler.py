@@ -9,7 +9,6 @@ from datetime import datetime, time
 import aiohttp
 
 from knowledge import outbox
-from knowledge.sweep import Policy
 
 from . import clock
 from .reminders import enqueue_plan, plan_day
@@ -20,18 +19,13 @@ from .workdays import WorkCalendar
 log = logging.getLogger("duban.scheduler")
 
 
-def policy_of(settings: Settings) -> Policy:
-    return Policy(lead_days=tuple(settings.lead_days), overdue_every=settings.overdue_every,
-                  escalate_after=settings.escalate_after)
-
-
 def sweep_if_due(db, settings: Settings, calendar: WorkCalendar, now: datetime) -> int | None:
     """Queue today's digests once, after the send time on a working day; returns how many were queued."""
     today = clock.today(settings.today) if settings.today else now.date()
     hh, mm = (int(x) for x in settings.send_time.split(":"))
     if now.time() < time(hh, mm) or outbox.swept(db, today.isoformat()):
         return None
-    plan = plan_day(db, today, calendar, policy_of(settings))
+    plan = plan_day(db, today, calendar, settings.policy())
     if plan.calendar_note:
         log.warning(plan.calendar_note)
     ids = enqueue_plan(db, plan, now)
@@ -43,7 +37,7 @@ def sweep_if_due(db, settings: Settings, calendar: WorkCalendar, now: datetime) 
 
 
 async def run(db, settings: Settings, session: aiohttp.ClientSession, poll: float = 60.0) -> None:
-    calendar = WorkCalendar.load(settings.holidays_file)
+    calendar = settings.calendar()  # checked when the server starts
     sender = asyncio.create_task(Sender(db, session, wecom_app=settings.wecom_app_config).run_forever())
     try:
         while True:

@@ -39,6 +39,14 @@ def cmd_serve(args) -> int:
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings.calendar()
+        hh, mm = (int(x) for x in settings.send_time.split(":"))
+        assert 0 <= hh < 24 and 0 <= mm < 60
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
+    except (ValueError, AssertionError):
+        raise UsageError(f"send_time 应为 HH:MM，例如 09:00（现为 {settings.send_time!r}）") from None
     conv = make_conversation(settings)
     loaded = load_example_if_empty(conv.db, conv.directory) if settings.load_example else None
     url = f"http://{settings.host}:{settings.port}"

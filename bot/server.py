@@ -40,7 +40,8 @@ def make_conversation(settings: Settings, db=None) -> Conversation:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
     inbox = Inbox(Path(settings.inbox_dir)) if settings.inbox_dir else None
-    return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now, inbox=inbox)
+    return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now, inbox=inbox,
+                        calendar=settings.calendar(), policy=settings.policy())
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -89,12 +90,18 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
         # jieba's dictionary takes about a second to load: do it now, not inside WeCom's 5-second reply window
         asyncio.get_running_loop().run_in_executor(None, tokenizer, conv.directory.all_names())
         session = aiohttp.ClientSession()
-        background = []
+        background: list[asyncio.Task] = []
+
+        def report(task: asyncio.Task) -> None:  # a background loop that dies must not do so silently
+            if not task.cancelled() and task.exception():
+                log.error("后台任务异常退出：%r", task.exception())
         if settings.reminders_enabled:
             background.append(asyncio.create_task(run_scheduler(conv.db, settings, session)))
         if conv.inbox is not None:
             conv.inbox.folder.mkdir(parents=True, exist_ok=True)
             background.append(asyncio.create_task(watch_inbox(conv.inbox, conv.db, conv.directory)))
+        for task in background:
+            task.add_done_callback(report)
         yield
         for task in background:
             task.cancel()

@@ -39,6 +39,19 @@ class Settings:
     overdue_every: int = 7
     escalate_after: int = 7
 
+    def policy(self):
+        from knowledge.sweep import Policy
+        return Policy(lead_days=tuple(self.lead_days), overdue_every=self.overdue_every,
+                      escalate_after=self.escalate_after)
+
+    def calendar(self):
+        """The working-day calendar; a holidays file that cannot be read is a ConfigError."""
+        from .workdays import WorkCalendar
+        try:
+            return WorkCalendar.load(self.holidays_file)
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"无法读取节假日文件 {self.holidays_file}：{e}") from e
+
     @property
     def wecom_app_config(self) -> dict:
         """What a wecom_app reminder channel needs besides its recipients."""

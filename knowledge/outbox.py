@@ -60,13 +60,13 @@ def _ts(t: datetime) -> str:
 
 
 def set_channel(db: sqlite_utils.Database, unit: str, kind: str, config: dict, now: datetime | None = None) -> int:
-    """Set a unit's channel; digests that failed on the old one in the last two days are queued again."""
+    """Set a unit's channel; its digests of the last two days that failed or had nowhere to go are queued again."""
     now = now or datetime.now(ZoneInfo("Asia/Shanghai"))  # timestamps here are all Asia/Shanghai
     with db.atomic():
         db.execute("INSERT OR REPLACE INTO channels (unit, kind, config) VALUES (?,?,?)",
                    [unit, kind, json.dumps(config, ensure_ascii=False)])
         return db.execute("UPDATE outbox SET status='pending', attempts=0, next_attempt_at=? WHERE unit=?"
-                          " AND status='failed' AND created_at >= ?",
+                          " AND status IN ('failed', 'no_channel') AND created_at >= ?",
                           [_ts(now), unit, _ts(now - timedelta(days=2))]).rowcount
 
 
