@@ -53,6 +53,16 @@ def cmd_show(args) -> int:
     return print_task(_db(args), args.number, section=args.section, today=clock.today(args.today))
 
 
+def _days(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为天数：{value}") from None
+    if not 0 <= n <= 3650:
+        raise argparse.ArgumentTypeError("天数应在 0 到 3650 之间")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="duban", description="督办：整改方案任务、时限与责任单位的解析、查询和提醒")
     p.add_argument("--db", help="SQLite 数据库路径（默认 ./duban.db，环境变量 DUBAN_DB 可覆盖）")
@@ -74,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("tasks", help="列出到期、逾期任务")
     sp.add_argument("--unit", help="单位（可用简称，如 发改委）")
-    sp.add_argument("--within", type=int, default=30, help="多少天内到期（默认 30）")
+    sp.add_argument("--within", type=_days, default=30, help="多少天内到期（默认 30，0–3650）")
     sp.add_argument("--overdue", action="store_true", help="只看逾期")
     sp.add_argument("--today", help="以该日期为今天（YYYY-MM-DD）")
     sp.set_defaults(func=cmd_tasks)

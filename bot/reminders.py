@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from knowledge import outbox, people
+from knowledge.progress import unit_answers_for
 from knowledge.sweep import Policy, Reminder, sweep
+
+from .render import what_is_due
 
 from .workdays import WorkCalendar
 
@@ -25,6 +28,7 @@ class Digest:
     channel: dict | None
     at_mobiles: list[str] = field(default_factory=list)
     at_user_ids: list[str] = field(default_factory=list)
+    may_close: bool = True  # the unit is named on at least one of these tasks itself (may send 销号)
 
     def title(self) -> str:
         return f"督办提醒：{self.unit}"
@@ -44,10 +48,12 @@ class Digest:
                 if key in seen:
                     continue
                 seen.add(key)
-                lines.append(f"- {label(r.section, r.number)} {_when(r, today)}：{r.text}")
+                what = r.text if r.kind == "recurring" else what_is_due({"text": r.text, "title": r.title})
+                lines.append(f"- {label(r.section, r.number)} {_when(r, today)}：{what}")
         if self.at_mobiles:
             lines.append(" ".join(f"@{m}" for m in self.at_mobiles))
-        lines.append("办结后请回复“销号 编号”，报送进展请回复“进展 编号：内容”。")
+        lines.append("办结后请牵头单位回复“销号 编号”；报送进展请回复“进展 编号：内容”。" if self.may_close
+                     else "报送进展请回复“进展 编号：内容”（销号由牵头单位办理）。")
         return "\n".join(lines)
 
 
@@ -96,7 +102,8 @@ def plan_day(db, today: date, calendar: WorkCalendar, policy: Policy | None = No
         # @ the unit's officials by the id of the platform the digest goes to
         id_of = "wecom_id" if channel and channel["kind"].startswith("wecom") else "dingtalk_id"
         d = Digest(unit, items, channel, [o.mobile for o in officials if o.mobile],
-                   [getattr(o, id_of) for o in officials if getattr(o, id_of)])
+                   [getattr(o, id_of) for o in officials if getattr(o, id_of)],
+                   any(unit_answers_for(db, unit, t, closing=True) for t in {r.task_id for r in items}))
         digests.append(d)
     return Plan(today, covered, digests, note)
 

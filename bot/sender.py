@@ -6,6 +6,7 @@ accepts it; a process killed in between sends that one digest again after restar
 from __future__ import annotations
 
 import asyncio
+import json
 import fcntl
 import logging
 from datetime import datetime, timedelta
@@ -64,12 +65,20 @@ class Sender:
         self.limiters: dict[int, RateLimiter] = {}  # one per platform limit (robots 20/min, app 30/min)
         self.wecom_app = wecom_app or {}  # corp_id / secret / agent_id from the settings
         self.lock = SenderLock(db)
+        self.channels: dict[str, object] = {}
         self.keep_lock = False
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.gap = gap  # extra pause between two messages (pacing on top of the per-minute limit)
         self.max_inline_wait = max_inline_wait  # longer pacing waits are rescheduled in the outbox instead
+
+    def _channel(self, config: dict):
+        """One channel object per configuration, so a WeCom app's access token is fetched once, not per digest."""
+        key = json.dumps(config, sort_keys=True, ensure_ascii=False, default=str)
+        if key not in self.channels:
+            self.channels[key] = channel_from_config(config, self.session)
+        return self.channels[key]
 
     def limiter_for(self, per_minute: int) -> RateLimiter:
         if per_minute not in self.limiters:
@@ -92,7 +101,7 @@ class Sender:
         if config["kind"] == "wecom_app":
             config = {**self.wecom_app, **config}
         try:
-            channel = channel_from_config(config, self.session)
+            channel = self._channel(config)
         except ChannelConfigError as e:
             outbox.mark_failed(self.db, row.id, str(e))
             return "failed"

@@ -70,6 +70,10 @@ def replace_roster(db: sqlite_utils.Database, people: list[dict]) -> int:
         for p in people:
             db.execute("INSERT INTO officials (name, mobile, dingtalk_id, wecom_id, unit, role) VALUES (?,?,?,?,?,?)",
                        [p["name"], p.get("mobile"), p.get("dingtalk_id"), p.get("wecom_id"), p["unit"], p["role"]])
+        # someone taken off the roster no longer speaks for a unit through an earlier 绑定
+        db.execute("DELETE FROM bindings WHERE subject_kind = 'user' AND NOT EXISTS (SELECT 1 FROM officials o WHERE"
+                   " (bindings.platform = 'dingtalk' AND o.dingtalk_id = bindings.subject_id) OR"
+                   " (bindings.platform = 'wecom' AND o.wecom_id = bindings.subject_id))")
     return len(people)
 
 
