@@ -73,7 +73,9 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
         DingTalkPlatform(answer=answer, seen=seen, app_secret=settings.dingtalk_app_secret,
                          bot_name=settings.dingtalk_bot_name, now=platform_clock, max_body_bytes=settings.max_body_bytes,
                          sign_window=settings.replay_window, session_hosts=set(settings.dingtalk_session_hosts),
-                         reply_in_response=settings.dingtalk_reply_in_response).add_routes(app)
+                         reply_in_response=settings.dingtalk_reply_in_response,
+                         signature_guard=lambda ts, sign, mid: people.claim_signature(conv.db, ts, sign, mid,
+                                                                                      clock.now())).add_routes(app)
     if settings.wecom_enabled:
         client = None
         if settings.wecom_secret and settings.wecom_agent_id:

@@ -30,6 +30,17 @@ def _m002_people(db: sqlite_utils.Database) -> None:
 register_migration(_m002_people)
 
 
+def _m006_signed_requests(db: sqlite_utils.Database) -> None:
+    run_script(db, """
+    CREATE TABLE IF NOT EXISTS signed_requests (
+        timestamp TEXT NOT NULL, sign TEXT NOT NULL, msg_id TEXT NOT NULL, seen_at TEXT NOT NULL,
+        PRIMARY KEY (timestamp, sign))
+    """)
+
+
+register_migration(_m006_signed_requests)
+
+
 @dataclass
 class Official:
     id: int
@@ -104,6 +115,18 @@ def claim_message(db: sqlite_utils.Database, platform: str, msg_id: str, at: dat
 def prune_seen(db: sqlite_utils.Database, before: datetime) -> None:
     with db.atomic():
         db.execute("DELETE FROM seen_messages WHERE seen_at < ?", [before.isoformat(timespec="seconds")])
+        db.execute("DELETE FROM signed_requests WHERE seen_at < ?", [before.isoformat(timespec="seconds")])
+
+
+def claim_signature(db: sqlite_utils.Database, timestamp: str, sign: str, msg_id: str, at: datetime) -> bool:
+    """False if this signed timestamp was already used for a different message (a replayed header
+    with a forged body); the same message again (a platform retry) is fine."""
+    conn = db.conn
+    conn.execute("INSERT OR IGNORE INTO signed_requests VALUES (?,?,?,?)",
+                 (timestamp, sign, msg_id, at.isoformat(timespec="seconds")))
+    conn.commit()
+    row = conn.execute("SELECT msg_id FROM signed_requests WHERE timestamp=? AND sign=?", (timestamp, sign)).fetchone()
+    return row is not None and row[0] == msg_id
 
 
 def record(db: sqlite_utils.Database, at: datetime, platform: str | None, user_id: str | None, action: str,

@@ -248,3 +248,18 @@ async def test_platform_without_secrets_answers_404(aiohttp_client, db_path):
     assert (await client.get("/wecom")).status == 404
     health = await (await client.get("/healthz")).json()
     assert health["status"] == "ok" and health["tasks"] == 38
+
+
+async def test_a_replayed_dingtalk_header_cannot_carry_a_new_message(aiohttp_client, db_path, session_webhook):
+    """The signature covers only the timestamp: a captured header with a forged body (another msgId,
+    another sender) is refused, while DingTalk's own retry of the same message is acknowledged."""
+    c = case("group_at_bot_leading_space")
+    client, _ = await start(aiohttp_client, settings_for(db_path, dingtalk_session_hosts=[session_webhook.host]),
+                            receiver_now(c))
+    assert (await post_dingtalk(client, c, dingtalk_body(c, session_webhook.base))).status == 200
+    forged = dingtalk_body(c, session_webhook.base, msgId="forged-1", senderStaffId="admin01", text={"content": "销号 13"})
+    assert (await post_dingtalk(client, c, forged)).status == 403
+    assert (await post_dingtalk(client, c, dingtalk_body(c, session_webhook.base))).status == 200  # a retry
+    await asyncio.wait_for(session_webhook.got.wait(), 5)
+    await asyncio.sleep(0.2)
+    assert len(session_webhook.posts) == 1

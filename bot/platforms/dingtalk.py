@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import time
-from typing import Any
+from typing import Any, Callable
 
 import aiohttp
 from aiohttp import web
@@ -60,8 +60,11 @@ class DingTalkPlatform(Platform):
         reply_part_bytes: int = REPLY_PART_BYTES,
         session: aiohttp.ClientSession | None = None,
         post_timeout: float = 10.0,
+        signature_guard: Callable[[str, str, str], bool] | None = None,
     ):
         super().__init__(answer, seen, now)
+        # (timestamp, sign, msgId) → False if that signed timestamp already carried another message
+        self.signature_guard = signature_guard
         self._secret = app_secret
         self.bot_name = bot_name
         self.path = path
@@ -98,7 +101,10 @@ class DingTalkPlatform(Platform):
                 self.now_ms(),
                 self.sign_window,
             )
-            inbound = self.to_inbound(_parse_json(await read_body(request, self.max_body_bytes)))
+            body = _parse_json(await read_body(request, self.max_body_bytes))
+            inbound = self.to_inbound(body)
+            if inbound is not None:
+                self._check_replay(request.headers["timestamp"], request.headers["sign"], body, inbound)
         except ProtocolError as exc:
             log.warning("dingtalk POST refused: %s %s", exc.status, exc.reason)
             return exc.response()
@@ -118,6 +124,20 @@ class DingTalkPlatform(Platform):
             return web.json_response(body or {})
         self.spawn(self._post_when_done(task, inbound))
         return web.json_response({})
+
+    def _check_replay(self, timestamp: str, sign: str, body: dict, inbound: Inbound) -> None:
+        """The signature covers only the timestamp, so bind the body to it: the message must have been
+        created near that time, and one signed timestamp carries one message (retries keep its msgId)."""
+        created = body.get("createAt")
+        if self.sign_window and created is not None:
+            try:
+                skew = abs(int(created) - int(timestamp)) / 1000
+            except (TypeError, ValueError):
+                raise ProtocolError(400, "bad createAt") from None
+            if skew > self.sign_window:
+                raise ProtocolError(403, "createAt does not match timestamp")
+        if self.signature_guard is not None and not self.signature_guard(timestamp, sign, inbound.msg_id):
+            raise ProtocolError(403, "signed timestamp reused for another message")
 
     async def _reply_in_body(self, task: asyncio.Task, inbound: Inbound) -> dict | None:
         """Synchronous reply in the response body (not officially documented)."""
