@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from knowledge import inbox_log
+from knowledge.db import open_db
 from parser.errors import DocumentError
 
 from . import clock
@@ -83,10 +84,20 @@ class Inbox:
         return [self.process(db, directory, p, clock.now()) for p in files]
 
 
+def _scan_in_thread(inbox: Inbox, db_path: str, directory) -> list[str]:
+    """Parsing a large PDF takes a second or more: do it off the event loop, on a connection of its own."""
+    db = open_db(db_path)
+    try:
+        return inbox.scan(db, directory)
+    finally:
+        db.conn.close()
+
+
 async def watch(inbox: Inbox, db, directory, poll: float = 2.0) -> None:
+    db_path = db.execute("PRAGMA database_list").fetchone()[2]
     while True:
         try:
-            for line in inbox.scan(db, directory):
+            for line in await asyncio.to_thread(_scan_in_thread, inbox, db_path, directory):
                 log.info("收件箱：%s", line)
         except Exception:
             log.exception("收件箱处理出错")

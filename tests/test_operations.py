@@ -120,3 +120,26 @@ async def test_long_wecom_answer_without_app_credentials_is_shortened_not_droppe
     assert "已截断" in inner["Content"] and len(inner["Content"].encode()) <= 2048
     assert inner["Content"].startswith("- 第0项")
     time.sleep(0)  # nothing left running in the background
+
+
+async def test_the_inbox_watcher_ingests_off_the_event_loop(tmp_path):
+    import asyncio
+    import contextlib
+    from bot.inbox import Inbox, watch
+
+    db = open_db(tmp_path / "w.db")
+    inbox = Inbox(tmp_path / "inbox", settle_seconds=0.2)
+    inbox.folder.mkdir()
+    (inbox.folder / EXAMPLE.name).write_bytes(EXAMPLE.read_bytes())
+    task = asyncio.create_task(watch(inbox, db, UnitDirectory.load(), poll=0.1))
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if (inbox.folder / "done").exists() and any((inbox.folder / "done").iterdir()):
+                break
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert db.execute("SELECT count(*) FROM tasks").fetchone()[0] == 15
+    assert not (inbox.folder / EXAMPLE.name).exists()
