@@ -31,7 +31,9 @@ def normalise(text: str) -> str:
 _CN_D = "〇零○O一二三四五六七八九"
 # A four digit year 1900-2099, or four Chinese digits (二〇二二, 二零二二, 二O二二).
 YD = (
-    r"(?:(?<![0-9.A-Za-z])(?:19|20)[0-9]{2}(?![0-9])"
+    # a year, not the decimals of a number ("1.2025" is measure 1 followed by 2025年, "3.2025" is not a year)
+    r"(?:(?:(?<![0-9.A-Za-z])|(?<=(?<![0-9.])[0-9][.．])|(?<=(?<![0-9.])[0-9]{2}[.．]))(?:19|20)[0-9]{2}(?=\s*年)"
+    r"|(?<![0-9.A-Za-z])(?:19|20)[0-9]{2}(?![0-9])"
     rf"|(?<![{_CN_D}十百千万])[一二][{_CN_D}]{{3}}(?![{_CN_D}十]))"
 )
 # 今年/明年/次年…: the year comes from doc_year.  The look-behind skips words

@@ -31,6 +31,8 @@ _UNITISH = re.compile(
 
 
 def key_of_label(label: str) -> str | None:
+    if label.endswith("领导"):  # 市级督办领导, 牵头省领导, 责任领导, 包案市领导 …
+        return "supervising_leaders"
     for names, key in _LABEL_KEYS:
         if any(n in label for n in names):
             return key

@@ -14,7 +14,7 @@ CN_DIGITS = "一二三四五六七八九十百零〇"
 _MARKERS = [
     (1, re.compile(rf"^\s*([{CN_DIGITS}]{{1,4}})\s*[、]\s*")),
     (2, re.compile(rf"^\s*[（(]\s*([{CN_DIGITS}]{{1,4}})\s*[）)]\s*")),
-    (3, re.compile(r"^\s*(\d{1,3})\s*[.．、](?!\d)\s*")),
+    (3, re.compile(r"^\s*(\d{1,3})\s*[.．、](?!\d)\s*|^\s*(\d{1,3})[.．](?=\d{4}\s*年)")),
     (4, re.compile(r"^\s*[（(]\s*(\d{1,3})\s*[）)]\s*")),
     (5, re.compile(r"^\s*([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])\s*")),
 ]
@@ -40,9 +40,9 @@ def marker_of(text: str) -> Marker | None:
     for level, rx in _MARKERS:
         m = rx.match(text)
         if m:
-            if level == 3 and re.match(r"\s*\d{1,3}[.．]\d", text):
+            if level == 3 and re.match(r"\s*\d{1,3}[.．]\d", text) and not re.match(r"\s*\d{1,3}[.．]\d{4}\s*年", text):
                 continue  # "2.5亿元" is a number, not a marker
-            return Marker(level, m.group(1), m.end())
+            return Marker(level, next(g for g in m.groups() if g), m.end())
     return None
 
 

@@ -51,7 +51,9 @@ def _declared_count(paragraphs: list[str]) -> int | None:
     from .items import cn_number
     for p in paragraphs:
         m = _DECLARED.search(p)
-        if m and ("涉及" in p[:m.start()][-20:] or "共" in p[:m.start()][-6:] or "具体" in m.group(0)):
+        before = p[:m.start()][-24:] if m else ""
+        if m and (re.search(r"涉及|指出|反馈|梳理|交办|列出|明确|排查出", before) or "共" in before[-6:]
+                  or "具体" in m.group(0)):
             return cn_number(m.group(1))
     return None
 

@@ -66,7 +66,7 @@ def _split_measures(text: str) -> tuple[str, list[Measure]]:
         if m and m.level <= 2 and is_heading_like(line):
             group = line[m.end:].strip()
         elif m:
-            out.append(Measure(line, group))
+            out.append(Measure(line[m.end:].strip(), group))
         elif out:
             out[-1].text += line
         else:

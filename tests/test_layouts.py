@@ -68,3 +68,42 @@ def test_role_labels_inside_one_table_cell():
     (t,) = parse_blocks([Block("para", "某市饮用水安全保障方案"), Block("table", rows=rows)], "x.docx").tasks
     assert (t.lead_units, t.cooperating_units) == (["市生态环境局"], ["市水利局"])
     assert [m.due for m in t.milestones] == [date(2024, 12, 31)]
+
+
+def test_province_table_with_leader_column_and_numbered_years(tmp_path):
+    """A 清单 table with its own column names (督察反馈问题 / 牵头省领导 / 责任单位 with （牵头）), measures
+    written "1.2025年6月底前…" (number glued to the year) and a 立行立改，长期坚持 time limit."""
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("湖南省贯彻落实第三轮中央生态环境保护督察报告整改方案", style="Title")
+    d.add_paragraph("湘办发〔2024〕15号")
+    d.add_paragraph("对照督察报告指出的 3 个方面 30 项问题，逐项明确整改目标、整改措施和整改时限。")
+    d.add_paragraph("附件")
+    t = d.add_table(rows=1, cols=7)
+    for c, h in zip(t.rows[0].cells, ["序号", "督察反馈问题", "整改目标", "整改措施", "责任单位", "整改时限", "牵头省领导"]):
+        c.text = h
+    rows = [["1", "洞庭湖区部分矮围网围清理不彻底。", "2024年12月底前完成矮围网围清理。",
+             "1.开展全面排查，2024年6月底前建立问题清单。\n2.分类处置，逐一销号。",
+             "省水利厅（牵头），省农业农村厅、岳阳市、常德市人民政府", "2024年12月31日前", "分管水利工作的副省长"],
+            ["2", "部分工业园区污水收集处理设施短板明显。", "补齐园区污水处理设施短板。",
+             "1.2025年6月底前完成园区污水管网排查。\n2.实施“一园一策”整治。",
+             "省生态环境厅、省住房城乡建设厅，各市州人民政府", "立行立改，长期坚持", "分管生态环境工作的副省长"],
+            ["3", "湘江流域部分尾矿库环境风险突出。", "消除重大环境风险隐患。",
+             "1.每季度开展一次尾矿库环境风险排查。\n2.2025年底前完成闭库治理。",
+             "省应急管理厅（牵头），郴州市、衡阳市人民政府", "2025年底前", "分管应急管理工作的副省长"]]
+    for r in rows:
+        for c, v in zip(t.add_row().cells, r):
+            c.text = v
+    path = tmp_path / "province.docx"
+    d.save(path)
+    plan = parse_file(path)
+    assert plan.year == 2024 and plan.declared_task_count == 30
+    one, two, three = plan.tasks
+    assert one.supervising_leaders == ["分管水利工作的副省长"]
+    assert (one.lead_units, one.responsible_units) == (["省水利厅"], ["省农业农村厅", "岳阳市", "常德市"])
+    assert sorted(m.due for m in one.milestones) == [date(2024, 6, 30), date(2024, 12, 31), date(2024, 12, 31)]
+    assert [m.due for m in two.milestones] == [date(2025, 6, 30)] and two.ongoing  # not 2024-06-30
+    assert len(two.measures) == 2 and two.measures[0].startswith("2025年6月底前")
+    assert [(r.every, r.text) for r in three.recurring] == [("quarter", "每季度开展一次尾矿库环境风险排查")]
+    assert sorted(m.due for m in three.milestones) == [date(2025, 12, 31), date(2025, 12, 31)]
