@@ -39,13 +39,24 @@ def key_of_label(label: str) -> str | None:
     return None
 
 
-def label_field(paragraph: str) -> tuple[str, str] | None:
-    """(field key, value) when the paragraph opens a labelled field such as 整改时限：…"""
-    m = FIELD_LABEL.match(paragraph)
-    if not m:
-        return None
-    key = key_of_label(m.group(1))
-    return (key, paragraph[m.end():].strip()) if key else None
+_NEXT_LABEL = re.compile(r"(?:(?<=\s)|(?<=[；;。]))\s*(?=" + FIELD_LABEL.pattern.lstrip("^") + ")")
+
+
+def label_fields(paragraph: str) -> list[tuple[str, str]]:
+    """[(field key, value)] when the paragraph opens with a label such as 整改时限：…; a line may carry
+    several ("责任单位：市生态环境局  配合单位：市水利局  完成时限：2023年9月底前")."""
+    if not FIELD_LABEL.match(paragraph):
+        return []
+    cuts = [0] + [m.start() for m in _NEXT_LABEL.finditer(paragraph) if m.start() > 0] + [len(paragraph)]
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        seg = paragraph[a:b].strip()
+        m = FIELD_LABEL.match(seg)
+        key = key_of_label(m.group(1)) if m else None
+        if key:
+            out.append((key, seg[m.end():].strip().rstrip("；;")))
+    return out
+
 
 
 def find_parenthetical(text: str) -> tuple[int, int, dict[str, str]] | None:

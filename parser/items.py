@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .fields import ROLE_KEYS, find_inline_fields, find_parenthetical, find_role_sentence, label_field
+from .fields import ROLE_KEYS, find_inline_fields, find_parenthetical, find_role_sentence, label_fields
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
 from .tasks import Measure, RawItem
@@ -37,12 +37,7 @@ def _label_text(node: Node) -> str:
 
 
 def _labelled(node: Node) -> list[tuple[int, str, str]]:
-    out = []
-    for i, p in enumerate(node.paragraphs):
-        lf = label_field(p)
-        if lf:
-            out.append((i, *lf))
-    return out
+    return [(i, key, value) for i, p in enumerate(node.paragraphs) for key, value in label_fields(p)]
 
 
 def _has_roles(node: Node) -> bool:

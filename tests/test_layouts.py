@@ -107,3 +107,16 @@ def test_province_table_with_leader_column_and_numbered_years(tmp_path):
     assert len(two.measures) == 2 and two.measures[0].startswith("2025年6月底前")
     assert [(r.every, r.text) for r in three.recurring] == [("quarter", "每季度开展一次尾矿库环境风险排查")]
     assert sorted(m.due for m in three.milestones) == [date(2025, 12, 31), date(2025, 12, 31)]
+
+
+def test_several_labels_on_one_line_and_quarter_end():
+    """"责任单位：X  配合单位：Y  完成时限：…" on one line; "二季度末" is 06-30 of the document's year."""
+    plan = parse_file(DATA / "labels_on_one_line.txt")
+    one, two, three = plan.tasks
+    assert (one.responsible_units, one.cooperating_units, one.deadline_text) == (
+        ["市生态环境局"], ["市水利局"], "2023年9月底前")
+    assert [m.due for m in one.milestones] == [date(2023, 9, 30)]
+    assert two.responsible_units == ["各县市区"] and [m.due for m in two.milestones] == [date(2023, 12, 31)]
+    assert three.lead_units == ["市住房城乡建设局"]
+    assert sorted(m.due for m in three.milestones) == [date(2023, 6, 30), date(2023, 12, 31)]
+    assert not plan.warnings
