@@ -69,6 +69,10 @@ def _suggest(directory, db, name: str) -> list[str]:
     return out[:3]
 
 
+def _short(text: str, n: int = 30) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
 _NAMES: dict[tuple, tuple[str, ...]] = {}
 MAX_DOCS = 3  # a task number asked about is shown for at most this many documents
 
@@ -103,7 +107,7 @@ def answer_question(db, text: str, *, asker_unit: str | None, today: date, direc
         found = _search_answer(db, intent, asker, today, max_bytes)
         if found or not intent.fallback:
             return found or Answer("unknown", asker, None, [],
-                                   f"没有找到与“{intent.topic}”相关的任务。\n" + render.render_help(short=True))
+                                   f"没有找到与“{_short(intent.topic)}”相关的任务。\n" + render.render_help(short=True))
         intent.kind = intent.fallback
 
     target = _target_unit(db, directory, intent, asker)
@@ -236,6 +240,6 @@ def _search_answer(db, intent: Intent, asker, today, max_bytes) -> Answer | None
     top = hits[0]
     detail, entries = _detail_entries(db, top, today)
     related = [render.task_label(t.section, t.number_value) for t in hits[1:4]]
-    reply = f"与“{intent.topic}”最相关的是：\n" + render.render_task(detail, entries, intent.ask, related=related,
+    reply = f"与“{_short(intent.topic)}”最相关的是：\n" + render.render_task(detail, entries, intent.ask, related=related,
                                                                max_bytes=max_bytes)
     return Answer("search", asker, None, entries, reply)

@@ -18,6 +18,14 @@ from .reminders import replan_after_change
 
 _BIND = re.compile(r"^\s*(?:绑定|綁定)\s*(?:单位)?\s*[:：]?\s*(?P<unit>\S.*)$")
 BIND_HINT = "请先发送“绑定 单位名称”，例如：绑定 市生态环境局"
+MAX_QUESTION = 500
+# a command word alone: say how it is used
+_BARE_COMMAND = {
+    "绑定": "请发送“绑定 单位名称”，例如：绑定 市生态环境局",
+    "销号": "请注明任务编号，例如：销号 13",
+    "撤销销号": "请注明任务编号，例如：撤销销号 13",
+    "进展": "请注明编号和内容，例如：进展 13：已完成招标",
+}
 
 
 @dataclass
@@ -75,6 +83,12 @@ class Conversation:
         return f"已绑定：{official.name} → {unit}。现在可以问“我单位哪些任务即将到期”。"
 
     def handle(self, turn: Turn) -> Answer:
+        text = turn.text.strip()
+        if len(text) > MAX_QUESTION:
+            return Answer("too_long", None, None, [], f"问题过长，请简要描述（{MAX_QUESTION}字以内），例如“第13项谁牵头”。")
+        bare = _BARE_COMMAND.get(text)
+        if bare:
+            return Answer("usage", None, None, [], bare)
         m = _BIND.match(turn.text)
         if m:
             reply = self.bind(turn, m.group("unit").strip())
