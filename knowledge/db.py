@@ -76,10 +76,15 @@ def _m001_plans(db: sqlite_utils.Database) -> None:
 def _m002_indexes(db: sqlite_utils.Database) -> None:
     # due lists walk open milestones in date order and stop at a LIMIT; old, done ones are skipped
     db.execute("CREATE INDEX IF NOT EXISTS milestones_open_due ON milestones(done, due)")
-    db.execute("CREATE INDEX IF NOT EXISTS tasks_number ON tasks(number, section)")  # "第13项" across plans
 
 
-MIGRATIONS = [_m001_plans, _m002_indexes]
+def _m003_covering_number_index(db: sqlite_utils.Database) -> None:
+    # a task row carries its whole text; answering "第13项" across many plans should not read it
+    db.execute("DROP INDEX IF EXISTS tasks_number")
+    db.execute("CREATE INDEX IF NOT EXISTS tasks_number_current ON tasks(number, section, document_id, version, status)")
+
+
+MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

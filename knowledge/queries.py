@@ -146,23 +146,37 @@ def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | 
                    limit: int | None = None, prefer_unit: str | None = None) -> list[TaskRow]:
     """Current tasks numbered `number` (清单第13项 → list 13; （一）1 style numbers for the body);
     with several plans, those naming `prefer_unit` come first."""
-    params: dict = {"n": str(number), "unit": prefer_unit}
-    where = [CURRENT, "number = :n", "status != 'withdrawn'"]
+    ids = _ids_by_number(db, number, section)
+    if prefer_unit and limit is not None and len(ids) > limit:
+        mine: list[int] = []
+        for chunk in _chunks(ids, 50):  # stop as soon as enough of the asker's own are found
+            found = {r[0] for r in db.execute(f"SELECT DISTINCT task_id FROM assignments WHERE unit = ? AND task_id IN"
+                                              f" ({','.join('?' * len(chunk))})", [prefer_unit, *chunk])}
+            mine += [i for i in chunk if i in found]
+            if len(mine) >= limit:
+                break
+        ids = mine + [i for i in ids if i not in set(mine)]
+    ids = ids[:limit] if limit is not None else ids
+    if not ids:
+        return []
+    rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN ({','.join('?' * len(ids))})",
+                                      ids)}
+    return _tasks(db, [rows[i] for i in ids])
+
+
+def _ids_by_number(db: sqlite_utils.Database, number: int | str, section: str | None) -> list[int]:
+    """Served by the covering index tasks_number_current: no task row (with its long text) is read."""
+    sql = ("SELECT t.id FROM tasks t INDEXED BY tasks_number_current JOIN documents d ON d.id = t.document_id"
+           " AND d.current_version = t.version WHERE t.number = ? AND t.status != 'withdrawn'")
+    params = [str(number)]
     if section:
-        where.append("section = :s")
-        params["s"] = section
-    order = ("EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit = :unit) DESC, "
-             if prefer_unit else "")
-    sql = f"SELECT {TASK_COLUMNS} FROM tasks WHERE {' AND '.join(where)} ORDER BY {order}section DESC, id"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return _tasks(db, _rows(db, sql, params))
+        sql += " AND t.section = ?"
+        params.append(section)
+    return [r[0] for r in db.execute(sql + " ORDER BY t.section DESC, t.id", params)]
 
 
 def count_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None) -> int:
-    sql = f"SELECT count(*) FROM tasks WHERE {CURRENT} AND number = ? AND status != 'withdrawn'"
-    return db.execute(sql + (" AND section = ?" if section else ""),
-                      [str(number)] + ([section] if section else [])).fetchone()[0]
+    return len(_ids_by_number(db, number, section))
 
 
 def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
