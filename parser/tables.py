@@ -74,24 +74,40 @@ def _split_measures(text: str) -> tuple[str, list[Measure]]:
     return lead, out
 
 
-def table_items(rows: list[list[str]]) -> list[RawItem]:
+def _merged_rows(rows: list[list[str]]) -> list[dict[str, str]]:
+    """One cell dict per item. A row with an empty 序号 (split across pages, or a sub-row) or with the
+    same 序号 as the row above (a vertically merged cell read once per row) continues that item:
+    cells that differ are appended, so a sub-row's own measures, deadline and units are kept."""
     header, skip = _header(rows)
     keys = _column_keys(header)
-    items: list[RawItem] = []
+    merged: list[dict[str, str]] = []
+    last_no = None
     for row in rows[skip:]:
-        cells = {keys[i]: (c or "").strip() for i, c in enumerate(row) if i in keys}
         if any([re.sub(r"\s", "", c or "") for c in row] == [re.sub(r"\s", "", c or "") for c in h]
                for h in rows[:skip]):
             continue  # repeated header
+        cells = {keys[i]: (c or "").strip() for i, c in enumerate(row) if i in keys}
         raw_no = re.sub(r"[\s、.．（）()]", "", cells.get("number", ""))
-        if not raw_no and items:
-            prev = items[-1]  # a row split across pages: its cells continue the item above
-            prev.problem += cells.get("problem", "") + cells.get("task", "")
+        if merged and (not raw_no or raw_no == last_no):
+            item = merged[-1]
+            for k, v in cells.items():
+                if v and k != "number" and v not in item.get(k, ""):
+                    sep = "\n" if k == "measures" else ("" if k in ("problem", "task") else "；")
+                    item[k] = (item[k] + sep + v) if item.get(k) else v
             continue
+        if not (cells.get("problem") or cells.get("task")):
+            continue
+        last_no = raw_no
+        merged.append(dict(cells))
+    return merged
+
+
+def table_items(rows: list[list[str]]) -> list[RawItem]:
+    items: list[RawItem] = []
+    for cells in _merged_rows(rows):
+        raw_no = re.sub(r"[\s、.．（）()]", "", cells.get("number", ""))
         number = cn_number(raw_no) if raw_no else len(items) + 1
         text = cells.get("problem") or cells.get("task") or ""
-        if not text:
-            continue
         fields = {k: v.replace("\n", "") for k, v in cells.items()
                   if k not in ("number", "problem", "task", "measures") and v}
         for k in [k for k in fields if k.endswith("_units")]:

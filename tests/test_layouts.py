@@ -120,3 +120,18 @@ def test_several_labels_on_one_line_and_quarter_end():
     assert three.lead_units == ["市住房城乡建设局"]
     assert sorted(m.due for m in three.milestones) == [date(2023, 6, 30), date(2023, 12, 31)]
     assert not plan.warnings
+
+
+def test_table_sub_rows_of_one_item_are_merged_not_dropped():
+    """Word tables often repeat a merged 序号 on every sub-row, or leave it empty: each sub-row's own
+    measure, deadline and unit belong to the same item."""
+    rows = [["序号", "问题", "整改措施", "责任单位", "整改时限"],
+            ["1", "城区黑臭水体反弹。", "1.开展排查。", "市住房城乡建设局（牵头）", "2024年6月底前"],
+            ["1", "城区黑臭水体反弹。", "2.实施清淤。", "市城管局", "2024年12月底前"],
+            ["", "", "3.建立长效机制。", "", ""],
+            ["2", "扬尘污染管控不力。", "1.加强工地巡查。", "市住房城乡建设局", "持续推进"]]
+    one, two = parse_blocks([Block("para", "某市整改方案"), Block("table", rows=rows)], "x.docx").tasks
+    assert (one.number, one.lead_units, one.responsible_units) == (1, ["市住房城乡建设局"], ["市城管局"])
+    assert [m.due for m in one.milestones] == [date(2024, 6, 30), date(2024, 12, 31)]
+    assert one.measures == ["开展排查。", "实施清淤。", "建立长效机制。"]
+    assert two.number == 2 and two.ongoing
