@@ -47,11 +47,24 @@ def _has_roles(node: Node) -> bool:
     return bool(find_parenthetical(text) or find_inline_fields(text) or find_role_sentence(text))
 
 
+def _closes_parent(n: Node) -> bool:
+    """（三）X。1. …  2. …（牵头单位：…）: when only the last numbered sub-item carries the roles, they
+    close the whole measure, not just that sub-item (a top-level 一、 section is never merged so)."""
+    if n.marker is None or n.marker.level < 2 or len(n.children) < 2:
+        return False
+    *rest, last = n.children
+    return _has_roles(last) and not last.children and not any(_subtree_has_roles(c) for c in rest)
+
+
+def _subtree_has_roles(n: Node) -> bool:
+    return _has_roles(n) or any(_subtree_has_roles(c) for c in n.children)
+
+
 def find_task_nodes(root: Node) -> list[Node]:
     out: list[Node] = []
 
     def walk(n: Node) -> None:
-        if n.marker is not None and _has_roles(n):
+        if n.marker is not None and (_has_roles(n) or _closes_parent(n)):
             out.append(n)
             return
         for c in n.children:

@@ -135,3 +135,12 @@ def test_table_sub_rows_of_one_item_are_merged_not_dropped():
     assert [m.due for m in one.milestones] == [date(2024, 6, 30), date(2024, 12, 31)]
     assert one.measures == ["开展排查。", "实施清淤。", "建立长效机制。"]
     assert two.number == 2 and two.ongoing
+
+
+def test_roles_after_the_last_sub_item_close_the_whole_measure():
+    plan = parse_file(DATA / "roles_after_last_sub_item.txt")
+    one, two = plan.tasks
+    assert (one.number, one.title) == ("（一）", "推进农村厕所革命")
+    assert (one.lead_units, one.responsible_units) == (["市农业农村局"], ["各县市区"])
+    assert [m.due for m in one.milestones] == [date(2023, 6, 30)]  # from sub-item 1, kept
+    assert (two.number, [m.due for m in two.milestones]) == ("（二）", [date(2023, 12, 31)])
