@@ -63,17 +63,18 @@ def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]
     """Join paragraphs split by page breaks (joined with nothing: Chinese has no spaces)."""
     headings = headings or set()
     out: list[str] = []
-    joinable = False
+    joinable = unclosed = False
     for i, p in enumerate(paragraphs):
         p = p.strip()
         if not p:
             continue
-        if out and joinable and not opens_element(p):
-            out[-1] += p
+        if out and joinable and (not opens_element(p) or (unclosed and marker_of(p) is None)):
+            out[-1] += p  # inside an open （牵头单位：…） even a label continues the paragraph
         else:
             out.append(p)
         last = out[-1]
-        joinable = not (
+        unclosed = last.count("（") + last.count("(") > last.count("）") + last.count(")")
+        joinable = unclosed and len(last) < 5000 or not (
             i in headings
             or last.endswith(_SENTENCE_END)
             or is_heading_like(last)

@@ -144,3 +144,19 @@ def test_roles_after_the_last_sub_item_close_the_whole_measure():
     assert (one.lead_units, one.responsible_units) == (["市农业农村局"], ["各县市区"])
     assert [m.due for m in one.milestones] == [date(2023, 6, 30)]  # from sub-item 1, kept
     assert (two.number, [m.due for m in two.milestones]) == ("（二）", [date(2023, 12, 31)])
+
+
+def test_hard_wrapped_gbk_text_without_blank_lines_scores_like_the_seed(tmp_path, shared, scorer, seed_gold):
+    """Text copied out of a PDF viewer: one visual line per line (35 characters), no blank lines,
+    GBK-encoded. Lines are rejoined (an open （牵头单位：… bracket continues even across a label)."""
+    from conftest import parse_json
+
+    text = (shared / "fixtures" / "seed" / "shaoyang_plan.rejoined.txt").read_text(encoding="utf-8")
+    lines = []
+    for para in (p.replace("\n", "") for p in text.split("\n\n") if p.strip()):
+        lines += [para[i:i + 35] for i in range(0, len(para), 35)]
+    path = tmp_path / "wrapped.txt"
+    path.write_bytes("\n".join(lines).replace("³", "3").encode("gbk"))
+    s = scorer.score(seed_gold, parse_json(path))
+    assert (s["tasks_matched"], s["date_recall"], s["date_precision"], s["unit_role_f1"], s["binding_acc"]) == (
+        38, 1.0, 1.0, 1.0, 1.0)
