@@ -143,3 +143,18 @@ async def test_the_inbox_watcher_ingests_off_the_event_loop(tmp_path):
             await task
     assert db.execute("SELECT count(*) FROM tasks").fetchone()[0] == 15
     assert not (inbox.folder / EXAMPLE.name).exists()
+
+
+def test_the_example_config_loads_and_environment_overrides_it():
+    from bot.settings import ConfigError, load_settings
+
+    s = load_settings(ROOT / "deploy" / "duban.example.toml", env={})
+    assert (s.host, s.port, s.send_time, s.lead_days, s.replay_window) == ("127.0.0.1", 8080, "09:00", [30, 7, 1], 300)
+    assert not s.dingtalk_enabled and not s.wecom_enabled
+    s = load_settings(ROOT / "deploy" / "duban.example.toml",
+                      env={"DUBAN_DINGTALK_APP_SECRET": "x", "DUBAN_REPLAY_WINDOW": "0",
+                           "DUBAN_DINGTALK_SESSION_HOSTS": "127.0.0.1:9999"})
+    assert s.dingtalk_enabled and s.replay_window == 0 and "127.0.0.1:9999" in s.dingtalk_session_hosts
+    assert "x" not in repr(s)  # secrets never printed
+    with pytest.raises(ConfigError):
+        load_settings(ROOT / "README.md", env={})
