@@ -10,8 +10,8 @@ Two servers, each in its own process on 127.0.0.1 (free port, access log off):
     emptied so nothing could ever be POSTed outward), platform clock fixed to the vector's receiver time,
     "today" fixed to the vector's date, the vector's sender bound to 市生态环境局.
 The same client drives both: an aiohttp ClientSession, --workers concurrent keep-alive workers, each
-POSTing the vector's signed request (headers as recorded: the sign covers only the timestamp) with a
-fresh msgId per request (duban de-duplicates on msgId). Servers alternate (a, b, a, b …) for --seconds
+POSTing the vector's request, each with a fresh msgId (duban de-duplicates on msgId) and its own
+signed timestamp (duban refuses a signed timestamp reused for another message). Servers alternate (a, b, a, b …) for --seconds
 each after a warm-up; requests/s are totals over the rounds. Target: duban >= 70% of bare.
 Client and server share the machine's cores, so both numbers are client-bound to some degree.
 --profile adds one more duban round under cProfile (in the server process) and prints its hot spots.
@@ -146,15 +146,24 @@ class Server:
 class Load:
     """Signed DingTalk requests with unique msgIds, sent by `workers` keep-alive workers."""
 
-    def __init__(self, headers: dict, raw: str, msg_id: str, workers: int):
+    def __init__(self, headers: dict, raw: str, msg_id: str, workers: int, secret: str):
         self.headers = headers
         self.head, self.tail = raw.split(msg_id, 1)
         self.workers = workers
         self.serial = 0
+        self.secret = secret
+        self.base_ts = int(headers["timestamp"])
 
     def body(self) -> bytes:
         self.serial += 1
         return f"{self.head}bench-{os.getpid()}-{self.serial}{self.tail}".encode()
+
+    def signed_headers(self) -> dict:
+        """Each message signed with its own timestamp, as DingTalk does (duban refuses a signed
+        timestamp reused for another message)."""
+        from bot.platforms.dingtalk_sign import sign
+        ts = self.base_ts + self.serial
+        return {**self.headers, "timestamp": str(ts), "sign": sign(self.secret, ts)}
 
     async def run(self, url: str, seconds: float) -> tuple[int, int, int, float]:
         """(requests, non-200 responses, responses carrying a markdown answer, elapsed seconds)."""
@@ -164,7 +173,8 @@ class Load:
 
         async def worker(session, deadline):
             while time.perf_counter() < deadline:
-                async with session.post(url, data=self.body(), headers=self.headers) as resp:
+                body = self.body()
+                async with session.post(url, data=body, headers=self.signed_headers()) as resp:
                     text = await resp.read()
                 counts[0] += 1
                 if resp.status != 200:
@@ -247,7 +257,7 @@ def main() -> int:
         db = seed_store(tmp, body["senderStaffId"])
         servers["bare"] = Server("bare")
         servers["duban"] = Server("duban", (str(db), secret, clock_ms, today), profile_path=prof_path)
-        load = Load(headers, raw, body["msgId"], args.workers)
+        load = Load(headers, raw, body["msgId"], args.workers, secret)
 
         async def drive():
             for name in ("bare", "duban"):
