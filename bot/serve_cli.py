@@ -12,6 +12,7 @@ from knowledge.db import open_db
 from knowledge.ingest import ingest_plan, sha256_of
 from parser.plan import parse_document
 
+from . import clock
 from .errors import UsageError
 from .settings import ConfigError, load_settings
 
@@ -39,6 +40,8 @@ def cmd_serve(args) -> int:
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # log times in Asia/Shanghai like everything else, whatever the machine's zone
+    logging.Formatter.converter = lambda *_: clock.now().timetuple()
     try:
         settings.calendar()
         hh, mm = (int(x) for x in settings.send_time.split(":"))

@@ -26,6 +26,7 @@ FIELD_LABEL = re.compile(
 )
 _SENTENCE_END = tuple("。；;！？!?：:”’」』）)】》")
 _DOC_KIND_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|报告|规划|细则)$")
+_DOC_NUMBER = re.compile(r"^\S{1,12}[〔\[［【]\s*(?:19|20)\d\d\s*[〕\]］】]\s*\d+\s*号$")  # 邵办发〔2026〕7号
 
 
 @dataclass
@@ -56,7 +57,7 @@ def is_heading_like(text: str) -> bool:
 
 def opens_element(text: str) -> bool:
     t = text.lstrip()
-    return bool(marker_of(t) or FIELD_LABEL.match(t) or t.startswith("附件"))
+    return bool(marker_of(t) or FIELD_LABEL.match(t) or t.startswith("附件") or _DOC_NUMBER.search(t.strip()))
 
 
 def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]:
@@ -78,7 +79,8 @@ def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]
             i in headings
             or last.endswith(_SENTENCE_END)
             or is_heading_like(last)
-            or (len(out) == 1 and _DOC_KIND_END.search(last))
+            or (len(out) <= 5 and len(last) <= 80 and _DOC_KIND_END.search(last.rstrip("》")))
+            or _DOC_NUMBER.search(last)
             or "\n" in last
         )
     return out

@@ -15,7 +15,7 @@ from .tables import is_task_table, table_items
 from .tasks import build_task
 from .units import UnitDirectory
 
-_DOC_NO = re.compile(r"[〔\[［【（(]\s*((?:19|20)\d\d)\s*[〕\]］】）)]\s*\d+\s*号")
+_DOC_NO = re.compile(r"[^\s，。：:]{0,12}[〔\[［【（(]\s*((?:19|20)\d\d)\s*[〕\]］】）)]\s*\d+\s*号")
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
 _DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
 # 【牵头单位】X → 牵头单位：X
@@ -38,13 +38,15 @@ def _doc_year(paragraphs: list[str], title: str) -> tuple[int | None, str | None
 
 
 def _title(blocks: list[Block], paragraphs: list[str], source_name: str) -> str:
-    for b in blocks[:3]:
-        if b.kind == "para" and b.heading:
-            return b.text.strip()
-    for p in paragraphs[:3]:
-        if len(p) <= 80 and _TITLE_END.search(p.strip("》")):
-            return p
-    return Path(source_name).stem
+    """The plan's own title: a heading, or a short line ending in 方案/通知/…; for a covering notice
+    "关于印发《X》的通知" it is X, so the same plan is recognised with or without its notice."""
+    found = next((b.text.strip() for b in blocks[:3] if b.kind == "para" and b.heading), None)
+    if found is None:
+        found = next((p for p in paragraphs[:5] if len(p) <= 80 and _TITLE_END.search(p.strip("》"))), None)
+    if found is None:
+        return Path(source_name).stem
+    inner = re.search(r"(?:印发|转发|关于)\s*《([^》]{4,})》\s*的?(?:通知|函)$", found.replace("\n", ""))
+    return inner.group(1) if inner else found.replace("\n", "")
 
 
 def _declared_count(paragraphs: list[str]) -> int | None:

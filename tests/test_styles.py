@@ -100,7 +100,7 @@ def test_year_of_a_yearly_plan_is_not_a_milestone(shared):
 def test_year_less_deadlines_take_the_document_number_year(shared):
     """常政办发〔2023〕12号: '10月底前', '年底前' → 2023; 益政办发〔2024〕9号 … 郴政办函〔2025〕21号."""
     doc = parse_json(DOCUMENTS["division_parenthetical"])
-    assert (doc["year"], doc["doc_number"]) == (2023, "〔2023〕12号")
+    assert (doc["year"], doc["doc_number"]) == (2023, "常政办发〔2023〕12号")
     got = by_number(doc)
     assert dues(got["1"]) == Counter({"2023-10-31": 2, "2023-06-30": 1})  # '10月底前完成砖瓦窑…'
     assert dues(got["3"]) == Counter({"2023-12-31": 2})  # '年底前城市生活污水集中收集率达到68%'
