@@ -22,6 +22,22 @@ def _clauses(text: str):
         yield m.start(), m.group(0)
 
 
+_VERB = re.compile(r"将|要|应|每|按|对|在|于|定期|至少|负责|实行|开展|组织|做好|制定|结合|督促|建立")
+_ORG_END = re.compile(r"(室|局|委|政府|党委|部门|两级|单位|办公室|机关|小组|领导小组)$")
+
+
+def _subject(before: str) -> list[str]:
+    """The body a duty falls to when it is no directory unit: "县、乡两级党委、政府每月…" → 县乡两级,
+    "党委、政府督查室将…" → 党委政府督查室 (a locality's 党委、政府 pair names the locality)."""
+    m = _VERB.search(before)
+    subject = re.sub(r"[、\s]", "", before[:m.start()] if m else before)
+    if not subject or not _ORG_END.search(subject):
+        return []
+    if subject.endswith("党委政府") and len(subject) > 4:
+        subject = subject[:-4]
+    return [subject]
+
+
 def extract(text: str, name_units) -> list[Recurring]:
     """Recurring duties in text; `name_units(clause)` returns the plan units a clause names."""
     out: list[Recurring] = []
@@ -45,5 +61,6 @@ def extract(text: str, name_units) -> list[Recurring]:
                     out.append(Recurring(hit[0], part.strip(), name_units(part)))
                 pos += len(part) + 1
             continue
-        out.append(Recurring(matches[0][1], clause.strip(), name_units(clause[:matches[0][0]])))
+        before = clause[:matches[0][0]]
+        out.append(Recurring(matches[0][1], clause.strip(), name_units(before) or _subject(before)))
     return out

@@ -395,8 +395,6 @@ def test_console_script_parse_json_scores_like_in_process(shared, seed_gold, sco
     assert not (tmp_path / "unused.db").exists()  # parse never touches the store
 
 
-@pytest.mark.xfail(strict=True, reason="product gap: recurring duties of 县、乡两级党委、政府 (body-（一）1) and "
-                                       "党委、政府督查室 (list-1) carry no units (gold: 县乡两级, 党委政府督查室)")
 def test_recurring_duties_name_their_units(gold_by_key):
     got = by_key(parse_json(SEED_TXT))
     wrong = {}
