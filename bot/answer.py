@@ -51,13 +51,7 @@ def entry(task: queries.TaskRow, today: date, item: queries.DueItem | None = Non
 
 
 def _canonical(db, directory, name: str | None) -> str | None:
-    if not name:
-        return None
-    found = resolve_unit(db, name) or directory.canonical(name)
-    if not found:
-        canon, known = directory.resolve(name)
-        found = canon if known else None
-    return found
+    return resolve_unit(db, name, directory) if name else None
 
 
 def _suggest(directory, db, name: str) -> list[str]:

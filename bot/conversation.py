@@ -58,11 +58,7 @@ class Conversation:
         return people.unit_of_asker(self.db, turn.platform, turn.user_id, turn.chat_id)
 
     def resolve(self, name: str) -> str | None:
-        found = resolve_unit(self.db, name)
-        if found:
-            return found
-        canonical, known = self.directory.resolve(name)
-        return canonical if known else None
+        return resolve_unit(self.db, name, self.directory)
 
     def bind(self, turn: Turn, name: str) -> str:
         unit = self.resolve(name)

@@ -12,7 +12,7 @@ from parser.model import ROLE_LABELS
 from parser.plan import parse_file
 
 from .errors import UsageError
-from .reminders import label
+from .render import task_label as label
 
 console = Console()
 _FIELD = {"title": "标题", "deadline_text": "整改时限", "number": "编号", "milestone_due": "时限节点日期",

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from parser.model import ROLE_LABELS, ROLES
 
-from .reminders import label
+from .render import task_label as label
 
 
 def _when(before: str | None, after: str | None) -> str:

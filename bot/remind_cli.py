@@ -14,7 +14,8 @@ from knowledge.db import open_db
 from . import clock
 from .errors import UsageError
 from .settings import ConfigError, load_settings
-from .reminders import enqueue_plan, label, plan_day, plan_json
+from .reminders import enqueue_plan, plan_day, plan_json
+from .render import task_label as label
 
 console = Console()
 CHANNEL_KINDS = ("dingtalk_robot", "wecom_robot", "wecom_app", "console")

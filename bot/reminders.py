@@ -9,16 +9,12 @@ from knowledge import outbox, people
 from knowledge.progress import unit_answers_for
 from knowledge.sweep import Policy, Reminder, sweep
 
-from .render import what_is_due
+from .render import task_label, what_is_due
 
 from .workdays import WorkCalendar
 
 KIND_ORDER = {"escalation": 0, "overdue": 1, "due": 2, "lead": 3, "recurring": 4}
 EVERY_LABEL = {"week": "每周", "month": "每月", "quarter": "每季度", "half_year": "每半年", "year": "每年"}
-
-
-def label(section: str, number: str) -> str:
-    return f"第{number}项" if section == "list" else f"正文{number}"
 
 
 @dataclass
@@ -49,7 +45,7 @@ class Digest:
                     continue
                 seen.add(key)
                 what = r.text if r.kind == "recurring" else what_is_due({"text": r.text, "title": r.title})
-                lines.append(f"- {label(r.section, r.number)} {_when(r, today)}：{what}")
+                lines.append(f"- {task_label(r.section, r.number)} {_when(r, today)}：{what}")
         if self.at_mobiles:
             lines.append(" ".join(f"@{m}" for m in self.at_mobiles))
         lines.append("办结后请牵头单位回复“销号 编号”；报送进展请回复“进展 编号：内容”。" if self.may_close

@@ -11,6 +11,7 @@ from knowledge.directory import resolve_unit
 from parser.model import ROLE_LABELS, ROLES
 
 from .errors import UsageError
+from .render import task_label
 
 console = Console()
 
@@ -18,10 +19,6 @@ console = Console()
 def _units_line(units: dict[str, list[str]]) -> str:
     return "；".join(f"{ROLE_LABELS[r]}：{'、'.join(units[r])}" for r in ROLES
                     if units.get(r) and r != "supervising_leaders")
-
-
-def task_label(section: str, number) -> str:
-    return f"第{number}项" if section == "list" else f"正文{number}"
 
 
 def print_plan(plan) -> None:
@@ -40,11 +37,8 @@ def print_plan(plan) -> None:
 def _resolve(db, unit: str | None) -> str | None:
     if not unit:
         return None
-    found = resolve_unit(db, unit)
-    if not found:
-        from parser.units import UnitDirectory
-        name, known = UnitDirectory.load().resolve(unit)
-        found = name if known else None
+    from parser.units import UnitDirectory
+    found = resolve_unit(db, unit, UnitDirectory.load())
     if not found:
         raise UsageError(f"未找到单位“{unit}”，请使用单位全称或常用简称")
     return found

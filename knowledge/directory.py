@@ -25,9 +25,18 @@ def sync_directory(db: sqlite_utils.Database, directory) -> None:
                         [(c, m) for c, ms in members.items() for m in ms])
 
 
-def resolve_unit(db: sqlite_utils.Database, name: str) -> str | None:
-    """Exact name or alias → canonical unit name, from the stored directory and assignments."""
+def resolve_unit(db: sqlite_utils.Database, name: str, directory=None) -> str | None:
+    """Exact name or alias → canonical unit name, from the stored directory and assignments; then,
+    given a UnitDirectory, its aliases and conservative fuzzy matching."""
     name = "".join(name.split())
+    found = _stored_unit(db, name)
+    if found is None and directory is not None:
+        canonical, known = directory.resolve(name)
+        found = canonical if known else None
+    return found
+
+
+def _stored_unit(db: sqlite_utils.Database, name: str) -> str | None:
     row = db.execute("SELECT name FROM units WHERE name = ?", [name]).fetchone()
     if row:
         return row[0]
