@@ -187,6 +187,19 @@ def errcode_of(data: dict) -> int:
         return -1
 
 
+def classify(code: int, table: dict[int, tuple[str, str]], label: str, errmsg: str = "",
+             retry_after: dict[int, float] | None = None) -> SendOutcome:
+    """A platform errcode through its channel's table. Unknown codes are permanent: hammering a robot
+    with a request the platform refused risks its 10-minute block; an operator sees the detail."""
+    if code == 0:
+        return sent()
+    status, meaning = table.get(code, ("failed", "未知错误"))
+    detail = f"{label} errcode {code}：{meaning}" + (f"（{errmsg}）" if errmsg else "")
+    if status == "retry":
+        return retry(detail, (retry_after or {}).get(code))
+    return failed(detail)
+
+
 # ---- factory -------------------------------------------------------------------
 
 

@@ -26,15 +26,13 @@ from .base import (
     ChannelConfigError,
     OutMessage,
     SendOutcome,
+    classify,
     dump_json,
     errcode_of,
-    failed,
     fingerprint,
     host_of,
     post_json,
     redact,
-    retry,
-    sent,
     timeout_from,
 )
 
@@ -125,18 +123,9 @@ class DingTalkRobotChannel(Channel):
         data = await post_json(self._session, url, body, self._timeout_s, label)
         if isinstance(data, SendOutcome):
             return data
-        code = errcode_of(data)
-        if code == 0:
-            return sent()
         errmsg = redact(str(data.get("errmsg", "")), self._secret, _token_of(self._webhook_url))
-        status, meaning = ERRCODES.get(code, ("failed", "未知错误"))
-        detail = f"{label} errcode {code}：{meaning}（{errmsg}）"
-        if status == "retry":
-            after = BLOCKED_RETRY_AFTER_S if code == 130101 else THROTTLED_RETRY_AFTER_S if code == 410100 else None
-            return retry(detail, after)
-        # Unknown codes count as permanent: hammering a robot with a request the
-        # platform refused risks the 10-minute block; an operator sees the detail.
-        return failed(detail)
+        return classify(errcode_of(data), ERRCODES, label, errmsg,
+                        {130101: BLOCKED_RETRY_AFTER_S, 410100: THROTTLED_RETRY_AFTER_S})
 
 
 def build_body(msg: OutMessage) -> bytes:

@@ -22,11 +22,13 @@ import aiohttp
 from bot.platforms.base import split_markdown
 from bot.platforms.wecom_api import TEXT_LIMIT_BYTES, WeComApiError, WeComAppClient
 
-from .base import Channel, ChannelConfigError, OutMessage, SendOutcome, failed, host_of, retry, sent, timeout_from
+from .base import (Channel, ChannelConfigError, OutMessage, SendOutcome, classify, failed, host_of, retry, sent,
+                   timeout_from)
 
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com"
 MAX_RECIPIENTS = 1000  # touser limit per call
 RATE_LIMIT_RETRY_AFTER_S = 60.0
+RATE_LIMITED = {45009: RATE_LIMIT_RETRY_AFTER_S, 45033: RATE_LIMIT_RETRY_AFTER_S}  # 45033: concurrent calls
 
 # errcode → (status, meaning). protocols.md §1.9. Token errors 40014/41001/42001
 # reach us only after WeComAppClient already refreshed the token and retried once.
@@ -129,11 +131,7 @@ def classify_error(exc: WeComApiError) -> SendOutcome:
         if match and match.group(1) == "429":
             return retry(f"企业微信 {exc.errmsg[:60]}", RATE_LIMIT_RETRY_AFTER_S)
         return retry(f"企业微信 {exc.errmsg[:80] or '系统繁忙'}")
-    status, meaning = ERRCODES.get(code, ("failed", "未知错误"))
-    detail = f"企业微信 errcode {code}：{meaning}"
-    if status == "retry":
-        return retry(detail, RATE_LIMIT_RETRY_AFTER_S if code in (45009, 45033) else None)
-    return failed(detail)
+    return classify(code, ERRCODES, "企业微信", retry_after=RATE_LIMITED)
 
 
 def _parts(msg: OutMessage) -> list[str]:

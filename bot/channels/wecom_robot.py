@@ -26,6 +26,7 @@ from .base import (
     ChannelConfigError,
     OutMessage,
     SendOutcome,
+    classify,
     dump_json,
     errcode_of,
     failed,
@@ -33,7 +34,6 @@ from .base import (
     host_of,
     post_json,
     redact,
-    retry,
     sent,
     timeout_from,
 )
@@ -42,6 +42,7 @@ DEFAULT_API_BASE = "https://qyapi.weixin.qq.com"
 MARKDOWN_LIMIT_BYTES = 4096
 TEXT_LIMIT_BYTES = 2048
 RATE_LIMIT_RETRY_AFTER_S = 60.0  # the robot's window is one minute
+RATE_LIMITED = {45009: RATE_LIMIT_RETRY_AFTER_S, 45033: RATE_LIMIT_RETRY_AFTER_S}
 
 # errcode → (status, meaning). protocols.md §2 "Errors a sender must handle" and §1.9.
 ERRCODES: dict[int, tuple[str, str]] = {
@@ -112,15 +113,8 @@ class WeComRobotChannel(Channel):
         data = await post_json(self._session, self._webhook_url, body, self._timeout_s, label)
         if isinstance(data, SendOutcome):
             return data
-        code = errcode_of(data)
-        if code == 0:
-            return sent()
         errmsg = redact(str(data.get("errmsg", "")), self._key)
-        status, meaning = ERRCODES.get(code, ("failed", "未知错误"))
-        detail = f"{label} errcode {code}：{meaning}（{errmsg}）"
-        if status == "retry":
-            return retry(detail, RATE_LIMIT_RETRY_AFTER_S if code in (45009, 45033) else None)
-        return failed(detail)  # unknown codes: permanent, see the DingTalk channel
+        return classify(errcode_of(data), ERRCODES, label, errmsg, RATE_LIMITED)
 
 
 def build_bodies(msg: OutMessage) -> list[bytes]:
