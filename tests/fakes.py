@@ -219,3 +219,26 @@ class ThreadedServer:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+
+class FakeSessionWebhook:
+    """DingTalk's sessionWebhook endpoint: records each reply (path with query, JSON body)."""
+
+    def __init__(self):
+        self.posts: list[tuple[str, dict]] = []
+        self.got = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.posts.append((request.path_qs, await request.json()))
+        self.got.set()
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+async def session_webhook_server(aiohttp_server) -> FakeSessionWebhook:
+    fake = FakeSessionWebhook()
+    app = web.Application()
+    app.router.add_post("/robot/sendBySession", fake.handle)
+    server = await aiohttp_server(app)
+    fake.host = f"127.0.0.1:{server.port}"
+    fake.base = f"http://127.0.0.1:{server.port}/robot/sendBySession"
+    return fake

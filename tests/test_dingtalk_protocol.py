@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from fakes import session_webhook_server
+
 from bot.platforms.base import Inbound, ProtocolError, Reply, split_markdown
 from bot.platforms.dingtalk import DEFAULT_SESSION_HOSTS, DingTalkPlatform, normalise_text
 from bot.platforms.dingtalk_sign import custom_robot_url, sign, verify_headers
@@ -47,17 +49,6 @@ class Recorder:
         return False
 
 
-class FakeWebhook:
-    """Stands in for DingTalk's sessionWebhook endpoint."""
-
-    def __init__(self):
-        self.posts: list[tuple[str, dict]] = []
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.posts.append((request.path_qs, await request.json()))
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-
 class Clock:
     def __init__(self, ms: int):
         self.ms = ms
@@ -68,13 +59,7 @@ class Clock:
 
 @pytest.fixture
 async def webhook(aiohttp_server):
-    fake = FakeWebhook()
-    app = web.Application()
-    app.router.add_post("/robot/sendBySession", fake.handle)
-    server = await aiohttp_server(app)
-    fake.host = f"127.0.0.1:{server.port}"
-    fake.base = f"http://127.0.0.1:{server.port}/robot/sendBySession"
-    return fake
+    return await session_webhook_server(aiohttp_server)
 
 
 async def start(aiohttp_client, recorder: Recorder, clock: Clock, **kwargs):

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from aiohttp import web
+
+from fakes import session_webhook_server
 
 from bot.platforms.dingtalk_sign import sign
 from bot.platforms.wecom_crypto import WeComCrypto, parse_xml
@@ -43,26 +44,9 @@ def db_path(seed_db_file, tmp_path):
     return path
 
 
-class FakeSessionWebhook:
-    def __init__(self):
-        self.posts: list[dict] = []
-        self.got = asyncio.Event()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.posts.append(await request.json())
-        self.got.set()
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-
 @pytest.fixture
 async def session_webhook(aiohttp_server):
-    fake = FakeSessionWebhook()
-    app = web.Application()
-    app.router.add_post("/robot/sendBySession", fake.handle)
-    server = await aiohttp_server(app)
-    fake.host = f"127.0.0.1:{server.port}"
-    fake.base = f"http://127.0.0.1:{server.port}/robot/sendBySession"
-    return fake
+    return await session_webhook_server(aiohttp_server)
 
 
 def settings_for(db_path, **kw) -> Settings:
@@ -112,7 +96,7 @@ async def test_unbound_dingtalk_asker_is_told_how_to_bind(aiohttp_client, db_pat
     resp = await post_dingtalk(client, c, dingtalk_body(c, session_webhook.base))
     assert resp.status == 200
     await asyncio.wait_for(session_webhook.got.wait(), 5)
-    reply = session_webhook.posts[0]
+    reply = session_webhook.posts[0][1]
     assert "绑定" in reply["markdown"]["text"]
     assert reply["at"]["atUserIds"] == c["expected"]["reply_at_user_ids"]
 
@@ -125,7 +109,7 @@ async def test_rostered_dingtalk_asker_gets_their_units_deadlines(aiohttp_client
     resp = await post_dingtalk(client, c, dingtalk_body(c, session_webhook.base))
     assert resp.status == 200
     await asyncio.wait_for(session_webhook.got.wait(), 5)
-    text = session_webhook.posts[0]["markdown"]["text"]
+    text = session_webhook.posts[0][1]["markdown"]["text"]
     # 邵阳县 as of 2021-12-01: list-13's 2021-09-30 item is overdue, list-8's county-bound item due 12-31
     assert "邵阳县" in text and "第13项" in text and "逾期" in text and "第8项" in text
     assert text.index("逾期") < text.index("第8项")  # overdue listed first
