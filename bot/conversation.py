@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable
 
-from knowledge import people
+from knowledge import people, queries
 from knowledge.directory import resolve_unit
 
 from . import admin_chat, progress_chat
@@ -51,11 +51,12 @@ class Conversation:
         self.today = today
         self.now = now
 
-    def asker_unit(self, turn: Turn) -> str | None:
-        """The asker's own unit (roster), else their binding, else the group's binding."""
+    def asker_unit(self, turn: Turn) -> tuple[str | None, tuple]:
+        """The asker's own unit (roster), else their binding, else the group's binding; with the
+        store's stamp (answers cached under an older stamp are stale)."""
         if turn.as_unit:
-            return turn.as_unit
-        return people.unit_of_asker(self.db, turn.platform, turn.user_id, turn.chat_id)
+            return turn.as_unit, queries.data_stamp(self.db)
+        return people.asker_and_stamp(self.db, turn.platform, turn.user_id, turn.chat_id)
 
     def resolve(self, name: str) -> str | None:
         return resolve_unit(self.db, name, self.directory)
@@ -100,8 +101,8 @@ class Conversation:
                 # queued digests must not remind about a closed task (or miss a reopened one)
                 replan_after_change(self.db, self.today(), self.now(), self.calendar, self.policy)
             return Answer(cmd.kind, turn.as_unit, None, [], reply)
-        unit, today = self.asker_unit(turn), self.today()
-        key = (turn.text.strip(), unit, today, self._stamp())
+        (unit, stamp), today = self.asker_unit(turn), self.today()
+        key = (text, unit, today, stamp)
         cached = self._answers.get(key)
         if cached is None:
             cached = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)
@@ -109,8 +110,3 @@ class Conversation:
                 self._answers.pop(next(iter(self._answers)))
             self._answers[key] = cached
         return cached
-
-    def _stamp(self) -> tuple:
-        """Changes whenever an answer could: a new version, a unit, a progress report or 销号."""
-        return self.db.conn.execute("SELECT (SELECT max(id) FROM versions), (SELECT count(*) FROM units),"
-                                    " (SELECT max(id) FROM progress)").fetchone()

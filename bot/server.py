@@ -17,6 +17,7 @@ from knowledge.db import open_db
 from parser.units import UnitDirectory
 
 from . import clock
+from .claims import DeliveryClaims
 from .conversation import Conversation, Turn
 from .inbox import Inbox, watch as watch_inbox
 from .intent import tokenizer
@@ -59,30 +60,28 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
     app[SETTINGS] = settings
     app[CONVERSATION] = conv
 
-    async def answer(inbound: Inbound) -> Reply | None:
+    def answer(inbound: Inbound) -> Reply | None:  # synchronous: the platforms use it in place
         turn = Turn(inbound.platform, inbound.user_id, inbound.text, inbound.chat_id, inbound.chat_type)
         result = conv.handle(turn)
         return Reply(result.reply, title="督办")
 
-    def seen(platform: str, msg_id: str) -> bool:
-        return people.claim_message(conv.db, platform, msg_id, clock.now())
+    claims = DeliveryClaims(conv.db, clock.now)  # de-duplication, one commit per burst of messages
 
     app.router.add_get("/healthz", healthz)
     session_holder: dict = {}
     if settings.dingtalk_enabled:
-        DingTalkPlatform(answer=answer, seen=seen, app_secret=settings.dingtalk_app_secret,
+        DingTalkPlatform(answer=answer, seen=claims.seen, app_secret=settings.dingtalk_app_secret,
                          bot_name=settings.dingtalk_bot_name, now=platform_clock, max_body_bytes=settings.max_body_bytes,
                          sign_window=settings.replay_window, session_hosts=set(settings.dingtalk_session_hosts),
                          reply_in_response=settings.dingtalk_reply_in_response,
-                         signature_guard=lambda ts, sign, mid: people.claim_signature(conv.db, ts, sign, mid,
-                                                                                      clock.now())).add_routes(app)
+                         claim=lambda mid, ts, sign: claims.claim("dingtalk", mid, (ts, sign))).add_routes(app)
     if settings.wecom_enabled:
         client = None
         if settings.wecom_secret and settings.wecom_agent_id:
             client = WeComAppClient(settings.wecom_corp_id, settings.wecom_secret, settings.wecom_agent_id,
                                     base_url=settings.wecom_api_base)
             session_holder["wecom"] = client
-        WeComPlatform(answer=answer, seen=seen, token=settings.wecom_token,
+        WeComPlatform(answer=answer, seen=claims.seen, token=settings.wecom_token,
                       encoding_aes_key=settings.wecom_aes_key, corp_id=settings.wecom_corp_id,
                       app_client=client, now=platform_clock, max_body_bytes=settings.max_body_bytes,
                       replay_window=settings.replay_window).add_routes(app)

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlite_utils
 
 from .db import register_migration, run_script
+from .queries import STAMP_COLUMNS
 
 ROLES = ("联络员", "负责人", "督办领导", "管理员")
 
@@ -39,6 +40,27 @@ def _m006_signed_requests(db: sqlite_utils.Database) -> None:
 
 
 register_migration(_m006_signed_requests)
+
+
+def _m007_claims_without_rowid(db: sqlite_utils.Database) -> None:
+    # every inbound message inserts into both tables: clustered on the key, each insert writes one b-tree
+    run_script(db, """
+    CREATE TABLE IF NOT EXISTS seen_messages_k (
+        platform TEXT NOT NULL, msg_id TEXT NOT NULL, seen_at TEXT NOT NULL, PRIMARY KEY (platform, msg_id))
+        WITHOUT ROWID;
+    INSERT OR IGNORE INTO seen_messages_k SELECT platform, msg_id, seen_at FROM seen_messages;
+    DROP TABLE seen_messages;
+    ALTER TABLE seen_messages_k RENAME TO seen_messages;
+    CREATE TABLE IF NOT EXISTS signed_requests_k (
+        timestamp TEXT NOT NULL, sign TEXT NOT NULL, msg_id TEXT NOT NULL, seen_at TEXT NOT NULL,
+        PRIMARY KEY (timestamp, sign)) WITHOUT ROWID;
+    INSERT OR IGNORE INTO signed_requests_k SELECT timestamp, sign, msg_id, seen_at FROM signed_requests;
+    DROP TABLE signed_requests;
+    ALTER TABLE signed_requests_k RENAME TO signed_requests
+    """)
+
+
+register_migration(_m007_claims_without_rowid)
 
 
 @dataclass
@@ -105,11 +127,7 @@ def bound_unit(db: sqlite_utils.Database, platform: str, subject_kind: str, subj
 
 def claim_message(db: sqlite_utils.Database, platform: str, msg_id: str, at: datetime) -> bool:
     """True if this message id was processed before; otherwise record it (atomically) and return False."""
-    conn = db.conn  # one statement, one commit: this runs for every inbound message
-    cur = conn.execute("INSERT OR IGNORE INTO seen_messages VALUES (?,?,?)",
-                       (platform, msg_id, at.isoformat(timespec="seconds")))
-    conn.commit()
-    return cur.rowcount == 0
+    return claim_delivery(db, platform, msg_id, at) == "duplicate"
 
 
 def prune_seen(db: sqlite_utils.Database, before: datetime) -> None:
@@ -118,15 +136,41 @@ def prune_seen(db: sqlite_utils.Database, before: datetime) -> None:
         db.execute("DELETE FROM signed_requests WHERE seen_at < ?", [before.isoformat(timespec="seconds")])
 
 
-def claim_signature(db: sqlite_utils.Database, timestamp: str, sign: str, msg_id: str, at: datetime) -> bool:
-    """False if this signed timestamp was already used for a different message (a replayed header
-    with a forged body); the same message again (a platform retry) is fine."""
+Delivery = tuple[str, str, "tuple[str, str] | None"]  # (platform, msg_id, signed (timestamp, sign) or None)
+
+
+def claim_deliveries(db: sqlite_utils.Database, deliveries: list[Delivery], at: datetime) -> list[str]:
+    """Record inbound deliveries in one transaction (every message passes here; a busy server batches
+    the messages of one moment). Per delivery, in order: "replayed" if its signed (timestamp, sign)
+    already carried a different message (a captured header with a forged body; nothing is recorded),
+    else "duplicate" if its message id was processed before (a platform retry), else "new"."""
     conn = db.conn
-    conn.execute("INSERT OR IGNORE INTO signed_requests VALUES (?,?,?,?)",
-                 (timestamp, sign, msg_id, at.isoformat(timespec="seconds")))
-    conn.commit()
-    row = conn.execute("SELECT msg_id FROM signed_requests WHERE timestamp=? AND sign=?", (timestamp, sign)).fetchone()
-    return row is not None and row[0] == msg_id
+    seen_at = at.isoformat(timespec="seconds")
+    verdicts = []
+    try:
+        for platform, msg_id, signed in deliveries:
+            if signed is not None:
+                cur = conn.execute("INSERT OR IGNORE INTO signed_requests VALUES (?,?,?,?)",
+                                   (*signed, msg_id, seen_at))
+                if cur.rowcount == 0:  # that signature was seen: fine only for the same message
+                    row = conn.execute("SELECT msg_id FROM signed_requests WHERE timestamp=? AND sign=?",
+                                       signed).fetchone()
+                    if row is None or row[0] != msg_id:
+                        verdicts.append("replayed")
+                        continue
+            cur = conn.execute("INSERT OR IGNORE INTO seen_messages VALUES (?,?,?)", (platform, msg_id, seen_at))
+            verdicts.append("new" if cur.rowcount else "duplicate")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return verdicts
+
+
+def claim_delivery(db: sqlite_utils.Database, platform: str, msg_id: str, at: datetime,
+                   signed: tuple[str, str] | None = None) -> str:
+    """One delivery's verdict ("new", "duplicate" or "replayed"), see claim_deliveries."""
+    return claim_deliveries(db, [(platform, msg_id, signed)], at)[0]
 
 
 def record(db: sqlite_utils.Database, at: datetime, platform: str | None, user_id: str | None, action: str,
@@ -136,12 +180,25 @@ def record(db: sqlite_utils.Database, at: datetime, platform: str | None, user_i
                    [at.isoformat(timespec="seconds"), platform, user_id, action, detail, int(allowed)])
 
 
-def unit_of_asker(db: sqlite_utils.Database, platform: str, user_id: str, chat_id: str | None) -> str | None:
-    """The asker's unit in one query: the roster first, then their own binding, then the group's."""
+def _asker_unit_sql(platform: str) -> str:
+    """The asker's unit: the roster first, then their own binding, then the group's (:u, :p, :c)."""
     column = {"dingtalk": "dingtalk_id", "wecom": "wecom_id"}.get(platform)
-    row = db.conn.execute(
-        f"SELECT coalesce({f'(SELECT unit FROM officials WHERE {column} = :u),' if column else ''}"
-        " (SELECT unit FROM bindings WHERE platform = :p AND subject_kind = 'user' AND subject_id = :u),"
-        " (SELECT unit FROM bindings WHERE platform = :p AND subject_kind = 'chat' AND subject_id = :c))",
-        {"u": user_id, "p": platform, "c": chat_id}).fetchone()
+    return (f"coalesce({f'(SELECT unit FROM officials WHERE {column} = :u),' if column else ''}"
+            " (SELECT unit FROM bindings WHERE platform = :p AND subject_kind = 'user' AND subject_id = :u),"
+            " (SELECT unit FROM bindings WHERE platform = :p AND subject_kind = 'chat' AND subject_id = :c))")
+
+
+def unit_of_asker(db: sqlite_utils.Database, platform: str, user_id: str, chat_id: str | None) -> str | None:
+    """The asker's unit in one query (see _asker_unit_sql)."""
+    row = db.conn.execute(f"SELECT {_asker_unit_sql(platform)}",
+                          {"u": user_id, "p": platform, "c": chat_id}).fetchone()
     return row[0] if row else None
+
+
+def asker_and_stamp(db: sqlite_utils.Database, platform: str, user_id: str,
+                    chat_id: str | None) -> tuple[str | None, tuple]:
+    """The asker's unit and the store's answer stamp (queries.data_stamp) in one round trip: both are
+    needed for every question."""
+    row = db.conn.execute(f"SELECT {_asker_unit_sql(platform)}, {STAMP_COLUMNS}",
+                          {"u": user_id, "p": platform, "c": chat_id}).fetchone()
+    return row[0], tuple(row[1:])

@@ -19,6 +19,14 @@ _UNIT_FILTER = """(
                     AND a.unit IN (SELECT unit FROM mine))))"""
 
 
+# changes whenever an answer could: a new version, a unit, a progress report or 销号
+STAMP_COLUMNS = "(SELECT max(id) FROM versions), (SELECT count(*) FROM units), (SELECT max(id) FROM progress)"
+
+
+def data_stamp(db: sqlite_utils.Database) -> tuple:
+    """A value that changes whenever stored answers could (for caching answers)."""
+    return tuple(db.conn.execute(f"SELECT {STAMP_COLUMNS}").fetchone())
+
 @dataclass
 class TaskRow:
     id: int

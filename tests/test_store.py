@@ -254,3 +254,29 @@ def test_duban_db_environment_variable_sets_the_default_path(tmp_path, monkeypat
     assert target.exists() and not (tmp_path / "duban.db").exists()
     monkeypatch.delenv("DUBAN_DB")
     assert default_db_path() == Path("duban.db")
+
+
+def test_delivery_claims_survive_the_move_to_clustered_tables(tmp_path, monkeypatch):
+    """A store made before the claim tables were rebuilt keeps its claims: a redelivery after the upgrade
+    is still a duplicate, and a captured signature still cannot carry another message."""
+    from datetime import datetime, timezone
+
+    from knowledge import db as store
+    from knowledge import people
+
+    at = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+    path = tmp_path / "old.db"
+    with monkeypatch.context() as m:
+        m.setattr(store, "MIGRATIONS", [f for f in store.MIGRATIONS if f.__name__ != "_m007_claims_without_rowid"])
+        old = store.open_db(path)
+        assert people.claim_delivery(old, "dingtalk", "msg-1", at, ("1732783262128", "sig")) == "new"
+        assert people.claim_delivery(old, "wecom", "7001", at) == "new"
+        old.conn.close()
+    db = store.open_db(path)
+    ddl = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE name IN ('seen_messages', 'signed_requests')"))
+    assert all("WITHOUT ROWID" in sql for sql in ddl.values()) and len(ddl) == 2
+    assert people.claim_delivery(db, "dingtalk", "msg-1", at, ("1732783262128", "sig")) == "duplicate"
+    assert people.claim_delivery(db, "wecom", "7001", at) == "duplicate"
+    assert people.claim_delivery(db, "dingtalk", "msg-2", at, ("1732783262128", "sig")) == "replayed"
+    assert people.claim_delivery(db, "dingtalk", "msg-2", at, ("1732783262999", "sig")) == "new"
+    assert store.open_db(path).execute("SELECT count(*) FROM seen_messages").fetchone()[0] == 3

@@ -7,6 +7,7 @@ Each platform module turns its wire format into one `Inbound` and sends one
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -57,8 +58,9 @@ class ProtocolError(Exception):
         return web.Response(status=self.status, text=self.reason)
 
 
-AnswerFn = Callable[[Inbound], Awaitable["Reply | None"]]
-SeenFn = Callable[[str, str], bool]
+# a plain result is used at once; an awaitable (an answer that waits on I/O) gets the reply window
+AnswerFn = Callable[[Inbound], "Reply | None | Awaitable[Reply | None]"]
+SeenFn = Callable[[str, str], "bool | Awaitable[bool]"]
 ClockFn = Callable[[], float]
 
 
@@ -66,8 +68,8 @@ class Platform(ABC):
     """One chat platform adapter.
 
     Hooks from the app: `answer` (platform-free), `seen(platform, msg_id)`
-    (atomic claim: True if already processed) and a clock `now()` in epoch
-    seconds, injectable for tests.
+    (atomic claim: True if already processed; may be awaitable) and a clock
+    `now()` in epoch seconds, injectable for tests.
     """
 
     name: str = ""
@@ -114,21 +116,59 @@ class Platform(ABC):
                     task.cancel()
                 await asyncio.gather(*still_running, return_exceptions=True)
 
+    async def is_duplicate(self, msg_id: str) -> bool:
+        seen = self.seen(self.name, msg_id)
+        return await seen if inspect.isawaitable(seen) else seen
+
     async def call_answer(self, inbound: Inbound) -> Reply | None:
         """The app's answer, with failures logged instead of raised."""
         try:
-            reply = await self.answer(inbound)
+            reply = self.answer(inbound)
+            if inspect.isawaitable(reply):
+                reply = await reply
         except Exception:
             log.exception("%s answer failed for message %s", self.name, inbound.msg_id)
             return None
-        if reply is None or not reply.text.strip():
-            return None
-        return reply
+        return _usable(reply)
+
+    async def answer_within(self, inbound: Inbound, timeout: float) -> tuple[Reply | None, asyncio.Task | None]:
+        """(reply, None) when the answer is ready within `timeout` seconds, else (None, the task that
+        is still computing it). A synchronous answer is used in place: no task, no timer."""
+        try:
+            reply = self.answer(inbound)
+        except Exception:
+            log.exception("%s answer failed for message %s", self.name, inbound.msg_id)
+            return None, None
+        if not inspect.isawaitable(reply):
+            return _usable(reply), None
+
+        async def finish() -> Reply | None:
+            try:
+                return _usable(await reply)
+            except Exception:
+                log.exception("%s answer failed for message %s", self.name, inbound.msg_id)
+                return None
+
+        task = self.spawn(finish())
+        try:
+            # shield: on timeout the answer keeps running and the caller sends it another way
+            return await asyncio.wait_for(asyncio.shield(task), timeout), None
+        except asyncio.TimeoutError:
+            return None, task
+
+
+def _usable(reply: Reply | None) -> Reply | None:
+    return reply if reply is not None and reply.text.strip() else None
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
     """Read the request body, refusing more than `limit` bytes (413)."""
     check_length(request, limit)
+    if request.content_length is not None:  # declared and within the limit: one read
+        try:
+            return await request.content.readexactly(request.content_length)
+        except asyncio.IncompleteReadError:
+            raise ProtocolError(400, "incomplete body") from None
     body = bytearray()
     async for chunk in request.content.iter_chunked(16384):
         body += chunk

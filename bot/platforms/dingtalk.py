@@ -9,11 +9,12 @@ untrusted input: it is used only if its host is on an allowlist.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, Literal
 
 import aiohttp
 from aiohttp import web
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SESSION_HOSTS = frozenset({"oapi.dingtalk.com", "api.dingtalk.com"})
 REPLY_PART_BYTES = 6000  # webhook bodies are capped at 20,000 bytes; long markdown degrades
+# (msgId, timestamp, sign) → whether this delivery is new, a retry of a processed message, or a signed
+# timestamp that already carried another message (a captured header with a forged body)
+ClaimFn = Callable[[str, str, str], Awaitable[Literal["new", "duplicate", "replayed"]]]
 _LEADING_MENTION = re.compile(r"@\S+(?:\s+|$)")
 
 
@@ -60,11 +64,12 @@ class DingTalkPlatform(Platform):
         reply_part_bytes: int = REPLY_PART_BYTES,
         session: aiohttp.ClientSession | None = None,
         post_timeout: float = 10.0,
-        signature_guard: Callable[[str, str, str], bool] | None = None,
+        claim: ClaimFn | None = None,
     ):
         super().__init__(answer, seen, now)
-        # (timestamp, sign, msgId) → False if that signed timestamp already carried another message
-        self.signature_guard = signature_guard
+        # (msgId, timestamp, sign) → "new" | "duplicate" | "replayed", recorded at once; without it
+        # only `seen` de-duplicates and a signed timestamp is not bound to one message
+        self.claim = claim
         self._secret = app_secret
         self.bot_name = bot_name
         self.path = path
@@ -94,40 +99,37 @@ class DingTalkPlatform(Platform):
         try:
             check_length(request, self.max_body_bytes)
             # Headers first: nothing in the body means anything until they verify.
-            verify_headers(
-                request.headers.get("timestamp"),
-                request.headers.get("sign"),
-                self._secret,
-                self.now_ms(),
-                self.sign_window,
-            )
+            timestamp, sign = request.headers.get("timestamp"), request.headers.get("sign")
+            verify_headers(timestamp, sign, self._secret, self.now_ms(), self.sign_window)
             body = _parse_json(await read_body(request, self.max_body_bytes))
             inbound = self.to_inbound(body)
             if inbound is not None:
-                self._check_replay(request.headers["timestamp"], request.headers["sign"], body, inbound)
+                self._check_created(timestamp, body)
         except ProtocolError as exc:
             log.warning("dingtalk POST refused: %s %s", exc.status, exc.reason)
             return exc.response()
         if inbound is None:  # not a text message: acknowledge only
-            return web.json_response({})
+            return _ack()
         if not self.reply_in_response:
             problem = self.route_problem(inbound)
             if problem:
                 log.warning("dingtalk message %s not answered: %s", inbound.msg_id, problem)
-                return web.json_response({})
-        if self.seen(self.name, inbound.msg_id):
+                return _ack()
+        verdict = await self._claim(inbound.msg_id, timestamp, sign)
+        if verdict == "replayed":
+            log.warning("dingtalk POST refused: 403 signed timestamp reused for another message")
+            return ProtocolError(403, "signed timestamp reused for another message").response()
+        if verdict == "duplicate":
             log.info("dingtalk duplicate msgId %s acknowledged", inbound.msg_id)
-            return web.json_response({})
-        task = self.spawn(self.call_answer(inbound))
+            return _ack()
         if self.reply_in_response:
-            body = await self._reply_in_body(task, inbound)
-            return web.json_response(body or {})
-        self.spawn(self._post_when_done(task, inbound))
-        return web.json_response({})
+            return await self._reply_in_body(inbound)
+        self.spawn(self._answer_and_post(inbound))
+        return _ack()
 
-    def _check_replay(self, timestamp: str, sign: str, body: dict, inbound: Inbound) -> None:
-        """The signature covers only the timestamp, so bind the body to it: the message must have been
-        created near that time, and one signed timestamp carries one message (retries keep its msgId)."""
+    def _check_created(self, timestamp: str, body: dict) -> None:
+        """The signature covers only the timestamp, so bind the body to it: the message must have
+        been created near that time (and, through `claim`, one signed timestamp carries one message)."""
         created = body.get("createAt")
         if self.sign_window and created is not None:
             try:
@@ -136,23 +138,28 @@ class DingTalkPlatform(Platform):
                 raise ProtocolError(400, "bad createAt") from None
             if skew > self.sign_window:
                 raise ProtocolError(403, "createAt does not match timestamp")
-        if self.signature_guard is not None and not self.signature_guard(timestamp, sign, inbound.msg_id):
-            raise ProtocolError(403, "signed timestamp reused for another message")
 
-    async def _reply_in_body(self, task: asyncio.Task, inbound: Inbound) -> dict | None:
-        """Synchronous reply in the response body (not officially documented)."""
-        try:
-            reply = await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
-        except asyncio.TimeoutError:
-            self.spawn(self._post_when_done(task, inbound))
-            return None
+    async def _claim(self, msg_id: str, timestamp: str, sign: str) -> str:
+        if self.claim is not None:
+            return await self.claim(msg_id, timestamp, sign)
+        return "duplicate" if await self.is_duplicate(msg_id) else "new"
+
+    async def _reply_in_body(self, inbound: Inbound) -> web.Response:
+        """Synchronous reply in the response body (not officially documented); a late or long
+        answer goes to the sessionWebhook instead."""
+        reply, late = await self.answer_within(inbound, self.reply_timeout)
+        if late is not None:
+            self.spawn(self._post_when_done(late, inbound))
+            return _ack()
         if reply is None:
-            return None
-        parts = split_markdown(reply.text, self.reply_part_bytes)
-        if len(parts) != 1:
+            return _ack()
+        sender = inbound.reply_route.get("sender_staff_id")
+        body = _encoded_reply(reply.text, reply.title, (sender,) if sender else (), tuple(reply.at_user_ids),
+                              tuple(reply.at_mobiles), self.reply_part_bytes)
+        if body is None:  # more than one part
             self.spawn(self.post_reply(inbound, reply))
-            return None
-        return self.reply_body(inbound, reply, parts[0])
+            return _ack()
+        return web.Response(body=body, content_type="application/json")
 
     # -- parsing -----------------------------------------------------------
 
@@ -226,19 +233,15 @@ class DingTalkPlatform(Platform):
     def reply_body(self, inbound: Inbound, reply: Reply, text: str) -> dict[str, Any]:
         """Webhook body in the shape DingTalk's own SDK sends (markdown + at)."""
         sender = inbound.reply_route.get("sender_staff_id")
-        at_ids = list(dict.fromkeys(([sender] if sender else []) + list(reply.at_user_ids)))
-        body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": reply.title, "text": text}}
-        at: dict[str, Any] = {}
-        if at_ids:
-            at["atUserIds"] = at_ids
-        if reply.at_mobiles:
-            at["atMobiles"] = list(reply.at_mobiles)
-        if at:
-            body["at"] = at
-        return body
+        return _reply_body(text, reply.title, (sender,) if sender else (), reply.at_user_ids, reply.at_mobiles)
 
     async def _post_when_done(self, task: asyncio.Task, inbound: Inbound) -> None:
         reply = await task
+        if reply is not None:
+            await self.post_reply(inbound, reply)
+
+    async def _answer_and_post(self, inbound: Inbound) -> None:
+        reply = await self.call_answer(inbound)
         if reply is not None:
             await self.post_reply(inbound, reply)
 
@@ -315,6 +318,35 @@ def _as_int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
+
+
+def _reply_body(text: str, title: str, sender: tuple[str, ...], at_user_ids, at_mobiles) -> dict[str, Any]:
+    body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+    at: dict[str, Any] = {}
+    at_ids = list(dict.fromkeys([*sender, *at_user_ids]))
+    if at_ids:
+        at["atUserIds"] = at_ids
+    if at_mobiles:
+        at["atMobiles"] = list(at_mobiles)
+    if at:
+        body["at"] = at
+    return body
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_reply(text: str, title: str, sender: tuple[str, ...], at_user_ids: tuple[str, ...],
+                   at_mobiles: tuple[str, ...], part_bytes: int) -> bytes | None:
+    """The JSON response body for a one-part reply, None when it needs several parts. Cached: the
+    same answers go to many officials, and encoding a long list costs more than answering it."""
+    parts = split_markdown(text, part_bytes)
+    if len(parts) != 1:
+        return None
+    body = _reply_body(parts[0], title, sender, at_user_ids, at_mobiles)
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _ack() -> web.Response:
+    return web.Response(body=b"{}", content_type="application/json")
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -106,7 +106,7 @@ class WeComPlatform(Platform):
         msg_id = message.get("MsgId", "")
         if not msg_id or not message.get("FromUserName"):
             raise ProtocolError(400, "text message without MsgId or sender")
-        if self.seen(self.name, msg_id):
+        if await self.is_duplicate(msg_id):
             log.info("wecom duplicate MsgId %s acknowledged", msg_id)
             return None
         return await self._reply(self._to_inbound(message), nonce)
@@ -132,13 +132,10 @@ class WeComPlatform(Platform):
         )
 
     async def _reply(self, inbound: Inbound, nonce: str) -> str | None:
-        task = self.spawn(self.call_answer(inbound))
-        try:
-            # shield: on timeout the answer keeps running and goes out via the API
-            reply = await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
-        except asyncio.TimeoutError:
+        reply, late = await self.answer_within(inbound, self.reply_timeout)
+        if late is not None:  # still running: it goes out through the app message API when done
             log.info("wecom answer for %s slower than %.1fs; will push", inbound.msg_id, self.reply_timeout)
-            self.spawn(self._push_when_done(task, inbound))
+            self.spawn(self._push_when_done(late, inbound))
             return None
         if reply is None:
             return None

@@ -1,0 +1,61 @@
+"""Group commit of inbound deliveries on a real SQLite store: messages that arrive together share one
+transaction, and each still gets its own verdict only once it is committed."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import datetime, timezone
+
+
+from bot.claims import DeliveryClaims
+from knowledge.db import open_db
+
+AT = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
+
+
+def committed(path) -> set[tuple[str, str]]:
+    """What another connection sees: only committed rows."""
+    conn = sqlite3.connect(path)
+    try:
+        return set(conn.execute("SELECT platform, msg_id FROM seen_messages"))
+    finally:
+        conn.close()
+
+
+async def test_a_burst_shares_one_commit_and_keeps_each_verdict(tmp_path):
+    path = tmp_path / "duban.db"
+    db = open_db(path)
+    claims = DeliveryClaims(db, lambda: AT)
+    commits = []
+    db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    verdicts = await asyncio.gather(
+        claims.claim("dingtalk", "m1", ("1732783262128", "sig-a")),
+        claims.claim("dingtalk", "m1", ("1732783262128", "sig-a")),  # the platform's retry, same signature
+        claims.claim("dingtalk", "m2", ("1732783262128", "sig-a")),  # a captured header on another body
+        claims.claim("dingtalk", "m3", ("1732783262999", "sig-b")),
+        claims.seen("wecom", "7001"),
+        claims.seen("wecom", "7001"),
+    )
+    assert verdicts == ["new", "duplicate", "replayed", "new", False, True]
+    assert len(commits) == 1
+    assert committed(path) == {("dingtalk", "m1"), ("dingtalk", "m3"), ("wecom", "7001")}
+    # later turns: a restart reads the same answers from the file
+    again = DeliveryClaims(open_db(path), lambda: AT)
+    assert await again.claim("dingtalk", "m3", ("1732783263000", "sig-c")) == "duplicate"
+    assert await again.claim("dingtalk", "m4", ("1732783262999", "sig-b")) == "replayed"
+
+
+async def test_a_failed_commit_fails_every_waiting_message_and_records_none(tmp_path):
+    path = tmp_path / "duban.db"
+    db = open_db(path)
+    claims = DeliveryClaims(db, lambda: AT)
+    blocker = sqlite3.connect(path, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    db.execute("PRAGMA busy_timeout = 0")
+    results = await asyncio.gather(claims.claim("dingtalk", "m1", ("1", "s")), claims.seen("wecom", "9"),
+                                   return_exceptions=True)
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+    blocker.rollback()
+    blocker.close()
+    assert committed(path) == set()
+    assert await claims.seen("wecom", "9") is False  # the redelivery is answered, once
