@@ -84,7 +84,15 @@ def _m003_covering_number_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS tasks_number_current ON tasks(number, section, document_id, version, status)")
 
 
-MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index]
+def _m008_assignments_by_unit(db: sqlite_utils.Database) -> None:
+    # "which of these tasks is this unit's" is one index probe per task, not a scan of its assignments
+    db.execute("CREATE INDEX IF NOT EXISTS assignments_unit_task ON assignments(unit, task_id)")
+    db.execute("DROP INDEX IF EXISTS assignments_unit")
+    # units by role for a page of tasks, in document order, from the index alone
+    db.execute("CREATE INDEX IF NOT EXISTS assignments_task_order ON assignments(task_id, role, position, unit)")
+
+
+MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index, _m008_assignments_by_unit]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -104,8 +104,10 @@ def _rows(db, sql, params):
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def _items(db: sqlite_utils.Database, rows: list[dict]) -> list[DueItem]:
-    tasks = {t.id: t for t in _tasks(db, rows)}
+def _items(db: sqlite_utils.Database, rows: list[dict], tasks: dict[int, TaskRow] | None = None) -> list[DueItem]:
+    """Milestone rows as DueItems; `tasks` (by id), when the caller has them already, saves reading units again."""
+    if tasks is None or any(r["id"] not in tasks for r in rows):
+        tasks = {t.id: t for t in _tasks(db, rows)}
     bound = _bound_units(db, [r["mid"] for r in rows])
     return [DueItem(r["mid"], tasks[r["id"]], date.fromisoformat(r["due"]), r["text"], r["source"], bound[r["mid"]],
                     bool(r["done"])) for r in rows]
@@ -153,18 +155,9 @@ def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None, lim
 def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None,
                    limit: int | None = None, prefer_unit: str | None = None) -> list[TaskRow]:
     """Current tasks numbered `number` (清单第13项 → list 13; （一）1 style numbers for the body);
-    with several plans, those naming `prefer_unit` come first."""
-    ids = _ids_by_number(db, number, section)
-    if prefer_unit and limit is not None and len(ids) > limit:
-        mine: list[int] = []
-        for chunk in _chunks(ids, 50):  # stop as soon as enough of the asker's own are found
-            found = {r[0] for r in db.execute(f"SELECT DISTINCT task_id FROM assignments WHERE unit = ? AND task_id IN"
-                                              f" ({','.join('?' * len(chunk))})", [prefer_unit, *chunk])}
-            mine += [i for i in chunk if i in found]
-            if len(mine) >= limit:
-                break
-        ids = mine + [i for i in ids if i not in set(mine)]
-    ids = ids[:limit] if limit is not None else ids
+    when more plans have it than `limit`, those naming `prefer_unit` come first."""
+    prefer = prefer_unit if prefer_unit and limit is not None and count_by_number(db, number, section) > limit else None
+    ids = _ids_by_number(db, number, section, prefer, limit)
     if not ids:
         return []
     rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN ({','.join('?' * len(ids))})",
@@ -172,19 +165,23 @@ def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | 
     return _tasks(db, [rows[i] for i in ids])
 
 
-def _ids_by_number(db: sqlite_utils.Database, number: int | str, section: str | None) -> list[int]:
-    """Served by the covering index tasks_number_current: no task row (with its long text) is read."""
-    sql = ("SELECT t.id FROM tasks t INDEXED BY tasks_number_current JOIN documents d ON d.id = t.document_id"
-           " AND d.current_version = t.version WHERE t.number = ? AND t.status != 'withdrawn'")
-    params = [str(number)]
-    if section:
-        sql += " AND t.section = ?"
-        params.append(section)
-    return [r[0] for r in db.execute(sql + " ORDER BY t.section DESC, t.id", params)]
+# served by the covering index tasks_number_current: no task row (with its long text) is read
+_BY_NUMBER = (" FROM tasks t INDEXED BY tasks_number_current JOIN documents d ON d.id = t.document_id"
+              " AND d.current_version = t.version WHERE t.number = :n AND t.status != 'withdrawn'")
+
+
+def _ids_by_number(db: sqlite_utils.Database, number: int | str, section: str | None, prefer_unit: str | None = None,
+                   limit: int | None = None) -> list[int]:
+    sql = "SELECT t.id" + _BY_NUMBER + (" AND t.section = :s" if section else "") + " ORDER BY "
+    if prefer_unit:  # one probe of assignments_unit_task per candidate
+        sql += "EXISTS (SELECT 1 FROM assignments a WHERE a.unit = :u AND a.task_id = t.id) DESC, "
+    sql += "t.section DESC, t.id" + (" LIMIT :lim" if limit is not None else "")
+    return [r[0] for r in db.execute(sql, {"n": str(number), "s": section, "u": prefer_unit, "lim": limit})]
 
 
 def count_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None) -> int:
-    return len(_ids_by_number(db, number, section))
+    sql = "SELECT count(*)" + _BY_NUMBER + (" AND t.section = :s" if section else "")
+    return db.execute(sql, {"n": str(number), "s": section}).fetchone()[0]
 
 
 def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
@@ -199,19 +196,34 @@ def task_detail(db: sqlite_utils.Database, task_id: int) -> dict:
     return {**row, "task": _task(db, row), "measures": measures, "milestones": milestones_of(db, task_id)}
 
 
+RANK_AT_MOST = 300  # matches ranked by bm25; a phrase found in more tasks than this is ordered without scoring
+
+
 def search(db: sqlite_utils.Database, text: str, limit: int = 5) -> list[TaskRow]:
     """Full-text search over titles and task text; short queries fall back to LIKE."""
     q = re.sub(r"[\"'()*:^]", " ", text).strip()
     if not q:
         return []
     if len(q) >= 3:
-        rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks_fts JOIN tasks ON tasks.rowid = tasks_fts.rowid"
-                         f" WHERE tasks_fts MATCH :q AND {CURRENT} ORDER BY rank LIMIT :lim",
-                     {"q": " ".join(f'"{w}"' for w in q.split()), "lim": limit})
+        phrase = " ".join(f'"{w}"' for w in q.split())
+        many = db.execute("SELECT count(*) FROM (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ? LIMIT ?)",
+                          [phrase, RANK_AT_MOST + 1]).fetchone()[0] > RANK_AT_MOST
+        if not many:
+            rows = _fts_rows(db, phrase, "rank", limit)
+        else:  # bm25 would score every match: title matches first, then the newest plans', both in index order
+            rows = _fts_rows(db, f"{{title}} : ({phrase})", "tasks_fts.rowid DESC", limit)
+            seen = {r["id"] for r in rows}
+            rows += [r for r in _fts_rows(db, phrase, "tasks_fts.rowid DESC", limit) if r["id"] not in seen]
+            rows = rows[:limit]
     else:
         rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE (title LIKE :q OR full_text LIKE :q) AND {CURRENT}"
                          " ORDER BY section DESC, number_int LIMIT :lim", {"q": f"%{q}%", "lim": limit})
     return _tasks(db, rows)
+
+
+def _fts_rows(db: sqlite_utils.Database, match: str, order: str, limit: int) -> list[dict]:
+    return _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks_fts JOIN tasks ON tasks.rowid = tasks_fts.rowid"
+                     f" WHERE tasks_fts MATCH :q AND {CURRENT} ORDER BY {order} LIMIT :lim", {"q": match, "lim": limit})
 
 
 def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
@@ -257,7 +269,7 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int)
     if mids:
         found = _rows(db, f"SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS} FROM milestones m"
                           f" JOIN tasks ON tasks.id = m.task_id WHERE m.id IN ({','.join('?' * len(mids))})", mids)
-        items = {i.milestone_id: i for i in _items(db, found)}
+        items = {i.milestone_id: i for i in _items(db, found, tasks)}
     pairs = [(tasks[i], items.get(first.get(i))) for i in ids]
     # same order as before: by next due date, then list items first, by number
     pairs.sort(key=lambda p: (p[1] is None, p[1].due if p[1] else date.max, p[0].section != "list",

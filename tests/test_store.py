@@ -221,6 +221,20 @@ def test_search_finds_the_task_by_its_words(seeded):
     assert ("list", 7) in {(h.section, h.number_value) for h in queries.search(db, "垃圾焚烧发电")}
 
 
+def test_search_past_the_ranking_cap_puts_title_matches_first(seeded, monkeypatch):
+    """A phrase found in more tasks than are ranked: tasks naming it in their title come first, then the
+    others; the same tasks are found either way."""
+    from knowledge import queries
+
+    db, _, _ = seeded
+    ranked = queries.search(db, "尾矿库", limit=10)
+    monkeypatch.setattr(queries, "RANK_AT_MOST", 1)
+    unranked = queries.search(db, "尾矿库", limit=10)
+    assert {h.id for h in unranked} == {h.id for h in ranked} and len(ranked) >= 2
+    titled = [h for h in unranked if "尾矿库" in h.title]
+    assert titled and unranked[:len(titled)] == titled
+
+
 def test_search_with_a_two_character_query(seeded):
     """Trigram full-text search needs 3 characters; 2-character questions still find tasks."""
     from knowledge import queries
