@@ -20,7 +20,7 @@ from . import clock
 from .claims import DeliveryClaims
 from .conversation import Conversation, Turn
 from .inbox import Inbox, watch as watch_inbox
-from .intent import tokenizer
+from .intent import preload
 from .scheduler import run as run_scheduler
 from .platforms.base import Inbound, Reply
 from .platforms.dingtalk import DingTalkPlatform
@@ -89,7 +89,7 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
     async def housekeeping(app: web.Application):
         people.prune_seen(conv.db, clock.now() - timedelta(days=7))  # redeliveries come within minutes
         # jieba's dictionary takes about a second to load: do it now, not inside WeCom's 5-second reply window
-        asyncio.get_running_loop().run_in_executor(None, tokenizer, conv.directory.all_names())
+        asyncio.get_running_loop().run_in_executor(None, preload, conv.directory.all_names())
         session = aiohttp.ClientSession()
         background: list[asyncio.Task] = []
 
