@@ -197,9 +197,9 @@ class Load:
 STAGES = [  # (label, file suffix, function) — cumulative times in the server process
     ("  signature check (verify_headers)", "platforms/dingtalk_sign.py", "verify_headers"),
     ("  JSON parse (_parse_json)", "platforms/dingtalk.py", "_parse_json"),
-    ("  replay guard + msgId dedup, one commit (claim_delivery)", "knowledge/people.py", "claim_delivery"),
+    ("  claim commit (claim_deliveries)", "knowledge/people.py", "claim_deliveries"),
     ("  answer (Conversation.handle)", "bot/conversation.py", "handle"),
-    ("    no-data guard (queries.current_tasks)", "knowledge/queries.py", "current_tasks"),
+    ("    asker unit + stamp (asker_and_stamp)", "knowledge/people.py", "asker_and_stamp"),
     ("    unit names (UnitDirectory.all_names)", "parser/unit_directory.py", "all_names"),
     ("    unit names (known_unit_names)", "knowledge/directory.py", "known_unit_names"),
     ("    parse_question", "bot/intent.py", "parse_question"),
