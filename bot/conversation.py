@@ -51,7 +51,7 @@ class Conversation:
         self.today = today
         self.now = now
 
-    def asker_unit(self, turn: Turn) -> tuple[str | None, tuple]:
+    def asker_and_stamp(self, turn: Turn) -> tuple[str | None, tuple]:
         """The asker's own unit (roster), else their binding, else the group's binding; with the
         store's stamp (answers cached under an older stamp are stale)."""
         if turn.as_unit:
@@ -101,7 +101,7 @@ class Conversation:
                 # queued digests must not remind about a closed task (or miss a reopened one)
                 replan_after_change(self.db, self.today(), self.now(), self.calendar, self.policy)
             return Answer(cmd.kind, turn.as_unit, None, [], reply)
-        (unit, stamp), today = self.asker_unit(turn), self.today()
+        (unit, stamp), today = self.asker_and_stamp(turn), self.today()
         key = (text, unit, today, stamp)
         cached = self._answers.get(key)
         if cached is None:

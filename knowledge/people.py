@@ -125,11 +125,6 @@ def bound_unit(db: sqlite_utils.Database, platform: str, subject_kind: str, subj
     return row[0] if row else None
 
 
-def claim_message(db: sqlite_utils.Database, platform: str, msg_id: str, at: datetime) -> bool:
-    """True if this message id was processed before; otherwise record it (atomically) and return False."""
-    return claim_delivery(db, platform, msg_id, at) == "duplicate"
-
-
 def prune_seen(db: sqlite_utils.Database, before: datetime) -> None:
     with db.atomic():
         db.execute("DELETE FROM seen_messages WHERE seen_at < ?", [before.isoformat(timespec="seconds")])

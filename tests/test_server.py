@@ -126,7 +126,7 @@ async def test_redelivered_dingtalk_message_is_answered_once(aiohttp_client, db_
     await asyncio.sleep(0.2)
     assert len(session_webhook.posts) == 1
     # persisted: a new process on the same store still knows the message id
-    assert people.claim_message(open_db(db_path), "dingtalk", c["expected"]["dedup_key"], conv.now())
+    assert people.claim_delivery(open_db(db_path), "dingtalk", c["expected"]["dedup_key"], conv.now()) == "duplicate"
 
 
 async def test_forged_or_stale_dingtalk_requests_are_refused(aiohttp_client, db_path, session_webhook):

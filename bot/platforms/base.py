@@ -120,36 +120,33 @@ class Platform(ABC):
         seen = self.seen(self.name, msg_id)
         return await seen if inspect.isawaitable(seen) else seen
 
-    async def call_answer(self, inbound: Inbound) -> Reply | None:
-        """The app's answer, with failures logged instead of raised."""
+    def _start_answer(self, inbound: Inbound):
+        """The app's answer (a Reply, None, or an awaitable of one), failures logged instead of raised."""
         try:
-            reply = self.answer(inbound)
-            if inspect.isawaitable(reply):
-                reply = await reply
+            return self.answer(inbound)
         except Exception:
             log.exception("%s answer failed for message %s", self.name, inbound.msg_id)
             return None
-        return _usable(reply)
+
+    async def _settle(self, pending: Awaitable[Reply | None], inbound: Inbound) -> Reply | None:
+        try:
+            return _usable(await pending)
+        except Exception:
+            log.exception("%s answer failed for message %s", self.name, inbound.msg_id)
+            return None
+
+    async def call_answer(self, inbound: Inbound) -> Reply | None:
+        """The app's answer, with failures logged instead of raised."""
+        reply = self._start_answer(inbound)
+        return await self._settle(reply, inbound) if inspect.isawaitable(reply) else _usable(reply)
 
     async def answer_within(self, inbound: Inbound, timeout: float) -> tuple[Reply | None, asyncio.Task | None]:
         """(reply, None) when the answer is ready within `timeout` seconds, else (None, the task that
         is still computing it). A synchronous answer is used in place: no task, no timer."""
-        try:
-            reply = self.answer(inbound)
-        except Exception:
-            log.exception("%s answer failed for message %s", self.name, inbound.msg_id)
-            return None, None
+        reply = self._start_answer(inbound)
         if not inspect.isawaitable(reply):
             return _usable(reply), None
-
-        async def finish() -> Reply | None:
-            try:
-                return _usable(await reply)
-            except Exception:
-                log.exception("%s answer failed for message %s", self.name, inbound.msg_id)
-                return None
-
-        task = self.spawn(finish())
+        task = self.spawn(self._settle(reply, inbound))
         try:
             # shield: on timeout the answer keeps running and the caller sends it another way
             return await asyncio.wait_for(asyncio.shield(task), timeout), None
