@@ -424,6 +424,16 @@ async def robot(aiohttp_server, fake: FakeDingTalk) -> str:
     return str(server.make_url(f"/robot/send?access_token={DT_TOKEN}"))
 
 
+async def shaoyang_robot_in_mode(aiohttp_server, db, mode: str) -> FakeDingTalk:
+    """邵阳县's channel on a fake DingTalk robot answering in `mode`, with 2021-12-01's digests queued."""
+    fake = FakeDingTalk()
+    fake.mode = mode
+    outbox.set_channel(db, "邵阳县", "dingtalk_robot", {"webhook_url": await robot(aiohttp_server, fake),
+                                                      "secret": DT_SECRET})
+    queue_day(db, date(2021, 12, 1))
+    return fake
+
+
 def queue_day(db, today: date, at: datetime = NOW) -> list[int]:
     return enqueue_plan(db, plan_day(db, today, WorkCalendar()), at)
 
@@ -455,11 +465,7 @@ async def test_digests_reach_a_signed_dingtalk_robot_one_per_unit_with_mentions(
 
 async def test_5xx_is_retried_after_the_backoff_and_then_delivered_once(aiohttp_server, session, db_path):
     db = open_db(db_path)
-    fake = FakeDingTalk()
-    fake.mode = "http503"
-    outbox.set_channel(db, "邵阳县", "dingtalk_robot", {"webhook_url": await robot(aiohttp_server, fake),
-                                                      "secret": DT_SECRET})
-    queue_day(db, date(2021, 12, 1))
+    fake = await shaoyang_robot_in_mode(aiohttp_server, db, "http503")
     now = Now(NOW)
     sender = Sender(db, session, now=now, base_backoff=30)
     assert await sender.drain() == {"sent": 0, "retry": 1, "failed": 0}
@@ -478,11 +484,7 @@ async def test_5xx_is_retried_after_the_backoff_and_then_delivered_once(aiohttp_
 
 async def test_rate_limit_130101_is_retried_after_ten_minutes_not_failed(aiohttp_server, session, db_path):
     db = open_db(db_path)
-    fake = FakeDingTalk()
-    fake.mode = "ratelimit"
-    outbox.set_channel(db, "邵阳县", "dingtalk_robot", {"webhook_url": await robot(aiohttp_server, fake),
-                                                      "secret": DT_SECRET})
-    queue_day(db, date(2021, 12, 1))
+    fake = await shaoyang_robot_in_mode(aiohttp_server, db, "ratelimit")
     assert await Sender(db, session, now=Now(NOW)).drain() == {"sent": 0, "retry": 1, "failed": 0}
     row = db.execute("SELECT status, next_attempt_at, last_error FROM outbox WHERE unit='邵阳县'").fetchone()
     assert row[:2] == ("pending", "2021-12-01T09:10:00+08:00") and "130101" in row[2]
@@ -518,11 +520,7 @@ async def test_a_robot_blocked_by_130101_does_not_hold_up_other_units_robots(aio
 async def test_a_queued_digest_is_not_sent_about_a_task_closed_before_delivery(aiohttp_server, session, db_path):
     db = open_db(db_path)
     people.replace_roster(db, ROSTER)
-    fake = FakeDingTalk()
-    fake.mode = "http503"
-    outbox.set_channel(db, "邵阳县", "dingtalk_robot", {"webhook_url": await robot(aiohttp_server, fake),
-                                                      "secret": DT_SECRET})
-    queue_day(db, date(2021, 12, 1))
+    fake = await shaoyang_robot_in_mode(aiohttp_server, db, "http503")
     assert (await Sender(db, session, now=Now(NOW)).drain())["retry"] == 1
     say(conversation(db, NOW + timedelta(seconds=10)), "sy-zhangsan", "销号 13")
     fake.mode = "ok"
