@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Callable
 
 from knowledge import queries
 from knowledge.directory import known_unit_names, resolve_unit
@@ -23,8 +24,16 @@ class Answer:
     intent: str
     unit: str | None
     window: tuple[date, date] | None
-    tasks: list[dict] = field(default_factory=list)
+    listed: list[dict] | Callable[[], list[dict]] = field(default_factory=list)
     reply: str = ""
+
+    @property
+    def tasks(self) -> list[dict]:
+        """What the answer is about, as JSON (up to LIST_LIMIT per section, more than a reply shows).
+        A list answer reads it only when asked for (duban ask --json): a chat reply needs its first lines."""
+        if callable(self.listed):
+            self.listed = self.listed()
+        return self.listed
 
     def to_json(self) -> dict:
         return {"intent": self.intent, "unit": self.unit,
@@ -42,12 +51,12 @@ def _directory(directory):
 def entry(task: queries.TaskRow, today: date, item: queries.DueItem | None = None) -> dict:
     """One task (and optionally one of its milestones) as the JSON the CLI and tests see."""
     due = item.due if item else None
-    return {"section": task.section, "number": task.number_value, "title": task.title,
+    return {"document": task.document_id, "section": task.section, "number": task.number_value, "title": task.title,
             "due": due.isoformat() if due else None, "text": item.text if item else None,
             "days": (due - today).days if due else None,
             "units": list(item.units) if item and item.units else
             {r: list(v) for r, v in task.units.items() if v},
-            "done": bool(item.done) if item else False}
+            "done": bool(item.done) if item else False, "status": task.status}
 
 
 def _canonical(db, directory, name: str | None) -> str | None:
@@ -137,18 +146,16 @@ def _target_unit(db, directory, intent: Intent, asker: str | None):
     return None, f"（以上为全市情况。绑定单位后可只看本单位：{render.BIND_HINT[3:]}）"
 
 
-LOAD_LIMIT = 60  # items loaded per section; a reply lists render.MAX_ITEMS and says there are more
-
-
-def _capped(items: list) -> tuple[list, bool]:
-    return (items[:LOAD_LIMIT], True) if len(items) > LOAD_LIMIT else (items, False)
+COUNT_TO = 200  # lines counted per section; a longer list says "200项以上"
+LIST_LIMIT = 60  # items per section in Answer.tasks
 
 
 def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hint: str) -> Answer:
-    late, more_late = _capped(queries.overdue(db, today, unit=unit, limit=LOAD_LIMIT + 1))
-    more_soon = False
+    lines = render.MAX_ITEMS  # only what a reply can show is read; the rest is only counted
+    late, n_late = queries.due_lines(db, end=today - timedelta(days=1), unit=unit, lines=lines, count_to=COUNT_TO)
+    soon, n_soon = [], 0
     if intent.kind == "overdue":
-        window, soon, soon_title = None, [], None
+        window, soon_title = None, None
     elif intent.kind == "due_soon":
         window = (today, today + timedelta(days=DUE_SOON_DAYS))
         soon_title = f"{DUE_SOON_DAYS}天内到期"
@@ -156,14 +163,19 @@ def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hi
         window = intent.window
         soon_title = _window_title(intent)
     if window:
-        soon, more_soon = _capped(queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit,
-                                                    limit=LOAD_LIMIT + 1))
-    late_e = [entry(i.task, today, i) for i in late]
-    soon_e = [entry(i.task, today, i) for i in soon]
+        soon, n_soon = queries.due_lines(db, start=max(window[0], today), end=window[1], unit=unit, lines=lines,
+                                         count_to=COUNT_TO)
     heading = f"**{unit or '全市'}** · {'逾期任务' if intent.kind == 'overdue' else '到期提醒'}（今天 {cn_date(today)}）"
-    reply = render.render_due(heading, late_e, soon_e, soon_title=soon_title, max_bytes=max_bytes, footer=hint,
-                              more=(more_late, more_soon))
-    return Answer(intent.kind, unit, window, late_e + soon_e, reply)
+    reply = render.render_due(heading, [entry(i.task, today, i) for i in late], [entry(i.task, today, i) for i in soon],
+                              soon_title=soon_title, max_bytes=max_bytes, footer=hint, totals=(n_late, n_soon),
+                              count_to=COUNT_TO)
+
+    def listed() -> list[dict]:
+        items = queries.overdue(db, today, unit=unit, limit=LIST_LIMIT)
+        if window:
+            items += queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit, limit=LIST_LIMIT)
+        return [entry(i.task, today, i) for i in items]
+    return Answer(intent.kind, unit, window, listed, reply)
 
 
 def _window_title(intent: Intent) -> str:
@@ -173,20 +185,24 @@ def _window_title(intent: Intent) -> str:
     return f"{label}到期（{span}）" if not label.endswith("前") else f"{label}到期（{span}）"
 
 
-UNIT_TASKS_LIMIT = 60  # loaded per answer; the reply shows the most urgent render.MAX_ITEMS
+UNIT_TASKS_LIMIT = 60  # counted per answer; the reply reads and shows the most urgent render.MAX_ITEMS
 
 
 def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, max_bytes, hint) -> Answer:
-    total, pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT)
-    if unit and intent.role:
-        mine = {unit, *directory.collectives_containing(unit)}
-        pairs = [(t, i) for t, i in pairs if mine & set(t.units.get(intent.role) or [])]
+    role_asked = intent.role if unit else None
+    total, pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, show=render.MAX_ITEMS, role=role_asked)
     entries = [entry(t, today, i) for t, i in pairs]
     role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(intent.role or "", "")
-    count = f"{UNIT_TASKS_LIMIT}项以上，按时限先后列出" if total > UNIT_TASKS_LIMIT else f"{len(entries)}项"
+    more = total > UNIT_TASKS_LIMIT
+    count = f"{UNIT_TASKS_LIMIT}项以上，按时限先后列出" if more else f"{total}项"
     heading = f"**{unit or '全市'}**{role}的整改任务共{count}（今天 {cn_date(today)}）"
-    reply = render.render_unit_tasks(heading, entries, max_bytes=max_bytes, footer=hint)
-    return Answer("unit_tasks", unit, None, entries, reply)
+    reply = render.render_unit_tasks(heading, entries, max_bytes=max_bytes, footer=hint,
+                                     total=UNIT_TASKS_LIMIT if more else total, more=more)
+
+    def listed() -> list[dict]:
+        return [entry(t, today, i) for t, i in queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT,
+                                                                           role=role_asked)[1]]
+    return Answer("unit_tasks", unit, None, listed, reply)
 
 
 def _detail_entries(db, task: queries.TaskRow, today: date) -> tuple[dict, list[dict]]:

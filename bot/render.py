@@ -60,7 +60,9 @@ def _group(entries: list[dict]) -> list[list[dict]]:
     """Entries of one task on one date become one line (list-15 has 2021-12-31 three times)."""
     groups: dict[tuple, list[dict]] = {}
     for e in entries:
-        key = (e["section"], e["number"], e["due"], str(e["units"]))
+        # the same number and date in two plans are two lines; a unit list means bound milestones
+        key = (e.get("document"), e["section"], e["number"], e["due"],
+               tuple(e["units"]) if isinstance(e["units"], list) else ())
         groups.setdefault(key, []).append(e)
     return list(groups.values())
 
@@ -82,14 +84,19 @@ def _item(group: list[dict]) -> str:
     return line + (f"\n  {units}" if units else "")
 
 
-def _section(title: str, entries: list[dict], limit: int, narrow_hint: str, more: bool = False) -> list[str]:
-    """`more`: only the earliest entries were loaded, so counts are lower bounds."""
+def _section(title: str, entries: list[dict], limit: int, narrow_hint: str, total: int | None = None,
+             count_to: int | None = None) -> list[str]:
+    """`entries`: the list's first lines (or all of it); `total`: how many lines it has in all,
+    `count_to` + 1 meaning more than `count_to`."""
     groups = _group(entries)
-    plus = "以上" if more else ""
-    lines = [f"**{title}（{len(groups)}项{plus}）**"]
-    lines += [_item(g) for g in groups[:limit]]
-    if len(groups) > limit:
-        lines.append(f"另有{len(groups) - limit}项{plus}，请缩小范围（如{narrow_hint}）")
+    total = len(groups) if total is None else total
+    more = count_to is not None and total > count_to
+    shown = groups[:limit]
+    lines = [f"**{title}（{f'{count_to}项以上' if more else f'{total}项'}）**"]
+    lines += [_item(g) for g in shown]
+    if total > len(shown):
+        rest = f"{count_to - len(shown)}项以上" if more else f"{total - len(shown)}项"
+        lines.append(f"另有{rest}，请缩小范围（如{narrow_hint}）")
     return lines
 
 
@@ -117,17 +124,18 @@ def truncate(text: str, max_bytes: int) -> str:
 
 def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: str | None,
                narrow_hint: str = "“本周到期”", max_bytes: int | None = None, footer: str = "",
-               more: tuple[bool, bool] = (False, False)) -> str:
-    """Overdue first, then what falls due in the window; empty sections say so."""
+               totals: tuple[int | None, int | None] = (None, None), count_to: int | None = None) -> str:
+    """Overdue first, then what falls due in the window; empty sections say so. `late`/`soon` may be
+    the first lines only, with `totals` the sections' line counts (see _section)."""
     def build(limit: int) -> str:
         lines = [heading]
         if late:
-            lines += _section("已逾期", late, limit, "“本月逾期”或指定单位", more[0])
+            lines += _section("已逾期", late, limit, "“本月逾期”或指定单位", totals[0], count_to)
         elif soon_title is None:
             lines.append("没有逾期未完成的时限节点。")
         if soon_title is not None:
             if soon:
-                lines += _section(soon_title, soon, limit, narrow_hint, more[1])
+                lines += _section(soon_title, soon, limit, narrow_hint, totals[1], count_to)
             else:
                 lines.append(f"{soon_title}：没有需要完成的时限节点。")
         if footer:
@@ -137,21 +145,25 @@ def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: 
 
 
 def render_unit_tasks(heading: str, entries: list[dict], *, max_bytes: int | None = None,
-                      footer: str = "") -> str:
-    """A unit's tasks, each with its next open milestone (the most urgent first)."""
+                      footer: str = "", total: int | None = None, more: bool = False) -> str:
+    """A unit's tasks, each with its next open milestone (the most urgent first); `entries` may be
+    the first ones only, `total` how many there are (`more`: at least that many)."""
+    total = len(entries) if total is None else total
     def build(limit: int) -> str:
         lines = [heading]
         if not entries:
             lines.append("方案中没有该单位承担的任务。")
         for e in entries[:limit]:
-            nxt = (f"下一时限 {e['due']}（{days_text(e['days'])}）：{what_is_due(e)}" if e["due"]
+            nxt = ("已销号" if e.get("status") == "completed" else
+                   f"下一时限 {e['due']}（{days_text(e['days'])}）：{what_is_due(e)}" if e["due"]
                    else "无未完成的时限节点（持续推进）")
             lines.append(f"- **{task_label(e['section'], e['number'])}** {e['title']}\n  {nxt}")
             units = units_text(e["units"])
             if units:
                 lines.append(f"  {units}")
-        if len(entries) > limit:
-            lines.append(f"另有{len(entries) - limit}项，请缩小范围（如“本月到期”或“牵头的任务”）")
+        shown = min(limit, len(entries))
+        if total > shown:
+            lines.append(f"另有{total - shown}项{'以上' if more else ''}，请缩小范围（如“本月到期”或“牵头的任务”）")
         if footer:
             lines.append(footer)
         return "\n".join(lines)

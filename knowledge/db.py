@@ -1,6 +1,7 @@
 """Opening the store and bringing its schema up to date (small, ordered, idempotent migrations)."""
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -92,7 +93,25 @@ def _m008_assignments_by_unit(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS assignments_task_order ON assignments(task_id, role, position, unit)")
 
 
-MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index, _m008_assignments_by_unit]
+def _m009_task_units(db: sqlite_utils.Database) -> None:
+    # a task's units by role as one JSON row: every answer lists them, and reading ~10 assignment rows
+    # per task cost more than the rest of a due list. Not a column of tasks: a task row holds the
+    # whole text, and a column after it lives on overflow pages. A task's assignments never change
+    # after ingest (a new version is new rows), so the copy cannot drift.
+    db.execute("CREATE TABLE IF NOT EXISTS task_units (task_id INTEGER PRIMARY KEY REFERENCES tasks(id),"
+               " units_json TEXT NOT NULL)")
+    units: dict[int, dict[str, list[str]]] = {tid: {} for (tid,) in db.execute("SELECT id FROM tasks")}
+    for task_id, role, unit in db.execute("SELECT task_id, role, unit FROM assignments ORDER BY task_id, role, position"):
+        units.setdefault(task_id, {}).setdefault(role, []).append(unit)
+    db.conn.executemany("INSERT OR REPLACE INTO task_units VALUES (?, ?)",
+                        [(task_id, units_json(by_role)) for task_id, by_role in units.items()])
+
+
+def units_json(by_role: dict[str, list[str]]) -> str:
+    return json.dumps({r: us for r, us in by_role.items() if us}, ensure_ascii=False, separators=(",", ":"))
+
+
+MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index, _m008_assignments_by_unit, _m009_task_units]
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -122,6 +141,9 @@ def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
         db = sqlite_utils.Database(path)
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 5000")
+        # up to 64 MiB of pages kept between answers (the default, 2 MiB, re-reads a large store's due
+        # index and task rows from the file for nearly every question); a small store uses what it has
+        db.execute("PRAGMA cache_size = -65536")
         migrate(db)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"无法打开数据库 {path}：{e}（请检查路径和权限）") from e

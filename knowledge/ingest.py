@@ -16,7 +16,8 @@ import sqlite_utils
 
 from parser.model import ROLES, Plan, Task
 
-from . import versions
+from . import due_index, versions
+from .db import units_json
 from .directory import sync_directory
 from .outbox import cancel_stale_reminders, enqueue
 
@@ -61,6 +62,9 @@ def _insert_task(db: sqlite_utils.Database, doc_id: int, version: int, t: Task,
         db.execute("UPDATE tasks SET status=?, completed_at=?, completed_by=? WHERE id=?", [*status, task_id])
     rows = [(task_id, role, unit, i) for role in ROLES for i, unit in enumerate(getattr(t, role) or [])]
     db.conn.executemany("INSERT OR IGNORE INTO assignments VALUES (?,?,?,?)", rows)
+    # the same units once per role, in the document's order (as the assignments' primary key keeps them)
+    db.execute("INSERT INTO task_units VALUES (?, ?)",
+               [task_id, units_json({role: list(dict.fromkeys(getattr(t, role) or [])) for role in ROLES})])
     groups = [g.unit for g in t.measure_groups for _ in range(g.count)]
     db.conn.executemany("INSERT INTO measures VALUES (?,?,?,?)",
                         [(task_id, i, text, groups[i] if i < len(groups) else None)
@@ -170,6 +174,7 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
             n_ms += _insert_task(db, doc_id, version, t, uid, st)[1]
         for u in plan.unknown_units:
             db.execute("INSERT OR IGNORE INTO units (name, kind, known) VALUES (?, 'unknown', 0)", [u])
+        due_index.reindex(db, document_id=doc_id)  # the old version's rows out, the new one's in
         if doc:
             cancel_stale_reminders(db)
             if notices and (diff["added"] or diff["withdrawn"] or diff["changed"]):

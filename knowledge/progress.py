@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from . import due_index
 from .db import register_migration, run_script
 
 
@@ -65,6 +66,8 @@ def add_entry(db: sqlite_utils.Database, task_id: int, kind: str, text: str, *, 
                        [at.isoformat(timespec="seconds"), official or unit, task_id])
         elif kind == "reopen":
             db.execute("UPDATE tasks SET status='open', completed_at=NULL, completed_by=NULL WHERE id=?", [task_id])
+        if kind in ("complete", "reopen"):
+            due_index.reindex(db, task_ids=[task_id])  # a closed task's milestones are nobody's due
 
 
 def history(db: sqlite_utils.Database, task_id: int, limit: int = 10) -> list[ProgressEntry]:

@@ -1,6 +1,7 @@
 """Read-only questions to the store: what is due, for whom, and what a task says."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -9,14 +10,11 @@ import sqlite_utils
 
 from parser.model import ROLES
 
+from . import due_index
+
 CURRENT = "tasks.version = (SELECT current_version FROM documents d WHERE d.id = tasks.document_id)"
 # The units a unit answers for: itself and every collective it belongs to (各县市区 → 邵阳县).
 _MINE = "WITH mine(unit) AS (SELECT :unit UNION SELECT collective FROM collective_members WHERE member = :unit)"
-_UNIT_FILTER = """(
-    EXISTS (SELECT 1 FROM milestone_units mu WHERE mu.milestone_id = m.id AND mu.unit IN (SELECT unit FROM mine))
-    OR (NOT EXISTS (SELECT 1 FROM milestone_units mu WHERE mu.milestone_id = m.id)
-        AND EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.role != 'supervising_leaders'
-                    AND a.unit IN (SELECT unit FROM mine))))"""
 
 
 # changes whenever an answer could: a new version, a unit, a progress report or 销号
@@ -64,16 +62,6 @@ def _chunks(ids: list, n: int = 900):
         yield ids[i:i + n]
 
 
-def _units_of(db: sqlite_utils.Database, task_ids: list[int]) -> dict[int, dict[str, list[str]]]:
-    """Units by role for many tasks in one query per 900 ids (not one per task)."""
-    out: dict[int, dict[str, list[str]]] = {t: {r: [] for r in ROLES} for t in task_ids}
-    for chunk in _chunks(list(out)):
-        for tid, role, unit in db.execute(f"SELECT task_id, role, unit FROM assignments WHERE task_id IN"
-                                          f" ({','.join('?' * len(chunk))}) ORDER BY task_id, role, position", chunk):
-            out[tid][role].append(unit)
-    return out
-
-
 def _bound_units(db: sqlite_utils.Database, milestone_ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {m: [] for m in milestone_ids}
     for chunk in _chunks(list(out)):
@@ -84,14 +72,17 @@ def _bound_units(db: sqlite_utils.Database, milestone_ids: list[int]) -> dict[in
 
 
 def _tasks(db: sqlite_utils.Database, rows: list[dict]) -> list[TaskRow]:
-    units = _units_of(db, list(dict.fromkeys(r["id"] for r in rows)))
-    out = []
+    """Rows with TASK_COLUMNS as TaskRows, with their units by role (one task_units row each)."""
+    stored = dict(db.execute("SELECT task_id, units_json FROM task_units WHERE task_id IN"
+                             " (SELECT value FROM json_each(?))", [json.dumps([r["id"] for r in rows])]))
+    made: dict[int, TaskRow] = {}  # many milestone rows share a task
     for row in rows:
-        t = TaskRow(row["id"], row["document_id"], row["section"], row["number"], row["title"],
-                    row["deadline_text"], bool(row["ongoing"]), row["status"])
-        t.units = units[t.id]
-        out.append(t)
-    return out
+        if row["id"] not in made:
+            units = json.loads(stored.get(row["id"], "{}"))
+            made[row["id"]] = TaskRow(row["id"], row["document_id"], row["section"], row["number"], row["title"],
+                                      row["deadline_text"], bool(row["ongoing"]), row["status"],
+                                      {r: units.get(r, []) for r in ROLES})
+    return [made[row["id"]] for row in rows]
 
 
 def _task(db: sqlite_utils.Database, row) -> TaskRow:
@@ -104,10 +95,9 @@ def _rows(db, sql, params):
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def _items(db: sqlite_utils.Database, rows: list[dict], tasks: dict[int, TaskRow] | None = None) -> list[DueItem]:
-    """Milestone rows as DueItems; `tasks` (by id), when the caller has them already, saves reading units again."""
-    if tasks is None or any(r["id"] not in tasks for r in rows):
-        tasks = {t.id: t for t in _tasks(db, rows)}
+def _items(db: sqlite_utils.Database, rows: list[dict]) -> list[DueItem]:
+    """Milestone rows (with TASK_COLUMNS) as DueItems."""
+    tasks = {t.id: t for t in _tasks(db, rows)}
     bound = _bound_units(db, [r["mid"] for r in rows])
     return [DueItem(r["mid"], tasks[r["id"]], date.fromisoformat(r["due"]), r["text"], r["source"], bound[r["mid"]],
                     bool(r["done"])) for r in rows]
@@ -121,28 +111,23 @@ def due_items(db: sqlite_utils.Database, *, start: date | None = None, end: date
               unit: str | None = None, include_done: bool = False, limit: int | None = None) -> list[DueItem]:
     """Open milestones with start <= due <= end, for a unit (collectives resolved) or everyone;
     the earliest `limit` only, when given."""
-    where = [CURRENT, "t.status = 'open'"]
-    params: dict = {}
-    if not include_done:
-        where.append("m.done = 0")
-    if start:
-        where.append("m.due >= :start")
-        params["start"] = start.isoformat()
-    if end:
-        where.append("m.due <= :end")
-        params["end"] = end.isoformat()
-    prefix = ""
-    if unit:
-        prefix = _MINE
-        params["unit"] = unit
-        where.append(_UNIT_FILTER)
-    sql = (f"{prefix} SELECT m.id AS mid, m.due, m.text, m.source, m.done, m.position, t.number_int,"
-           f" {TASK_COLUMNS.replace('tasks.', 't.')}"
-           f" FROM milestones m JOIN tasks t ON t.id = m.task_id WHERE {' AND '.join(where).replace('tasks.', 't.')}"
-           " ORDER BY m.due, m.id")  # the due index serves this order, so a LIMIT stops early
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    rows = _rows(db, sql, params)
+    return _load_items(db, due_index.milestone_ids(db, unit, start=start, end=end, include_done=include_done,
+                                                   limit=limit))
+
+
+def due_lines(db: sqlite_utils.Database, *, start: date | None = None, end: date | None = None,
+              unit: str | None = None, lines: int, count_to: int) -> tuple[list[DueItem], int]:
+    """A due list's first `lines` lines (one task's milestones on one date) as items, and how many
+    lines it has in all (`count_to` + 1: more than `count_to`)."""
+    mids, total = due_index.first_lines(db, unit, start=start, end=end, lines=lines, count_to=count_to)
+    return _load_items(db, mids), total
+
+
+def _load_items(db: sqlite_utils.Database, milestone_ids: list[int]) -> list[DueItem]:
+    """These milestones as DueItems, by date, then 清单 items before the body, by number."""
+    rows = _rows(db, f"SELECT m.id AS mid, m.due, m.text, m.source, m.done, m.position, t.number_int,"
+                     f" {TASK_COLUMNS.replace('tasks.', 't.')} FROM milestones m JOIN tasks t ON t.id = m.task_id"
+                     " WHERE m.id IN (SELECT value FROM json_each(?))", [json.dumps(milestone_ids)])
     rows.sort(key=lambda r: (r["due"], r["section"] != "list", r["number_int"] is None, r["number_int"] or 0,
                              r["id"], r["position"]))
     return _items(db, rows)
@@ -192,8 +177,9 @@ def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
 
 def task_detail(db: sqlite_utils.Database, task_id: int) -> dict:
     row = _rows(db, "SELECT * FROM tasks WHERE id = ?", [task_id])[0]
+    task = _task(db, row)
     measures = [r[0] for r in db.execute("SELECT text FROM measures WHERE task_id=? ORDER BY position", [task_id])]
-    return {**row, "task": _task(db, row), "measures": measures, "milestones": milestones_of(db, task_id)}
+    return {**row, "task": task, "measures": measures, "milestones": milestones_of(db, task_id)}
 
 
 RANK_AT_MOST = 300  # matches ranked by bm25; a phrase found in more tasks than this is ordered without scoring
@@ -234,47 +220,44 @@ def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
     return _tasks(db, rows)
 
 
-def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int) -> tuple[int, list[tuple]]:
-    """(how many — at most `limit`+1, [(TaskRow, next open milestone or None)]) for a unit's tasks (or all),
-    most urgent first. Open milestones are walked in date order until `limit` tasks are found, so a
-    unit with thousands of tasks costs about as much as one with fifty."""
-    params: dict = {"unit": unit}
-    prefix = _MINE if unit else ""
-    current = f"{CURRENT} AND tasks.status != 'withdrawn'"
-    involved = ("AND EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit IN (SELECT unit FROM"
-                " mine) AND a.role != 'supervising_leaders')") if unit else ""
-    # a milestone bound to other units (list item 7's counties) is not this unit's next deadline
-    ours = ("AND (NOT EXISTS (SELECT 1 FROM milestone_units mu WHERE mu.milestone_id = m.id) OR EXISTS (SELECT 1"
-            " FROM milestone_units mu WHERE mu.milestone_id = m.id AND mu.unit IN (SELECT unit FROM mine)))") if unit else ""
-    first: dict[int, int] = {}  # task id → its next milestone id, in date order
-    cur = db.execute(f"{prefix} SELECT m.task_id, m.id FROM milestones m JOIN tasks ON tasks.id = m.task_id"
-                     f" WHERE m.done = 0 AND {current} {involved} {ours} ORDER BY m.due, m.id", params)
-    for task_id, mid in cur:
-        first.setdefault(task_id, mid)
-        if len(first) > limit:
-            break
-    cur.close()
+def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int, *, show: int | None = None,
+                        role: str | None = None) -> tuple[int, list[tuple]]:
+    """(how many — at most `limit`+1, [(TaskRow, next open milestone or None)] for the first `show`) of a
+    unit's tasks (or all; with `role`, those where it is named in that role), most urgent first. The
+    due index is walked in date order until `limit` tasks are found, so a unit with thousands of tasks
+    costs about as much as one with fifty."""
+    mine = due_index.units_answering_as(db, unit) if unit else []
+    keep = None
+    if unit and role:
+        def keep(task_ids: list[int]) -> set[int]:
+            return {r[0] for r in db.execute(
+                "SELECT DISTINCT task_id FROM assignments WHERE task_id IN (SELECT value FROM json_each(?))"
+                " AND role = ? AND unit IN (SELECT value FROM json_each(?))",
+                [json.dumps(task_ids), role, json.dumps(mine, ensure_ascii=False)])}
+    first = due_index.next_due_by_task(db, unit, limit, keep)  # task id → (due, milestone id), in date order
     ids = list(first)[:limit + 1]
-    if len(ids) <= limit:  # then the tasks with nothing dated left (持续推进)
-        rest = db.execute(f"{prefix} SELECT tasks.id FROM tasks WHERE {current} {involved}"
-                          " ORDER BY tasks.section DESC, tasks.number_int, tasks.id", params).fetchall()
+    if len(ids) <= limit:  # then the tasks with nothing dated left (持续推进) or closed (销号)
+        involved = ""
+        if unit:
+            involved = (f"AND EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit IN (SELECT"
+                        f" value FROM json_each(:mine)) AND {'a.role = :role' if role else 'a.role != :role'})")
+        rest = db.execute(f"SELECT tasks.id FROM tasks WHERE {CURRENT} AND tasks.status != 'withdrawn' {involved}"
+                          " ORDER BY tasks.section DESC, tasks.number_int, tasks.id",
+                          {"mine": json.dumps(mine, ensure_ascii=False), "role": role or "supervising_leaders"}
+                          ).fetchall()
         ids += [r[0] for r in rest if r[0] not in first][:limit + 1 - len(ids)]
     total = len(ids)
     ids = ids[:limit]
-    rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN ({','.join('?' * len(ids))})",
-                                      ids)} if ids else {}
+    # by next due date, then 清单 items first, by number; only the first `show` are read in full
+    order = {r[0]: (r[1] != "list", r[2] if r[2] is not None else 0) for r in db.execute(
+        "SELECT id, section, number_int FROM tasks WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+    ids.sort(key=lambda i: (i not in first, first[i][0] if i in first else "", order[i]))
+    ids = ids[:show] if show is not None else ids
+    rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN (SELECT value FROM"
+                                          " json_each(?))", [json.dumps(ids)])}
     tasks = {t.id: t for t in _tasks(db, [rows[i] for i in ids])}
-    mids = [first[i] for i in ids if i in first]
-    items = {}
-    if mids:
-        found = _rows(db, f"SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS} FROM milestones m"
-                          f" JOIN tasks ON tasks.id = m.task_id WHERE m.id IN ({','.join('?' * len(mids))})", mids)
-        items = {i.milestone_id: i for i in _items(db, found, tasks)}
-    pairs = [(tasks[i], items.get(first.get(i))) for i in ids]
-    # same order as before: by next due date, then list items first, by number
-    pairs.sort(key=lambda p: (p[1] is None, p[1].due if p[1] else date.max, p[0].section != "list",
-                              int(p[0].number) if p[0].number.isdigit() else 0))
-    return total, pairs
+    items = {i.milestone_id: i for i in _load_items(db, [first[i][1] for i in ids if i in first])}
+    return total, [(tasks[i], items[first[i][1]] if i in first else None) for i in ids]
 
 
 def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:

@@ -294,3 +294,35 @@ def test_delivery_claims_survive_the_move_to_clustered_tables(tmp_path, monkeypa
     assert people.claim_delivery(db, "dingtalk", "msg-2", at, ("1732783262128", "sig")) == "replayed"
     assert people.claim_delivery(db, "dingtalk", "msg-2", at, ("1732783262999", "sig")) == "new"
     assert store.open_db(path).execute("SELECT count(*) FROM seen_messages").fetchone()[0] == 3
+
+
+def test_units_by_role_on_the_task_row_match_the_assignments_also_after_the_migration(tmp_path, directory, shared):
+    """Each task's units by role are kept as one JSON row (read with every answer); a store made
+    before that table gets it filled from the assignments when opened."""
+    from knowledge import queries
+    from knowledge.db import open_db
+
+    path = tmp_path / "duban.db"
+    db = open_db(path)
+    ingest_file(db, SEED_TXT, directory)
+
+    def from_assignments(store) -> dict:
+        out: dict = {}
+        for tid, role, unit in store.execute("SELECT task_id, role, unit FROM assignments ORDER BY task_id, role, position"):
+            out.setdefault(tid, {}).setdefault(role, []).append(unit)
+        return out
+
+    def from_rows(store) -> dict:
+        return {t.id: {r: us for r, us in t.units.items() if us} for t in queries.current_tasks(store)}
+
+    want = from_assignments(db)
+    assert from_rows(db) == want and len(want) == 38
+    [list13] = queries.task_by_number(db, 13)
+    assert list13.units["lead_units"] == ["市自然资源和规划局"]
+    assert list13.units["cooperating_units"] == ["市生态环境局", "市应急管理局", "市林业局", "市水利局"]
+    with db.atomic():
+        db.execute("DROP TABLE task_units")
+        db.execute("DELETE FROM migrations WHERE name = '_m009_task_units'")
+    db.conn.close()
+    again = open_db(path)
+    assert from_rows(again) == want

@@ -283,6 +283,9 @@ def test_withdrawn_task_is_kept_but_marked_and_leaves_the_current_list(revs, db,
     assert queries.task_by_number(db, 20, "list") == []
     assert len(queries.current_tasks(db)) == 37
     assert [s["withdrawn"] for s in progress.status_summary(db)] == [0]  # v1's row is not in the current version
+    # nobody's due list has it any more, nor any other row of version 1
+    assert not [i for i in queries.due_items(db, include_done=True) if i.task.number == "20"]
+    assert {r[0] for r in db.execute("SELECT DISTINCT t.version FROM unit_due u JOIN tasks t ON t.id = u.task_id")} == {2}
 
 
 def test_diff_of_stored_versions_equals_diff_of_the_two_files(revs, gold, db_path, directory, capsys):
@@ -368,6 +371,7 @@ def test_completed_task_and_its_progress_survive_revisions_and_renumbering(revs,
     ingest_one(revs["moved_unit"], db, directory)  # v2: list-13 untouched, list-7 changed
     t13 = current(db, 13)
     assert t13.status == "completed"
+    assert not [i for i in queries.due_items(db, unit="邵阳县") if i.task.number == "13"]  # closed stays closed
     assert db.execute("SELECT completed_by FROM tasks WHERE id=?", [t13.id]).fetchone() == ("张三",)
     assert [(e.kind, e.official) for e in progress.history(db, t13.id)] == [("complete", "张三")]
     assert [(e.kind, e.text) for e in progress.history(db, current(db, 7).id)] == [("progress", "焚烧炉已安装")]

@@ -1,0 +1,174 @@
+"""Whose milestone is due when: the table behind a unit's due lists on a large store.
+
+Walking every open milestone in date order and testing each one's units costs in proportion to
+everybody's milestones; a unit that owns one in ten of them paid for all ten. `unit_due` holds, for
+the milestones of current, open tasks, one row per unit that answers for it — the units it is bound
+to, or else every unit of its task but the 督办领导 — so a due list reads the asker's rows alone,
+already in date order. The writers that change which milestones those are (ingest of a document or
+a new version, 销号 / 撤销销号) call `reindex` inside their own transaction.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+from contextlib import closing
+from typing import Callable
+from datetime import date
+
+import sqlite_utils
+
+from .db import register_migration
+
+EVERYONE = ""  # the unit of the rows that list every milestone (全市)
+
+# the milestones of current, open tasks, with the units that answer for each (rows may repeat:
+# a unit named in two roles; the primary key keeps one), and once more for everyone. `bound` names
+# the units a milestone is bound to ('' when it is the whole task's): with the task and the date it
+# makes one line of a due list.
+_BOUND = ("coalesce((SELECT group_concat(unit, '、') FROM (SELECT unit FROM milestone_units b"
+          " WHERE b.milestone_id = m.id ORDER BY b.rowid)), '')")
+_FILL = f"""INSERT OR IGNORE INTO unit_due (unit, done, due, milestone_id, task_id, bound)
+SELECT mu.unit, m.done, m.due, m.id, m.task_id, {_BOUND} FROM tasks t JOIN milestones m ON m.task_id = t.id
+  JOIN milestone_units mu ON mu.milestone_id = m.id WHERE {{scope}} AND {{live}}
+UNION ALL
+SELECT a.unit, m.done, m.due, m.id, m.task_id, '' FROM tasks t JOIN milestones m ON m.task_id = t.id
+  JOIN assignments a ON a.task_id = t.id AND a.role != 'supervising_leaders'
+  WHERE {{scope}} AND {{live}} AND NOT EXISTS (SELECT 1 FROM milestone_units mu WHERE mu.milestone_id = m.id)
+UNION ALL
+SELECT '{EVERYONE}', m.done, m.due, m.id, m.task_id, {_BOUND} FROM tasks t JOIN milestones m ON m.task_id = t.id
+  WHERE {{scope}} AND {{live}}"""
+_LIVE = "t.status = 'open' AND t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+
+
+def _m010_unit_due(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS unit_due (unit TEXT NOT NULL, done INTEGER NOT NULL, due TEXT NOT NULL,"
+               " milestone_id INTEGER NOT NULL, task_id INTEGER NOT NULL, bound TEXT NOT NULL,"
+               " PRIMARY KEY (unit, done, due, milestone_id)) WITHOUT ROWID")
+    db.execute("CREATE INDEX IF NOT EXISTS unit_due_task ON unit_due(task_id)")
+    reindex(db)
+
+
+register_migration(_m010_unit_due)
+
+
+def reindex(db: sqlite_utils.Database, *, document_id: int | None = None, task_ids: list[int] | None = None) -> None:
+    """Rebuild the rows of one document (every version of it), of some tasks, or — with neither — of
+    the whole store. Runs in the caller's transaction."""
+    if document_id is not None:
+        scope, params = "t.document_id = ?", [document_id]
+        db.execute("DELETE FROM unit_due WHERE task_id IN (SELECT id FROM tasks WHERE document_id = ?)", params)
+    elif task_ids is not None:
+        scope, params = "t.id IN (SELECT value FROM json_each(?))", [_json_ids(task_ids)]
+        db.execute("DELETE FROM unit_due WHERE task_id IN (SELECT value FROM json_each(?))", params)
+    else:
+        scope, params = "1", []
+        db.execute("DELETE FROM unit_due")
+    db.execute(_FILL.format(scope=scope, live=_LIVE), params * 3)
+
+
+def _json_ids(ids: list[int]) -> str:
+    return "[" + ",".join(str(int(i)) for i in ids) + "]"
+
+
+def units_answering_as(db: sqlite_utils.Database, unit: str | None) -> list[str]:
+    """The unit and every collective it belongs to (邵阳县 → 各县市区, 各县市): a task for those is its
+    task too. No unit: everyone."""
+    if unit is None:
+        return [EVERYONE]
+    return [unit] + [r[0] for r in db.execute("SELECT collective FROM collective_members WHERE member = ?"
+                                              " ORDER BY collective", [unit])]
+
+
+def _walk(db: sqlite_utils.Database, unit: str | None, start: date | None, end: date | None,
+          include_done: bool, limit: int | None):
+    """(due, milestone id, task id, bound) for `unit` (or everyone), in (due, id) order, each milestone once."""
+    sql = ("SELECT due, milestone_id, task_id, bound FROM unit_due WHERE unit = ? AND done = ? AND due >= ?"
+           " AND due <= ? ORDER BY due, milestone_id")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"  # per unit: the merged first `limit` come from these
+    lo = start.isoformat() if start else ""
+    hi = end.isoformat() if end else "9999-12-31"
+    streams = [db.execute(sql, [u, done, lo, hi]) for u in units_answering_as(db, unit)
+               for done in ((0, 1) if include_done else (0,))]
+    seen: set[int] = set()
+    try:
+        for row in heapq.merge(*streams):
+            if row[1] not in seen:
+                seen.add(row[1])
+                yield row
+    finally:  # a caller that stops early leaves no statement open on the store
+        for s in streams:
+            s.close()
+
+
+def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | None = None,
+                  end: date | None = None, include_done: bool = False, limit: int | None = None) -> list[int]:
+    """Milestones `unit` answers for (collectives resolved; None: all) with start <= due <= end, earliest first."""
+    out = []
+    with closing(_walk(db, unit, start, end, include_done, limit)) as rows:
+        for _, mid, _, _ in rows:
+            out.append(mid)
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | None, end: date | None,
+                lines: int, count_to: int) -> tuple[list[int], int]:
+    """The milestones of the first `lines` lines of a due list — a line is one task's milestones on
+    one date bound to the same units — and how many lines the list has (`count_to` + 1 means more)."""
+    keys: set[tuple] = set()
+    mids: list[int] = []
+    complete = True
+    with closing(_walk(db, unit, start, end, False, None)) as rows:
+        for due, mid, task_id, bound in rows:
+            if (task_id, due, bound) not in keys:
+                if len(keys) == lines:
+                    complete = False
+                    break
+                keys.add((task_id, due, bound))
+            mids.append(mid)
+    if complete:  # the walk saw the whole list
+        return mids, len(keys)
+    units = json.dumps(units_answering_as(db, unit), ensure_ascii=False)
+    # the shown lines' other milestones can only be on the last shown date (many plans share a date)
+    last = max(due for _, due, _ in keys)
+    seen = set(mids)
+    tasks = json.dumps(sorted({task_id for task_id, due, _ in keys if due == last}))
+    for mid, task_id, bound in db.execute("SELECT milestone_id, task_id, bound FROM unit_due WHERE unit IN"
+                                          " (SELECT value FROM json_each(?)) AND done = 0 AND due = ? AND task_id IN"
+                                          " (SELECT value FROM json_each(?)) ORDER BY milestone_id", [units, last, tasks]):
+        if (task_id, last, bound) in keys and mid not in seen:
+            seen.add(mid)
+            mids.append(mid)
+    # counted by SQLite over the index alone: a long list is thousands of rows
+    total = db.execute("SELECT count(*) FROM (SELECT DISTINCT task_id, due, bound FROM unit_due WHERE unit IN"
+                       " (SELECT value FROM json_each(?)) AND done = 0 AND due >= ? AND due <= ? LIMIT ?)",
+                       [units, start.isoformat() if start else "", end.isoformat() if end else "9999-12-31",
+                        count_to + 1]).fetchone()[0]
+    return mids, total
+
+
+def next_due_by_task(db: sqlite_utils.Database, unit: str | None, limit: int,
+                     keep: Callable[[list[int]], set[int]] | None = None) -> dict[int, tuple[str, int]]:
+    """{task id: (due, id) of its earliest open milestone `unit` (or anyone) answers for} for the
+    `limit` tasks due soonest (`limit` + 1 when there are more), in date order; `keep`, given some
+    task ids, says which of them count (asked in batches, not once per task)."""
+    first: dict[int, tuple[str, int]] = {}
+    pending: dict[int, tuple[str, int]] = {}
+
+    def settle() -> None:
+        kept = keep(list(pending)) if keep else pending
+        first.update((t, m) for t, m in pending.items() if t in kept)
+        pending.clear()
+
+    with closing(_walk(db, unit, None, None, False, None)) as rows:
+        for due, mid, task_id, _ in rows:
+            if task_id not in first and task_id not in pending:
+                pending[task_id] = (due, mid)
+                if len(first) + len(pending) > limit:
+                    settle()
+                    if len(first) > limit:
+                        break
+    settle()
+    return dict(list(first.items())[:limit + 1])
