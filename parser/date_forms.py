@@ -11,6 +11,9 @@ import calendar
 import datetime
 import re
 
+import chinese_calendar
+from lunardate import LunarDate
+
 # --- normalisation (length preserving) ---------------------------------------
 _FROM = "０１２３４５６７８９（）〔〕【】［］[]：，；～－Ｏ“”「」『』‘’\u3000\u00a0"
 _TO = "0123456789" + "()" * 5 + ":,;~-O" + '"' * 6 + "''" + "  "
@@ -53,6 +56,9 @@ _MONTH_TAIL = (
     rf"(?:\s*(?P<d>{DAY})\s*[日号]|\s*(?P<mp>[底末初]|[上中下]旬))?"
 )
 
+# Festivals a deadline can be set before ("2022年春节前"); see festival_eve.
+FESTIVALS = ("春节", "元旦", "国庆", "五一", "劳动", "清明", "端午", "中秋")
+
 # X年… (year given explicitly or as 今年/次年…).
 FULL = re.compile(
     rf"(?P<y>{YD}|{YREL})\s*年(?![度代级龄])"
@@ -60,6 +66,10 @@ FULL = re.compile(
     r"(?P<half>[上下])半年(?:[底末])?"
     rf"|第?\s*(?:[一二三四1-4]\s*{_CONN}\s*)?(?P<q>[一二三四1-4])\s*季度(?:[末底])?"
     r"|(?P<ye>(?:年\s*)?[底末])"
+    # before a festival or the flood season; 年中 = mid-year
+    rf"|(?P<fest>{'|'.join(FESTIVALS)})节?(?=\s*(?:之前|以前|前))"
+    r"|(?P<flood>(?:主\s*)?汛期?)(?=\s*(?:之前|以前|前))"
+    r"|(?P<mid>(?:年\s*)?中)(?=\s*(?:之前|以前|前|完成|建成|实现|[,;。]|$))"
     rf"|{_MONTH_TAIL}"
     rf"))?{SUF}"
 )
@@ -173,3 +183,21 @@ def quarter_end(year: int, quarter: int) -> datetime.date:
 
 
 REL_YEAR_OFFSET = {"今": 0, "本": 0, "明": 1, "次": 1, "翌": 1, "来": 1}
+
+# The flood season (汛期) starts on 4月1日 in the southern provinces, later in the north: "X年汛期前"
+# is read as the end of March, so a reminder is never later than the earliest start.
+FLOOD_SEASON_EVE = (3, 31)
+
+
+def festival_eve(year: int, name: str) -> datetime.date:
+    """The day before the festival in `year` (元旦 2022 → 2021-12-31; 春节 2022 → 2022-01-31)."""
+    if name in ("春节", "端午", "中秋"):
+        month, day = {"春节": (1, 1), "端午": (5, 5), "中秋": (8, 15)}[name]
+        day_of = LunarDate(year, month, day).to_solar_date()
+    elif name == "清明":  # a solar term: 4 or 5 April
+        day_of = next(d for d, term in chinese_calendar.get_solar_terms(datetime.date(year, 4, 1),
+                                                                        datetime.date(year, 4, 10)) if term == "清明")
+    else:
+        month, day = {"元旦": (1, 1), "国庆": (10, 1), "五一": (5, 1), "劳动": (5, 1)}[name]
+        day_of = datetime.date(year, month, day)
+    return day_of - datetime.timedelta(days=1)

@@ -21,7 +21,7 @@ class DateHit:
     start: int        # span of the date expression in the input text
     end: int
     due: datetime.date
-    kind: str         # day, month, year_end, year, quarter, half, plan_period, relative
+    kind: str         # day, month, year_end, year, quarter, half, festival, season, plan_period, relative
     done: bool        # the text says it already happened (已于2021年4月完成)
     approximate: bool  # anything coarser than a single named day
 
@@ -72,6 +72,12 @@ def _due_from_groups(g: dict, year: int, end: int) -> _Date | None:
             return _Date(end, F.quarter_end(year, F.cn_int(g["q"])), "quarter", year)
         if g.get("ye"):
             return _Date(end, datetime.date(year, 12, 31), "year_end", year)
+        if g.get("fest"):
+            return _Date(end, F.festival_eve(year, g["fest"]), "festival", year)
+        if g.get("flood"):
+            return _Date(end, datetime.date(year, *F.FLOOD_SEASON_EVE), "season", year)
+        if g.get("mid"):
+            return _Date(end, datetime.date(year, 6, 30), "half", year)
         if g.get("mo"):
             month = F.cn_int(g["mo"])
             if g.get("d"):
