@@ -80,6 +80,8 @@ NUMERIC = re.compile(
     r"(?=[\s,;:)\"'、。!?]|$|之?前|以前|底|末|止|完成|内)"
     rf"{SUF}"
 )
+# A bracket right after a date that gives a more exact one: 汛前（4月底前）.
+REFINED = re.compile(r"\s*\(\s*[0-9一二三四五六七八九十]")
 # Continuation of a range after a complete first date.
 RANGE_CONN = re.compile(rf"\s*起?\s*{_CONN}\s*")
 MONTH_TAIL = re.compile(rf"{_MONTH_TAIL}{SUF}")

@@ -111,6 +111,8 @@ def _parse_full(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date |
     if d is None:
         return m.end(), None
     d.relative = rel
+    if d.kind in ("festival", "season") and F.REFINED.match(norm, d.end):
+        return d.end, None  # 2024年汛前（4月底前）: the bracket says which day
     if d.kind != "year" or not d.bare_year:
         d = _extend_range(norm, d, doc_year)
     return d.end, d

@@ -131,6 +131,7 @@ POSITIVE = [
     # the flood season starts on 4月1日 in the south: its eve is the end of March
     ("2023年汛期前完成病险水库除险加固", None, [D(2023, 3, 31)]),
     ("2022年汛前完成河道清淤", None, [D(2022, 3, 31)]),
+    ("2024年汛前（2024年4月底前）完成主体工程", None, [D(2024, 4, 30)]),  # the bracket says which day
     ("2023年年中完成主体工程", None, [D(2023, 6, 30)]),
     ("2023年中建成投运", None, [D(2023, 6, 30)]),
 ]
