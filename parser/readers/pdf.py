@@ -19,6 +19,7 @@ import pdfplumber
 from parser.errors import DocumentError
 from parser.readers.blocks import Block
 from parser.readers.pdf_tables import PageTable, find_page_tables, finish_rows, merge_segment
+from parser.readers.pdf_text import line_joiner, spacing
 
 MAX_PAGES = 2000
 _PAGE_NUMBER = re.compile(
@@ -38,6 +39,7 @@ class Line:
     x1: float
     top: float
     size: float  # dominant font size: a change of size starts a new paragraph (titles)
+    space_after: bool = False  # the PDF has a space character at the end of the line
 
 
 @dataclass
@@ -84,13 +86,14 @@ def _read_page(page) -> list:
         boxes = [t.bbox for t in tables]
         text_page = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes))
     items: list = []
-    for raw in text_page.extract_text_lines(strip=True, return_chars=True):
-        text = raw["text"]
-        if not text.strip():
+    for raw in text_page.extract_text_lines(strip=False, return_chars=True, **spacing(page)):
+        text = raw["text"].strip()
+        if not text:
             continue
-        chars = raw["chars"]
+        chars = [c for c in raw["chars"] if not c["text"].isspace()]
         size = sorted(c["size"] for c in chars)[len(chars) // 2] if chars else 0.0
-        items.append(Line(text, float(raw["x0"]), float(raw["x1"]), float(raw["top"]), float(size)))
+        items.append(Line(text, float(chars[0]["x0"]), float(chars[-1]["x1"]), float(raw["top"]), float(size),
+                          raw["text"][-1].isspace()))
     items.extend(tables)
     items.sort(key=lambda item: item.top)
     return items
@@ -171,7 +174,7 @@ def _assemble(pages: list[list], widths: list[int]) -> list[Block]:
                 flush()
                 para, first, first_page = [item.text], item, page_no
             else:
-                para.append(_line_joiner(para[-1], item.text) + item.text)
+                para.append((" " if prev.space_after else line_joiner(para[-1], item.text)) + item.text)
             prev, prev_geo = item, geo
     flush()
     for block, rows in tables:
@@ -200,17 +203,6 @@ def _starts_paragraph(prev: Line, line: Line, geo: Geometry, prev_geo: Geometry)
 def _is_centred(line: Line, geo: Geometry) -> bool:
     char = max(line.size, 1.0)
     return line.x0 - geo.left > 2 * char and abs((line.x0 + line.x1) / 2 - geo.centre) < char
-
-
-def _line_joiner(before: str, after: str) -> str:
-    """Nothing between CJK lines; one space where a Latin word or number wraps."""
-    if before and after and _is_ascii_alnum(before[-1]) and _is_ascii_alnum(after[0]):
-        return " "
-    return ""
-
-
-def _is_ascii_alnum(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
 
 
 def _page_geometry(pages: list[list], widths: list[int]) -> list[Geometry]:

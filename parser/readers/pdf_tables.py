@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parser.readers.pdf_text import line_joiner, spacing
+
 # Lines in a cell that start a new measure or sub-heading keep their line break,
 # so 1. 2. （一）… stay separable as they are in the Word cell.
 _CELL_MARKER = re.compile(
@@ -33,16 +35,16 @@ def find_page_tables(page) -> list[PageTable]:
         return []
     found = []
     for table in page.find_tables():
-        rows = _table_rows(table)
+        rows = _table_rows(table, spacing(page))
         if rows and any(any(cell for cell in row) for row in rows):
             found.append(PageTable(float(table.bbox[1]), table.bbox, rows))
     return found
 
 
-def _table_rows(table) -> list[list]:
+def _table_rows(table, text_options: dict) -> list[list]:
     column_x0 = sorted({cell[0] for cell in table.cells})
     out = []
-    for texts, row in zip(table.extract(), table.rows):
+    for texts, row in zip(table.extract(**text_options), table.rows):
         cells = []
         for c, text in enumerate(texts):
             if text is not None:
@@ -57,11 +59,13 @@ def _table_rows(table) -> list[list]:
 
 def join_cell_text(text: str) -> str:
     """Rejoin a cell's wrapped lines like paragraph lines; keep "\\n" before a numbered line."""
-    out = ""
-    for line in (ln.strip() for ln in text.split("\n")):
+    out, spaced = "", False
+    for raw in text.split("\n"):
+        line = raw.strip()
         if not line:
             continue
-        out = _join(out, line)
+        out = _join(out + (" " if spaced and out else ""), line)
+        spaced = raw[-1].isspace()  # the PDF's own space at the line end
     return out
 
 
@@ -72,9 +76,7 @@ def _join(before: str, after: str) -> str:
         return before
     if _CELL_MARKER.match(after):
         return before + "\n" + after
-    if before[-1].isascii() and before[-1].isalnum() and after[0].isascii() and after[0].isalnum():
-        return before + " " + after
-    return before + after
+    return before + line_joiner(before, after) + after
 
 
 def merge_segment(rows: list[list], segment: list[list]) -> None:
