@@ -59,6 +59,14 @@ def entry(task: queries.TaskRow, today: date, item: queries.DueItem | None = Non
             "done": bool(item.done) if item else False, "status": task.status}
 
 
+def _with_plans(db, entries: list[dict]) -> list[dict]:
+    """Each entry's plan title: a store may hold several plans numbered alike."""
+    titles = queries.document_titles(db, (e["document"] for e in entries))
+    for e in entries:
+        e["plan"] = titles.get(e["document"])
+    return entries
+
+
 def _canonical(db, directory, name: str | None) -> str | None:
     return resolve_unit(db, name, directory) if name else None
 
@@ -166,15 +174,16 @@ def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hi
         soon, n_soon = queries.due_lines(db, start=max(window[0], today), end=window[1], unit=unit, lines=lines,
                                          count_to=COUNT_TO)
     heading = f"**{unit or '全市'}** · {'逾期任务' if intent.kind == 'overdue' else '到期提醒'}（今天 {cn_date(today)}）"
-    reply = render.render_due(heading, [entry(i.task, today, i) for i in late], [entry(i.task, today, i) for i in soon],
-                              soon_title=soon_title, max_bytes=max_bytes, footer=hint, totals=(n_late, n_soon),
-                              count_to=COUNT_TO)
+    late_e, soon_e = [entry(i.task, today, i) for i in late], [entry(i.task, today, i) for i in soon]
+    _with_plans(db, late_e + soon_e)
+    reply = render.render_due(heading, late_e, soon_e, soon_title=soon_title, max_bytes=max_bytes, footer=hint,
+                              totals=(n_late, n_soon), count_to=COUNT_TO)
 
     def listed() -> list[dict]:
         items = queries.overdue(db, today, unit=unit, limit=LIST_LIMIT)
         if window:
             items += queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit, limit=LIST_LIMIT)
-        return [entry(i.task, today, i) for i in items]
+        return _with_plans(db, [entry(i.task, today, i) for i in items])
     return Answer(intent.kind, unit, window, listed, reply)
 
 
@@ -191,7 +200,7 @@ UNIT_TASKS_LIMIT = 60  # counted per answer; the reply reads and shows the most 
 def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, max_bytes, hint) -> Answer:
     role_asked = intent.role if unit else None
     total, pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, show=render.MAX_ITEMS, role=role_asked)
-    entries = [entry(t, today, i) for t, i in pairs]
+    entries = _with_plans(db, [entry(t, today, i) for t, i in pairs])
     role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(intent.role or "", "")
     more = total > UNIT_TASKS_LIMIT
     count = f"{UNIT_TASKS_LIMIT}项以上，按时限先后列出" if more else f"{total}项"
@@ -200,14 +209,14 @@ def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, m
                                      total=UNIT_TASKS_LIMIT if more else total, more=more)
 
     def listed() -> list[dict]:
-        return [entry(t, today, i) for t, i in queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT,
-                                                                           role=role_asked)[1]]
+        pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, role=role_asked)[1]
+        return _with_plans(db, [entry(t, today, i) for t, i in pairs])
     return Answer("unit_tasks", unit, None, listed, reply)
 
 
 def _detail_entries(db, task: queries.TaskRow, today: date) -> tuple[dict, list[dict]]:
     detail = queries.task_detail(db, task.id)
-    entries = [entry(task, today, m) for m in detail["milestones"]] or [entry(task, today)]
+    entries = _with_plans(db, [entry(task, today, m) for m in detail["milestones"]] or [entry(task, today)])
     return detail, entries
 
 
@@ -224,7 +233,8 @@ def _task_answer(db, intent: Intent, asker, today, max_bytes) -> Answer:
     for t in found:
         detail, es = _detail_entries(db, t, today)
         entries += es
-        replies.append(render.render_task(detail, es, intent.ask, max_bytes=max_bytes))
+        reply = render.render_task(detail, es, intent.ask, max_bytes=max_bytes)
+        replies.append(f"《{es[0]['plan']}》\n{reply}" if len(found) > 1 else reply)  # which plan's item
     return Answer("task", asker, None, entries, "\n\n".join(replies) + note)
 
 

@@ -7,13 +7,14 @@ Every due item names the task (第13项 / 正文（一）1), what is due, the da
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from parser.dates import find_dates
 from parser.model import ROLE_LABELS
 
 MAX_ITEMS = 15
 # The order officials read units in: who owns it, who leads, who is responsible, who helps.
 DISPLAY_ROLES = ("principal_units", "lead_units", "responsible_units", "cooperating_units")
-_DATE_ONLY_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日?$")
 _TRUNCATED = "……（内容较长，已截断）"
 
 BIND_HINT = "请先发送“绑定 单位名称”，例如：绑定 市生态环境局"
@@ -51,9 +52,21 @@ def what_is_due(entry: dict) -> str:
     """The milestone text, or the task title when the text is only the date (整改时限 "2021年12月31日")."""
     # a measure's own number can lead the milestone text ("1.2021年12月31日前，…"): not part of it
     text = re.sub(r"^\d{1,2}[.、．]", "", "".join((entry.get("text") or "").split()))
-    if not text or _DATE_ONLY_RE.match(text):
+    if not text or _only_a_date(text):
         return f"整改时限到期：{entry['title']}"
     return text
+
+
+@lru_cache(maxsize=4096)
+def _only_a_date(text: str) -> bool:
+    """"2021年12月31日" / "2027年第三季度" / "2022年底前": nothing but the date is said."""
+    if len(text) > 24:  # a date with something to do is longer; this keeps long texts off the parser
+        return False
+    rest, end = "", 0
+    for hit in find_dates(text):
+        rest += text[end:hit.start]
+        end = hit.end
+    return not (rest + text[end:]).strip(" ，,。；;：:前完成")
 
 
 def _group(entries: list[dict]) -> list[list[dict]]:
@@ -67,7 +80,23 @@ def _group(entries: list[dict]) -> list[list[dict]]:
     return list(groups.values())
 
 
-def _item(group: list[dict]) -> str:
+def plan_tags(entries: list[dict]) -> dict:
+    """{document: "文件1", …} when the entries come from more than one plan, else {}."""
+    docs = list(dict.fromkeys(e.get("document") for e in entries))
+    return {d: f"文件{i}" for i, d in enumerate(docs, 1)} if len(docs) > 1 else {}
+
+
+def _legend(tags: dict, entries: list[dict]) -> list[str]:
+    titles = {e.get("document"): e.get("plan") for e in entries}
+    return [f"〔{tag}〕《{titles.get(doc) or '未命名文件'}》" for doc, tag in tags.items()]
+
+
+def _label(e: dict, tags: dict) -> str:
+    tag = tags.get(e.get("document"))
+    return task_label(e["section"], e["number"]) + (f"〔{tag}〕" if tag else "")
+
+
+def _item(group: list[dict], tags: dict) -> str:
     e = group[0]
     texts = []
     for g in group:
@@ -79,21 +108,20 @@ def _item(group: list[dict]) -> str:
     if len(what) > 90:
         what = what[:88] + "…"
     when = f"{e['due']}（{days_text(e['days'])}）" if e["due"] else "无明确时限"
-    line = f"- **{task_label(e['section'], e['number'])}** {when}：{what}"
+    line = f"- **{_label(e, tags)}** {when}：{what}"
     units = units_text(e["units"])
     return line + (f"\n  {units}" if units else "")
 
 
-def _section(title: str, entries: list[dict], limit: int, narrow_hint: str, total: int | None = None,
-             count_to: int | None = None) -> list[str]:
-    """`entries`: the list's first lines (or all of it); `total`: how many lines it has in all,
+def _section(title: str, groups: list[list[dict]], limit: int, narrow_hint: str, tags: dict,
+             total: int | None = None, count_to: int | None = None) -> list[str]:
+    """`groups`: the list's first lines (or all of it); `total`: how many lines it has in all,
     `count_to` + 1 meaning more than `count_to`."""
-    groups = _group(entries)
     total = len(groups) if total is None else total
     more = count_to is not None and total > count_to
     shown = groups[:limit]
     lines = [f"**{title}（{f'{count_to}项以上' if more else f'{total}项'}）**"]
-    lines += [_item(g) for g in shown]
+    lines += [_item(g, tags) for g in shown]
     if total > len(shown):
         rest = f"{count_to - len(shown)}项以上" if more else f"{total - len(shown)}项"
         lines.append(f"另有{rest}，请缩小范围（如{narrow_hint}）")
@@ -127,17 +155,22 @@ def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: 
                totals: tuple[int | None, int | None] = (None, None), count_to: int | None = None) -> str:
     """Overdue first, then what falls due in the window; empty sections say so. `late`/`soon` may be
     the first lines only, with `totals` the sections' line counts (see _section)."""
+    late_g, soon_g = _group(late), _group(soon)
+
     def build(limit: int) -> str:
+        shown = [e for g in late_g[:limit] + soon_g[:limit] for e in g]
+        tags = plan_tags(shown)
         lines = [heading]
         if late:
-            lines += _section("已逾期", late, limit, "“本月逾期”或指定单位", totals[0], count_to)
+            lines += _section("已逾期", late_g, limit, "“本月逾期”或指定单位", tags, totals[0], count_to)
         elif soon_title is None:
             lines.append("没有逾期未完成的时限节点。")
         if soon_title is not None:
             if soon:
-                lines += _section(soon_title, soon, limit, narrow_hint, totals[1], count_to)
+                lines += _section(soon_title, soon_g, limit, narrow_hint, tags, totals[1], count_to)
             else:
                 lines.append(f"{soon_title}：没有需要完成的时限节点。")
+        lines += _legend(tags, shown)
         if footer:
             lines.append(footer)
         return "\n".join(lines)
@@ -151,19 +184,21 @@ def render_unit_tasks(heading: str, entries: list[dict], *, max_bytes: int | Non
     total = len(entries) if total is None else total
     def build(limit: int) -> str:
         lines = [heading]
+        tags = plan_tags(entries[:limit])
         if not entries:
             lines.append("方案中没有该单位承担的任务。")
         for e in entries[:limit]:
             nxt = ("已销号" if e.get("status") == "completed" else
                    f"下一时限 {e['due']}（{days_text(e['days'])}）：{what_is_due(e)}" if e["due"]
                    else "无未完成的时限节点（持续推进）")
-            lines.append(f"- **{task_label(e['section'], e['number'])}** {e['title']}\n  {nxt}")
+            lines.append(f"- **{_label(e, tags)}** {e['title']}\n  {nxt}")
             units = units_text(e["units"])
             if units:
                 lines.append(f"  {units}")
         shown = min(limit, len(entries))
         if total > shown:
             lines.append(f"另有{total - shown}项{'以上' if more else ''}，请缩小范围（如“本月到期”或“牵头的任务”）")
+        lines += _legend(tags, entries[:limit])
         if footer:
             lines.append(footer)
         return "\n".join(lines)

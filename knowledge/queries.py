@@ -260,6 +260,12 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int,
     return total, [(tasks[i], items[first[i][1]] if i in first else None) for i in ids]
 
 
+def document_titles(db: sqlite_utils.Database, document_ids) -> dict[int, str]:
+    ids = sorted(set(document_ids))
+    return dict(db.execute("SELECT id, title FROM documents WHERE id IN (SELECT value FROM json_each(?))",
+                           [json.dumps(ids)]).fetchall()) if ids else {}
+
+
 def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
     """Every task of every document's current version, 清单 items first, by number."""
     rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE {CURRENT} AND status != 'withdrawn'"

@@ -209,3 +209,42 @@ def test_a_reply_shows_the_first_lines_of_the_listed_answer_and_counts_all_of_it
         sections = re.findall(r"^\*\*[^（\n]+（(\d+)项）\*\*", got.reply, flags=re.MULTILINE)
         lines = {(e["section"], e["number"], e["due"], str(e["units"])) for e in listed}
         assert sum(map(int, sections)) == len(lines)
+
+
+@pytest.fixture()
+def two_plans(db, directory):
+    """The seed and the bundled example plan: both number their items 1, 2, 3 …"""
+    from pathlib import Path
+
+    ingest_file(db, Path(__file__).resolve().parents[1] / "bot" / "data" / "example_plan.txt", directory)
+    return db
+
+
+def test_two_plans_numbered_alike_are_told_apart(two_plans, directory):
+    from bot.answer import answer_question
+
+    example = "邵阳市2026年城乡人居环境问题整改方案"
+    both = answer_question(two_plans, "第3项谁牵头", asker_unit=None, today=date(2026, 11, 28), directory=directory)
+    parts = both.reply.split("\n\n")
+    assert [p.splitlines()[0] for p in parts] == ["《shaoyang_rectification_plan》", f"《{example}》"]
+    assert "牵头单位：市发展和改革委员会" in parts[0] and "牵头单位：市住房和城乡建设局" in parts[1]
+    # a unit with items in both: each line says which plan, and the reply names the plans once
+    late = answer_question(two_plans, "逾期任务", asker_unit="市交通运输局", today=date(2027, 11, 28),
+                           directory=directory)
+    lines = [ln for ln in late.reply.splitlines() if ln.startswith("- **")]
+    assert lines and all(("〔文件1〕" in ln) != ("〔文件2〕" in ln) for ln in lines)
+    assert {ln.split("**")[1] for ln in lines} >= {"第18项〔文件1〕", "第7项〔文件2〕"}
+    assert "〔文件1〕《shaoyang_rectification_plan》" in late.reply and f"〔文件2〕《{example}》" in late.reply
+    assert {t["plan"] for t in late.tasks} == {"shaoyang_rectification_plan", example}
+    # one plan only: no tags
+    one = answer_question(two_plans, "逾期任务", asker_unit="市交通运输局", today=date(2026, 1, 5),
+                          directory=directory)
+    assert "〔文件" not in one.reply and "第18项" in one.reply
+
+
+def test_a_date_alone_as_the_due_text_shows_the_task_instead():
+    from bot.render import what_is_due
+
+    for text in ("2021年12月31日", "2027年第三季度", "2022年底前", "2022 年 6 月 30 日前完成"):
+        assert what_is_due({"text": text, "title": "某项任务"}) == "整改时限到期：某项任务", text
+    assert what_is_due({"text": "2024年6月前建成投产", "title": "某项任务"}) == "2024年6月前建成投产"
