@@ -13,6 +13,8 @@ from datetime import date, timedelta
 
 import cn2an
 
+from parser.date_forms import FESTIVALS, festival_eve
+
 _CN_NUM = "零〇一二两三四五六七八九十百"
 
 
@@ -75,6 +77,35 @@ _SPAN_RE = re.compile(
     rf"|(?:未来|近|最近|今后)(半|\d+|[{_CN_NUM}]+)(?:个)?(天|日|周|星期|礼拜|月)")
 
 
+_HALF_RE = re.compile(r"(?:(\d{4})年)?([上下])半年")
+_QUARTER_RE = re.compile(r"(?:(\d{4})年)?(?<!前)第?([一二三四1-4])季度")
+_FESTIVAL_RE = re.compile(rf"({'|'.join(FESTIVALS)})节?(?:前|之前|以前)")
+
+
+def _period(text: str, today: date) -> Window | None:
+    """2022年上半年 / 三季度 / 春节前: a half-year or a quarter (this year's, or next year's once past),
+    or until the eve of the next such festival."""
+    if m := _FESTIVAL_RE.search(text):
+        eve = festival_eve(today.year, m.group(1))
+        eve = eve if eve >= today else festival_eve(today.year + 1, m.group(1))
+        return _until(today, eve, f"{m.group(1)}前")
+    if m := _HALF_RE.search(text):
+        first = m.group(2) == "上"
+        months = (1, 6) if first else (7, 12)
+        year = int(m.group(1)) if m.group(1) else today.year + (month_end(today.year, months[1]) < today)
+        return _bounded(today, date(year, months[0], 1), month_end(year, months[1]), f"{year}年{m.group(2)}半年")
+    if m := _QUARTER_RE.search(text):
+        q = to_int(m.group(2))
+        year = int(m.group(1)) if m.group(1) else today.year + (month_end(today.year, q * 3) < today)
+        return _bounded(today, date(year, q * 3 - 2, 1), month_end(year, q * 3), f"{year}年第{q}季度")
+    return None
+
+
+def _bounded(today: date, start: date, end: date, label: str) -> Window:
+    """A named period; what of it is already past is reported as overdue instead."""
+    return Window(max(today, start), max(end, today), label)
+
+
 def _explicit(text: str, today: date) -> Window | None:
     def year_of(y: str | None, end_of: date) -> date:
         # a year-less date already past means the next one ("12月31日前" asked in January is fine too)
@@ -135,8 +166,6 @@ _NAMED = [
     (r"(?:本|这|这个|当)季度?|季度末|季末", lambda t: _until(t, _quarter_end(t.year, t.month), "本季度")),
     (r"明年(?:年)?(?:底|末)", lambda t: _until(t, date(t.year + 1, 12, 31), "明年底前")),
     (r"明年", lambda t: Window(date(t.year + 1, 1, 1), date(t.year + 1, 12, 31), "明年")),
-    (r"上半年", lambda t: _until(t, date(t.year + (t.month > 6), 6, 30), "上半年")),
-    (r"下半年", lambda t: Window(max(t, date(t.year, 7, 1)), date(t.year, 12, 31), "下半年")),
     (r"年底|年末|年内|今年|本年|年前", lambda t: _until(t, date(t.year, 12, 31), "年底前")),
 ]
 
@@ -144,7 +173,7 @@ _NAMED = [
 def parse_window(text: str, today: date) -> Window | None:
     """The time window a question asks about, or None."""
     text = _cn_months_to_digits(text)
-    found = _explicit(text, today) or _span(text, today)
+    found = _period(text, today) or _explicit(text, today) or _span(text, today)
     if found:
         return found
     for pattern, build in _NAMED:
