@@ -88,14 +88,28 @@ _NAMES: dict[tuple, tuple[str, ...]] = {}
 MAX_DOCS = 3  # a task number asked about is shown for at most this many documents
 
 
-def _unit_names(db, directory) -> tuple[str, ...]:
-    """Unit names for segmentation, cached until the store's content changes (a new version or unit)."""
+def _names(db, directory) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(unit names for segmentation, 督办领导 titles longest first), cached until the store's content
+    changes (a new version or unit)."""
     stamp = db.execute("SELECT (SELECT max(id) FROM versions), (SELECT count(*) FROM units)").fetchone()
     key = (id(db), id(directory), *stamp)
     if key not in _NAMES:
         _NAMES.clear()
-        _NAMES[key] = tuple(sorted(set(known_unit_names(db)) | set(directory.all_names())))
+        _NAMES[key] = (tuple(sorted(set(known_unit_names(db)) | set(directory.all_names()))),
+                       tuple(sorted(set(queries.leader_titles(db)), key=len, reverse=True)))
     return _NAMES[key]
+
+
+def _leader_in(text: str, leaders: tuple[str, ...], intent: Intent) -> str | None:
+    """A 督办领导 title in a question about tasks ("市长督办的任务"), unless the question names a
+    unit the title does not contain (市委书记 holds 市委) or asks about one task."""
+    if intent.kind not in ("unit_tasks", "unknown", "search", "due_soon") or intent.number is not None:
+        return None
+    q = "".join(text.split())
+    leader = next((t for t in leaders if len(t) >= 2 and t in q), None)
+    if leader and (intent.unit is None or intent.unit in leader):
+        return leader
+    return None
 
 
 def answer_question(db, text: str, *, asker_unit: str | None, today: date, directory=None,
@@ -104,9 +118,11 @@ def answer_question(db, text: str, *, asker_unit: str | None, today: date, direc
     if not queries.has_tasks(db):
         return Answer("no_data", None, None, [], render.NO_DATA)
     directory = _directory(directory)
-    names = _unit_names(db, directory)
+    names, leaders = _names(db, directory)
     intent = parse_question(text, today=today, unit_names=names)
     asker = _canonical(db, directory, asker_unit) or asker_unit
+    if leader := _leader_in(text, leaders, intent):
+        return _leader_tasks_answer(db, leader, today, max_bytes)
 
     if intent.kind == "help":
         return Answer("help", asker, None, [], render.render_help())
@@ -212,6 +228,17 @@ def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, m
         pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, role=role_asked)[1]
         return _with_plans(db, [entry(t, today, i) for t, i in pairs])
     return Answer("unit_tasks", unit, None, listed, reply)
+
+
+def _leader_tasks_answer(db, leader: str, today: date, max_bytes) -> Answer:
+    total, pairs = queries.tasks_supervised_by(db, leader, show=render.MAX_ITEMS)
+    heading = f"**{leader}**督办的整改任务共{total}项（今天 {cn_date(today)}）"
+    reply = render.render_unit_tasks(heading, _with_plans(db, [entry(t, today, i) for t, i in pairs]),
+                                     max_bytes=max_bytes, total=total)
+
+    def listed() -> list[dict]:
+        return _with_plans(db, [entry(t, today, i) for t, i in queries.tasks_supervised_by(db, leader)[1]])
+    return Answer("leader_tasks", leader, None, listed, reply)
 
 
 def _detail_entries(db, task: queries.TaskRow, today: date) -> tuple[dict, list[dict]]:

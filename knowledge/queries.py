@@ -246,18 +246,42 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int,
                           {"mine": json.dumps(mine, ensure_ascii=False), "role": role or "supervising_leaders"}
                           ).fetchall()
         ids += [r[0] for r in rest if r[0] not in first][:limit + 1 - len(ids)]
-    total = len(ids)
-    ids = ids[:limit]
-    # by next due date, then 清单 items first, by number; only the first `show` are read in full
+    return len(ids), _task_pairs(db, ids[:limit], first, show)
+
+
+def tasks_supervised_by(db: sqlite_utils.Database, leader: str, *, show: int | None = None
+                        ) -> tuple[int, list[tuple]]:
+    """Like tasks_with_next_due, for the tasks a 督办领导 (市长, 分管…的副市长) supervises."""
+    ids = [r[0] for r in db.execute(
+        f"SELECT DISTINCT tasks.id FROM assignments a JOIN tasks ON tasks.id = a.task_id WHERE a.unit = ?"
+        f" AND a.role = 'supervising_leaders' AND {CURRENT} AND tasks.status != 'withdrawn'", [leader])]
+    first: dict[int, tuple[str, int]] = {}
+    for due, mid, task_id in db.execute(
+            f"SELECT due, milestone_id, task_id FROM unit_due WHERE unit = '{due_index.EVERYONE}' AND done = 0"
+            " AND task_id IN (SELECT value FROM json_each(?)) ORDER BY due, milestone_id", [json.dumps(ids)]):
+        first.setdefault(task_id, (due, mid))
+    return len(ids), _task_pairs(db, ids, first, show)
+
+
+def _task_pairs(db: sqlite_utils.Database, ids: list[int], first: dict[int, tuple[str, int]],
+                show: int | None) -> list[tuple]:
+    """[(TaskRow, its next milestone or None)] by next due date, then 清单 items first, by number;
+    only the first `show` are read in full."""
     order = {r[0]: (r[1] != "list", r[2] if r[2] is not None else 0) for r in db.execute(
         "SELECT id, section, number_int FROM tasks WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
-    ids.sort(key=lambda i: (i not in first, first[i][0] if i in first else "", order[i]))
+    ids = sorted(ids, key=lambda i: (i not in first, first[i][0] if i in first else "", order[i]))
     ids = ids[:show] if show is not None else ids
     rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN (SELECT value FROM"
                                           " json_each(?))", [json.dumps(ids)])}
     tasks = {t.id: t for t in _tasks(db, [rows[i] for i in ids])}
     items = {i.milestone_id: i for i in _load_items(db, [first[i][1] for i in ids if i in first])}
-    return total, [(tasks[i], items[first[i][1]] if i in first else None) for i in ids]
+    return [(tasks[i], items[first[i][1]] if i in first else None) for i in ids]
+
+
+def leader_titles(db: sqlite_utils.Database) -> list[str]:
+    """Every 督办领导 named on a current task (市长, 联系邵阳县的市委常委, …)."""
+    return [r[0] for r in db.execute(f"SELECT DISTINCT a.unit FROM assignments a JOIN tasks ON tasks.id = a.task_id"
+                                     f" WHERE a.role = 'supervising_leaders' AND {CURRENT}")]
 
 
 def document_titles(db: sqlite_utils.Database, document_ids) -> dict[int, str]:

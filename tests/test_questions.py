@@ -203,3 +203,21 @@ def test_city_name_means_whole_city_not_a_similar_county(db):
 def test_three_character_typo_gets_suggestions_not_a_guess(db):
     a = answer_question(db, "新绍县有哪些任务", asker_unit=None, today=date(2021, 12, 1))
     assert a.tasks == [] and "没有找到单位“新绍县”" in a.reply and "新邵县" in a.reply
+
+
+def test_a_supervising_leader_s_tasks_match_the_gold(seed_db, capsys, seed_gold):
+    """"市长督办的任务" / "分管发展和改革工作的副市长有哪些任务": every 督办领导 title in the plan."""
+    leaders: dict[str, set] = {}
+    for t in seed_gold["tasks"]:
+        for title in t["supervising_leaders"] or []:
+            leaders.setdefault(title, set()).add((t["section"], t["number"]))
+    assert len(leaders) == 13
+    for title, want in leaders.items():
+        got = ask(capsys, seed_db, f"{title}督办哪些任务", None, "2021-12-20")
+        assert (got["intent"], got["unit"]) == ("leader_tasks", title)
+        assert {(t["section"], t["number"]) for t in got["tasks"]} == want, title
+        assert f"**{title}**督办的整改任务共{len(want)}项" in got["reply"]
+    # a title holding a unit's name is the leader (市委书记, not 市委); a task number still wins
+    assert ask(capsys, seed_db, "市委书记有哪些任务", None)["intent"] == "leader_tasks"
+    assert ask(capsys, seed_db, "市委有哪些任务", None)["unit"] == "市委"
+    assert ask(capsys, seed_db, "第7项督办领导是谁", None)["intent"] == "task"
