@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import cn2an
 
-from parser.date_forms import FESTIVALS, festival_eve
+from parser.date_forms import FESTIVALS, PLAN, festival_eve, normalise
 
 _CN_NUM = "零〇一二两三四五六七八九十百"
 
@@ -82,15 +82,15 @@ _QUARTER_RE = re.compile(r"(?:(\d{4})年)?(?<!前)第?([一二三四1-4])季度"
 _FESTIVAL_RE = re.compile(rf"({'|'.join(FESTIVALS)})节?(?:前|之前|以前)")
 
 
-_PLAN_RE = re.compile(r"十([一二三四五六七八九])五[\"”’']?(?:期间|期末|末|时期)")  # not "十四五"规划 as a name
 
 
 def _period(text: str, today: date) -> Window | None:
     """2022年上半年 / 三季度 / 春节前 / 十四五期间: a half-year or a quarter (this year's, or next year's
     once past), until the eve of the next such festival, or until the end of a five-year plan."""
-    if m := _PLAN_RE.search(text):
-        end = date(2025 + 5 * (to_int(m.group(1)) - 4), 12, 31)  # 十四五 ends in 2025
-        return _until(today, end, f"“十{m.group(1)}五”期间")
+    if m := PLAN.search(normalise(text)):  # the parser's plan periods; "十四五"规划 as a name is not one
+        n = m.group("n")
+        end = date(2025 + 5 * (to_int(n) - 4), 12, 31)  # 十四五 ends in 2025
+        return _until(today, end, f"“十{n}五”期间")
     if m := _FESTIVAL_RE.search(text):
         eve = festival_eve(today.year, m.group(1))
         eve = eve if eve >= today else festival_eve(today.year + 1, m.group(1))

@@ -221,3 +221,29 @@ def test_a_supervising_leader_s_tasks_match_the_gold(seed_db, capsys, seed_gold)
     assert ask(capsys, seed_db, "市委书记有哪些任务", None)["intent"] == "leader_tasks"
     assert ask(capsys, seed_db, "市委有哪些任务", None)["unit"] == "市委"
     assert ask(capsys, seed_db, "第7项督办领导是谁", None)["intent"] == "task"
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("2022年上半年到期的任务", "2022-01-01", "2022-06-30"),
+    ("上半年到期", "2022-01-01", "2022-06-30"),  # this year's is past: next year's
+    ("下半年到期的", "2021-12-20", "2021-12-31"),  # what of it is past is overdue instead
+    ("三季度到期的任务", "2022-07-01", "2022-09-30"),
+    ("2022年第一季度到期的任务", "2022-01-01", "2022-03-31"),
+    ("元旦前要完成的", "2021-12-20", "2021-12-31"),
+    ("春节前要完成的", "2021-12-20", "2022-01-31"),
+    ("中秋前完成", "2021-12-20", "2022-09-09"),
+    ("十四五期间要完成的任务", "2021-12-20", "2025-12-31"),
+    ("“十五五”末到期", "2021-12-20", "2030-12-31"),
+])
+def test_named_periods_and_festivals_as_windows(text, start, end):
+    from bot.windows import parse_window
+
+    w = parse_window(text, date(2021, 12, 20))
+    assert (w.start.isoformat(), w.end.isoformat()) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["十四五能源发展规划的要求", "前三季度空气质量"])
+def test_plan_names_and_cumulative_quarters_are_not_windows(text):
+    from bot.windows import parse_window
+
+    assert parse_window(text, date(2021, 12, 20)) is None
