@@ -3,8 +3,8 @@
 Walking every open milestone in date order and testing each one's units costs in proportion to
 everybody's milestones; a unit that owns one in ten of them paid for all ten. `unit_due` holds, for
 the milestones of current, open tasks, one row per unit that answers for it — the units it is bound
-to, or else every unit of its task but the 督办领导 — so a due list reads the asker's rows alone,
-already in date order. The writers that change which milestones those are (ingest of a document or
+to, or else every unit of its task but the 督办领导 — and one row for everyone (全市), so a due list
+reads the asker's rows alone, already in date order, and counts its lines from the index. The writers that change which milestones those are (ingest of a document or
 a new version, 销号 / 撤销销号) call `reindex` inside their own transaction.
 """
 from __future__ import annotations
@@ -58,16 +58,12 @@ def reindex(db: sqlite_utils.Database, *, document_id: int | None = None, task_i
         scope, params = "t.document_id = ?", [document_id]
         db.execute("DELETE FROM unit_due WHERE task_id IN (SELECT id FROM tasks WHERE document_id = ?)", params)
     elif task_ids is not None:
-        scope, params = "t.id IN (SELECT value FROM json_each(?))", [_json_ids(task_ids)]
+        scope, params = "t.id IN (SELECT value FROM json_each(?))", [json.dumps([int(i) for i in task_ids])]
         db.execute("DELETE FROM unit_due WHERE task_id IN (SELECT value FROM json_each(?))", params)
     else:
         scope, params = "1", []
         db.execute("DELETE FROM unit_due")
     db.execute(_FILL.format(scope=scope, live=_LIVE), params * 3)
-
-
-def _json_ids(ids: list[int]) -> str:
-    return "[" + ",".join(str(int(i)) for i in ids) + "]"
 
 
 def units_answering_as(db: sqlite_utils.Database, unit: str | None) -> list[str]:
