@@ -84,7 +84,7 @@ def _short(text: str, n: int = 30) -> str:
     return text if len(text) <= n else text[:n] + "…"
 
 
-_NAMES: dict[tuple, tuple[str, ...]] = {}
+_NAMES: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 MAX_DOCS = 3  # a task number asked about is shown for at most this many documents
 
 
