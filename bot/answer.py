@@ -5,7 +5,7 @@ knowledge.queries only; the chat platforms and the CLI (duban ask / chat) render
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Callable
 
@@ -137,6 +137,21 @@ def answer_question(db, text: str, *, asker_unit: str | None, today: date, direc
                                    f"没有找到与“{_short(intent.topic)}”相关的任务。\n" + render.render_help(short=True))
         intent.kind = intent.fallback
 
+    if intent.more_units:  # "发改委和住建局下个月到期的任务": one answer per unit, in one reply
+        parts = [_unit_answer(db, directory, replace(intent, unit=u, more_units=(), unit_fuzzy=False), asker, today,
+                              max_bytes and max_bytes // (1 + len(intent.more_units)))
+                 for u in sorted((intent.unit, *intent.more_units), key=lambda u: _position(intent.text, u))]
+        return Answer(parts[0].intent, parts[0].unit, parts[0].window,
+                      lambda: [t for p in parts for t in p.tasks], "\n\n".join(p.reply for p in parts))
+    return _unit_answer(db, directory, intent, asker, today, max_bytes)
+
+
+def _position(text: str, name: str) -> int:
+    i = text.find("".join(name.split()))
+    return i if i >= 0 else len(text)
+
+
+def _unit_answer(db, directory, intent: Intent, asker: str | None, today: date, max_bytes) -> Answer:
     target = _target_unit(db, directory, intent, asker)
     if isinstance(target, Answer):
         return target

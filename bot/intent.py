@@ -31,6 +31,7 @@ class Intent:
     unit: str | None = None           # a known unit name/alias mentioned in the question
     unit_fuzzy: bool = False          # unit found by typo-level fuzzy matching
     unit_guess: str | None = None     # a unit-like phrase not among the known names (市环保厅)
+    more_units: tuple[str, ...] = ()  # further units named ("发改委和住建局…"), each answered in turn
     mine: bool = False                # 我单位 / 我们 / 本单位
     everyone: bool = False            # 全市 / 所有单位
     window: tuple[date, date] | None = None
@@ -254,6 +255,14 @@ def parse_question(text: str, *, today: date, unit_names: list[str]) -> Intent:
     unit, span, fuzzy = _find_unit(q, names)
     intent.unit, intent.unit_fuzzy = unit, fuzzy
     rest = q if span is None else q[:span[0]] + "\x00" + q[span[1]:]
+    more, left = [], rest
+    while span is not None and len(more) < 3:
+        other, span2, fuzzy2 = _find_unit(left, names)
+        if other is None or fuzzy2:
+            break
+        more.append(other)
+        left = left[:span2[0]] + "\x00" + left[span2[1]:]
+    intent.more_units = tuple(more)
     intent.mine = bool(_MINE_RE.search(rest))
     intent.everyone = not unit and bool(_EVERYONE_RE.search(rest))
     intent.ask = next((a for a, p in _ASKS if re.search(p, rest)), "content")

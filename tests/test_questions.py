@@ -247,3 +247,14 @@ def test_plan_names_and_cumulative_quarters_are_not_windows(text):
     from bot.windows import parse_window
 
     assert parse_window(text, date(2021, 12, 20)) is None
+
+
+def test_several_units_in_one_question_are_each_answered_in_order(seed_db, capsys):
+    got = ask(capsys, seed_db, "发改委、住建局和水利局有哪些任务", None, "2021-12-20")
+    heads = [ln for ln in got["reply"].splitlines() if ln.startswith("**")]
+    assert [h.split("**")[1] for h in heads] == ["市发展和改革委员会", "市住房和城乡建设局", "市水利局"]
+    alone = {u: ask(capsys, seed_db, f"{u}有哪些任务", None, "2021-12-20")["tasks"]
+             for u in ("市发展和改革委员会", "市住房和城乡建设局", "市水利局")}
+    assert got["tasks"] == [t for u in alone for t in alone[u]]
+    due = ask(capsys, seed_db, "发改委和住建局2022年到期的任务", None, "2021-12-20")
+    assert due["intent"] == "due_in_window" and due["reply"].count("到期提醒") == 2
