@@ -197,7 +197,7 @@ class Load:
 STAGES = [  # (label, file suffix, function) — cumulative times in the server process
     ("  signature check (verify_headers)", "platforms/dingtalk_sign.py", "verify_headers"),
     ("  JSON parse (_parse_json)", "platforms/dingtalk.py", "_parse_json"),
-    ("  claim commit (claim_deliveries)", "knowledge/people.py", "claim_deliveries"),
+    ("  delivery record (DeliveryLog.record)", "knowledge/deliveries.py", "record"),
     ("  answer (Conversation.handle)", "bot/conversation.py", "handle"),
     ("    asker unit + stamp (asker_and_stamp)", "knowledge/people.py", "asker_and_stamp"),
     ("    unit names (UnitDirectory.all_names)", "parser/unit_directory.py", "all_names"),

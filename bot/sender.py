@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import fcntl
 import logging
 from datetime import datetime, timedelta
 from typing import Callable
@@ -17,40 +16,12 @@ import aiohttp
 from knowledge import outbox
 
 from . import clock
+from .store_lock import StoreLock
 from .channels import channel_from_config
 from .channels.base import ChannelConfigError, OutMessage
 from .channels.pacing import RateLimiter
 
 log = logging.getLogger("duban.sender")
-
-
-class SenderLock:
-    """One sender per store at a time (serve, or a manual `duban remind`): an OS lock on a file next to
-    the database. The OS drops it when the process dies, so whoever holds it may resend what a dead
-    sender left half-sent."""
-
-    def __init__(self, db):
-        row = db.execute("PRAGMA database_list").fetchone()
-        self.path = f"{row[2]}.sender.lock" if row and row[2] else None
-        self._fh = None
-
-    def acquire(self) -> bool:
-        if self._fh is not None or self.path is None:
-            return True
-        fh = open(self.path, "a")
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            return False
-        self._fh = fh
-        return True
-
-    def release(self) -> None:
-        if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
 
 
 class Sender:
@@ -64,7 +35,7 @@ class Sender:
         self.clock_s = clock_s
         self.limiters: dict[int, RateLimiter] = {}  # one per platform limit (robots 20/min, app 30/min)
         self.wecom_app = wecom_app or {}  # corp_id / secret / agent_id from the settings
-        self.lock = SenderLock(db)
+        self.lock = StoreLock(db, "sender")  # one sender per store: serve, or a manual `duban remind`
         self.channels: dict[str, object] = {}
         self.keep_lock = False
         self.max_attempts = max_attempts

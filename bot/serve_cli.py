@@ -15,6 +15,7 @@ from parser.plan import parse_document
 from . import clock
 from .errors import UsageError
 from .settings import ConfigError, load_settings
+from .store_lock import StoreLock
 
 EXAMPLE = "example_plan.txt"
 
@@ -51,6 +52,9 @@ def cmd_serve(args) -> int:
     except (ValueError, AssertionError):
         raise UsageError(f"send_time 应为 HH:MM，例如 09:00（现为 {settings.send_time!r}）") from None
     conv = make_conversation(settings)
+    serving = StoreLock(conv.db, "serve")
+    if not serving.acquire():  # two servers would each let the other's redeliveries through
+        raise UsageError(f"另一个 duban serve 正在使用数据库 {settings.db}；同一数据库只能运行一个服务进程。")
     loaded = load_example_if_empty(conv.db, conv.directory) if settings.load_example else None
     url = f"http://{settings.host}:{settings.port}"
     print(f"duban 已启动：{url}（数据库 {settings.db}）")

@@ -7,12 +7,11 @@ import logging
 import time
 from pathlib import Path
 from typing import Callable
-from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
 
-from knowledge import people
+from knowledge import deliveries
 from knowledge.db import open_db
 from parser.units import UnitDirectory
 
@@ -87,7 +86,7 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
                       replay_window=settings.replay_window).add_routes(app)
 
     async def housekeeping(app: web.Application):
-        people.prune_seen(conv.db, clock.now() - timedelta(days=7))  # redeliveries come within minutes
+        deliveries.prune(conv.db, clock.now() - deliveries.KEEP)  # redeliveries come within minutes
         # jieba's dictionary takes about a second to load: do it now, not inside WeCom's 5-second reply window
         asyncio.get_running_loop().run_in_executor(None, preload, conv.directory.all_names())
         session = aiohttp.ClientSession()

@@ -3,3 +3,4 @@ from . import people  # noqa: F401  (registers its migration)
 from . import progress  # noqa: F401,E402
 from . import outbox  # noqa: F401,E402
 from . import inbox_log  # noqa: F401,E402
+from . import deliveries  # noqa: F401,E402

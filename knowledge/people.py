@@ -125,49 +125,6 @@ def bound_unit(db: sqlite_utils.Database, platform: str, subject_kind: str, subj
     return row[0] if row else None
 
 
-def prune_seen(db: sqlite_utils.Database, before: datetime) -> None:
-    with db.atomic():
-        db.execute("DELETE FROM seen_messages WHERE seen_at < ?", [before.isoformat(timespec="seconds")])
-        db.execute("DELETE FROM signed_requests WHERE seen_at < ?", [before.isoformat(timespec="seconds")])
-
-
-Delivery = tuple[str, str, "tuple[str, str] | None"]  # (platform, msg_id, signed (timestamp, sign) or None)
-
-
-def claim_deliveries(db: sqlite_utils.Database, deliveries: list[Delivery], at: datetime) -> list[str]:
-    """Record inbound deliveries in one transaction (every message passes here; a busy server batches
-    the messages of one moment). Per delivery, in order: "replayed" if its signed (timestamp, sign)
-    already carried a different message (a captured header with a forged body; nothing is recorded),
-    else "duplicate" if its message id was processed before (a platform retry), else "new"."""
-    conn = db.conn
-    seen_at = at.isoformat(timespec="seconds")
-    verdicts = []
-    try:
-        for platform, msg_id, signed in deliveries:
-            if signed is not None:
-                cur = conn.execute("INSERT OR IGNORE INTO signed_requests VALUES (?,?,?,?)",
-                                   (*signed, msg_id, seen_at))
-                if cur.rowcount == 0:  # that signature was seen: fine only for the same message
-                    row = conn.execute("SELECT msg_id FROM signed_requests WHERE timestamp=? AND sign=?",
-                                       signed).fetchone()
-                    if row is None or row[0] != msg_id:
-                        verdicts.append("replayed")
-                        continue
-            cur = conn.execute("INSERT OR IGNORE INTO seen_messages VALUES (?,?,?)", (platform, msg_id, seen_at))
-            verdicts.append("new" if cur.rowcount else "duplicate")
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
-    return verdicts
-
-
-def claim_delivery(db: sqlite_utils.Database, platform: str, msg_id: str, at: datetime,
-                   signed: tuple[str, str] | None = None) -> str:
-    """One delivery's verdict ("new", "duplicate" or "replayed"), see claim_deliveries."""
-    return claim_deliveries(db, [(platform, msg_id, signed)], at)[0]
-
-
 def record(db: sqlite_utils.Database, at: datetime, platform: str | None, user_id: str | None, action: str,
            detail: str, allowed: bool) -> None:
     with db.atomic():

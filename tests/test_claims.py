@@ -17,7 +17,7 @@ def committed(path) -> set[tuple[str, str]]:
     """What another connection sees: only committed rows."""
     conn = sqlite3.connect(path)
     try:
-        return set(conn.execute("SELECT platform, msg_id FROM seen_messages"))
+        return set(conn.execute("SELECT platform, msg_id FROM deliveries"))
     finally:
         conn.close()
 
@@ -59,3 +59,32 @@ async def test_a_failed_commit_fails_every_waiting_message_and_records_none(tmp_
     blocker.close()
     assert committed(path) == set()
     assert await claims.seen("wecom", "9") is False  # the redelivery is answered, once
+
+
+async def test_duplicates_and_replays_are_told_at_once_without_a_commit(tmp_path):
+    db = open_db(tmp_path / "duban.db")
+    claims = DeliveryClaims(db, lambda: AT)
+    assert await claims.claim("dingtalk", "m1", ("1732783262128", "sig-a")) == "new"
+    commits = []
+    db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    assert await claims.claim("dingtalk", "m1", ("1732783262555", "sig-b")) == "duplicate"
+    assert await claims.claim("dingtalk", "m9", ("1732783262128", "sig-a")) == "replayed"
+    assert commits == []
+
+
+def test_the_log_forgets_after_a_week_in_memory_and_in_the_store(tmp_path):
+    from datetime import timedelta
+
+    from knowledge.deliveries import KEEP, DeliveryLog, prune
+
+    db = open_db(tmp_path / "duban.db")
+    log = DeliveryLog(db, AT)
+    assert log.judge([("wecom", "7001", None)], AT) == ["new"]
+    log.record([("wecom", "7001", None)], AT)
+    later = AT + KEEP - timedelta(minutes=1)
+    assert log.judge([("wecom", "7001", None)], later) == ["duplicate"]
+    assert DeliveryLog(db, later).judge([("wecom", "7001", None)], later) == ["duplicate"]  # read back on start
+    much_later = AT + KEEP + timedelta(minutes=1)
+    assert log.judge([("wecom", "7001", None)], much_later) == ["new"]
+    prune(db, much_later - KEEP)
+    assert db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0

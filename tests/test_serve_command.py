@@ -36,3 +36,17 @@ def test_serve_on_an_empty_directory_loads_the_example_and_listens(tmp_path):
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert "已载入示例文件" in out and f"127.0.0.1:{port}" in out
+
+
+def test_a_second_server_on_the_same_store_refuses_to_start(tmp_path):
+    """De-duplication lives in the serving process: two servers on one store would each answer the
+    other's redeliveries, so the second one stops with a clear message."""
+    import fcntl
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[1])}
+    with open(tmp_path / "duban.db.serve.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what a running `duban serve` holds
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port())], cwd=tmp_path,
+                              capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0
+    assert "另一个 duban serve 正在使用数据库" in done.stdout + done.stderr

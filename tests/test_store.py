@@ -270,30 +270,32 @@ def test_duban_db_environment_variable_sets_the_default_path(tmp_path, monkeypat
     assert default_db_path() == Path("duban.db")
 
 
-def test_delivery_claims_survive_the_move_to_clustered_tables(tmp_path, monkeypatch):
-    """A store made before the claim tables were rebuilt keeps its claims: a redelivery after the upgrade
-    is still a duplicate, and a captured signature still cannot carry another message."""
+def test_delivery_claims_survive_the_move_to_the_delivery_log(tmp_path, monkeypatch):
+    """A store made with the keyed claim tables keeps its claims in the log: a redelivery after the
+    upgrade is still a duplicate, and a captured signature still cannot carry another message."""
     from datetime import datetime, timezone
 
     from knowledge import db as store
-    from knowledge import people
+    from knowledge import deliveries
 
     at = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+    seen_at = at.isoformat(timespec="seconds")
     path = tmp_path / "old.db"
     with monkeypatch.context() as m:
-        m.setattr(store, "MIGRATIONS", [f for f in store.MIGRATIONS if f.__name__ != "_m007_claims_without_rowid"])
+        m.setattr(store, "MIGRATIONS", [f for f in store.MIGRATIONS if f.__name__ != "_m011_delivery_log"])
         old = store.open_db(path)
-        assert people.claim_delivery(old, "dingtalk", "msg-1", at, ("1732783262128", "sig")) == "new"
-        assert people.claim_delivery(old, "wecom", "7001", at) == "new"
+        with old.atomic():  # what the earlier server wrote for two messages
+            old.execute("INSERT INTO signed_requests VALUES ('1732783262128', 'sig', 'msg-1', ?)", [seen_at])
+            old.execute("INSERT INTO seen_messages VALUES ('dingtalk', 'msg-1', ?)", [seen_at])
+            old.execute("INSERT INTO seen_messages VALUES ('wecom', '7001', ?)", [seen_at])
         old.conn.close()
     db = store.open_db(path)
-    ddl = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE name IN ('seen_messages', 'signed_requests')"))
-    assert all("WITHOUT ROWID" in sql for sql in ddl.values()) and len(ddl) == 2
-    assert people.claim_delivery(db, "dingtalk", "msg-1", at, ("1732783262128", "sig")) == "duplicate"
-    assert people.claim_delivery(db, "wecom", "7001", at) == "duplicate"
-    assert people.claim_delivery(db, "dingtalk", "msg-2", at, ("1732783262128", "sig")) == "replayed"
-    assert people.claim_delivery(db, "dingtalk", "msg-2", at, ("1732783262999", "sig")) == "new"
-    assert store.open_db(path).execute("SELECT count(*) FROM seen_messages").fetchone()[0] == 3
+    assert not {"seen_messages", "signed_requests"} & set(db.table_names())
+    assert deliveries.claim_delivery(db, "dingtalk", "msg-1", at, ("1732783263000", "sig2")) == "duplicate"
+    assert deliveries.claim_delivery(db, "wecom", "7001", at) == "duplicate"
+    assert deliveries.claim_delivery(db, "dingtalk", "msg-2", at, ("1732783262128", "sig")) == "replayed"
+    assert deliveries.claim_delivery(db, "dingtalk", "msg-2", at, ("1732783262999", "sig")) == "new"
+    assert deliveries.claim_delivery(store.open_db(path), "dingtalk", "msg-2", at) == "duplicate"
 
 
 def test_units_by_role_on_the_task_row_match_the_assignments_also_after_the_migration(tmp_path, directory, shared):

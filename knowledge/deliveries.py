@@ -1,0 +1,125 @@
+"""Inbound deliveries the server has accepted: de-duplication by message id and DingTalk's signed
+timestamps, kept in memory for the verdicts and appended to the store so a restart knows them.
+
+Every webhook message passes here before it is answered. Keyed tables (one b-tree per key, message
+ids at random places in it) cost a page write per message at every commit; an append-only log costs
+one page per burst, and the verdicts come from the sets it was loaded into. One server process owns
+a store's log (a second one would not see the first one's messages until it restarts).
+"""
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from .db import register_migration, run_script
+
+KEEP = timedelta(days=7)  # platforms redeliver within minutes; a week is plenty
+
+Delivery = tuple[str, str, "tuple[str, str] | None"]  # (platform, msg_id, signed (timestamp, sign) or None)
+
+
+def _m011_delivery_log(db: sqlite_utils.Database) -> None:
+    run_script(db, """
+    CREATE TABLE IF NOT EXISTS deliveries (
+        id INTEGER PRIMARY KEY, platform TEXT NOT NULL, msg_id TEXT NOT NULL, timestamp TEXT, sign TEXT,
+        seen_at TEXT NOT NULL)
+    """)
+    tables = set(db.table_names())
+    if "signed_requests" in tables:  # the keyed tables of earlier versions: their claims carry over
+        db.execute("INSERT INTO deliveries (platform, msg_id, timestamp, sign, seen_at)"
+                   " SELECT 'dingtalk', msg_id, timestamp, sign, seen_at FROM signed_requests")
+        db.execute("DROP TABLE signed_requests")
+    if "seen_messages" in tables:
+        db.execute("INSERT INTO deliveries (platform, msg_id, seen_at) SELECT platform, msg_id, seen_at"
+                   " FROM seen_messages")
+        db.execute("DROP TABLE seen_messages")
+
+
+register_migration(_m011_delivery_log)
+
+
+class DeliveryLog:
+    """judge() gives each delivery its verdict from memory; record() appends the new ones in one
+    transaction; forget() takes back what a failed record() had judged new."""
+
+    def __init__(self, db: sqlite_utils.Database, now: datetime):
+        self.db = db
+        self._ids: set[tuple[str, str]] = set()
+        self._signed: dict[tuple[str, str], str] = {}
+        self._order: deque[tuple[str, Delivery]] = deque()  # (seen_at, delivery), oldest first, for expiry
+        since = (now - KEEP).isoformat(timespec="seconds")
+        for platform, msg_id, ts, sign, seen_at in db.execute(
+                "SELECT platform, msg_id, timestamp, sign, seen_at FROM deliveries WHERE seen_at >= ? ORDER BY id",
+                [since]):
+            self._remember((platform, msg_id, (ts, sign) if ts is not None else None), seen_at)
+
+    def judge(self, deliveries: list[Delivery], at: datetime) -> list[str]:
+        """Per delivery, in order: "replayed" if its signed (timestamp, sign) already carried a different
+        message (a captured header with a forged body), else "duplicate" if its message id was seen
+        (a platform retry, or the same message earlier in this list), else "new" (remembered now)."""
+        self._expire(at)
+        seen_at = at.isoformat(timespec="seconds")
+        verdicts = []
+        for d in deliveries:
+            platform, msg_id, signed = d
+            if signed is not None and self._signed.get(signed, msg_id) != msg_id:
+                verdicts.append("replayed")
+            elif (platform, msg_id) in self._ids:
+                verdicts.append("duplicate")
+            else:
+                self._remember(d, seen_at)
+                verdicts.append("new")
+        return verdicts
+
+    def record(self, deliveries: list[Delivery], at: datetime) -> None:
+        """Append deliveries judged new, committed before this returns."""
+        seen_at = at.isoformat(timespec="seconds")
+        conn = self.db.conn
+        try:
+            conn.executemany("INSERT INTO deliveries (platform, msg_id, timestamp, sign, seen_at) VALUES (?,?,?,?,?)",
+                             [(p, m, *(s or (None, None)), seen_at) for p, m, s in deliveries])
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+    def forget(self, deliveries: list[Delivery]) -> None:
+        """Not recorded after all: a redelivery must be answered."""
+        for platform, msg_id, signed in deliveries:
+            self._ids.discard((platform, msg_id))
+            if signed is not None and self._signed.get(signed) == msg_id:
+                del self._signed[signed]
+
+    def _remember(self, d: Delivery, seen_at: str) -> None:
+        platform, msg_id, signed = d
+        self._ids.add((platform, msg_id))
+        if signed is not None:
+            self._signed[signed] = msg_id
+        self._order.append((seen_at, d))
+
+    def _expire(self, now: datetime) -> None:
+        cutoff = (now - KEEP).isoformat(timespec="seconds")
+        while self._order and self._order[0][0] < cutoff:
+            _, d = self._order.popleft()
+            self.forget([d])
+
+
+def claim_deliveries(db: sqlite_utils.Database, deliveries: list[Delivery], at: datetime) -> list[str]:
+    """Judge and record in one go, from what the store holds (for a process without a live log)."""
+    log = DeliveryLog(db, at)
+    verdicts = log.judge(deliveries, at)
+    log.record([d for d, v in zip(deliveries, verdicts) if v == "new"], at)
+    return verdicts
+
+
+def claim_delivery(db: sqlite_utils.Database, platform: str, msg_id: str, at: datetime,
+                   signed: tuple[str, str] | None = None) -> str:
+    """One delivery's verdict ("new", "duplicate" or "replayed"), see DeliveryLog.judge."""
+    return claim_deliveries(db, [(platform, msg_id, signed)], at)[0]
+
+
+def prune(db: sqlite_utils.Database, before: datetime) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM deliveries WHERE seen_at < ?", [before.isoformat(timespec="seconds")])
