@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Callable
 
 from knowledge import queries
-from knowledge.directory import known_unit_names, resolve_unit
+from knowledge.directory import known_unit_names, leader_titles, resolve_unit
 
 from . import render
 from .intent import Intent, parse_question, tokenizer
@@ -96,7 +96,7 @@ def _names(db, directory) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if key not in _NAMES:
         _NAMES.clear()
         _NAMES[key] = (tuple(sorted(set(known_unit_names(db)) | set(directory.all_names()))),
-                       tuple(sorted(set(queries.leader_titles(db)), key=len, reverse=True)))
+                       tuple(sorted(leader_titles(db), key=len, reverse=True)))
     return _NAMES[key]
 
 

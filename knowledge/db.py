@@ -111,7 +111,17 @@ def units_json(by_role: dict[str, list[str]]) -> str:
     return json.dumps({r: us for r, us in by_role.items() if us}, ensure_ascii=False, separators=(",", ":"))
 
 
-MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index, _m008_assignments_by_unit, _m009_task_units]
+def _m012_assignments_by_unit_with_role(db: sqlite_utils.Database) -> None:
+    # the same, with the role: "is this unit named on this task other than as 督办领导" is answered
+    # from the index alone
+    db.execute("CREATE INDEX IF NOT EXISTS assignments_unit_task_role ON assignments(unit, task_id, role)")
+    db.execute("DROP INDEX IF EXISTS assignments_unit_task")
+    # the names in each role (the units to recognise in questions, the 督办领导 titles), a seek per name
+    db.execute("CREATE INDEX IF NOT EXISTS assignments_role_unit ON assignments(role, unit)")
+
+
+MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index, _m008_assignments_by_unit, _m009_task_units,
+              _m012_assignments_by_unit_with_role]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

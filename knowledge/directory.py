@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from parser.model import ROLES
+
 
 def sync_directory(db: sqlite_utils.Database, directory) -> None:
     """Upsert the directory's units, aliases and collective memberships (idempotent)."""
@@ -49,9 +51,26 @@ def _stored_unit(db: sqlite_utils.Database, name: str) -> str | None:
 
 def known_unit_names(db: sqlite_utils.Database) -> list[str]:
     """Every unit name and alias the store knows (for segmentation and fuzzy matching)."""
-    rows = db.execute("SELECT name FROM units UNION SELECT alias FROM unit_aliases"
-                      " UNION SELECT DISTINCT unit FROM assignments WHERE role != 'supervising_leaders'").fetchall()
-    return [r[0] for r in rows]
+    rows = db.execute("SELECT name FROM units UNION SELECT alias FROM unit_aliases").fetchall()
+    units = {r[0] for r in rows}
+    for role in ROLES[1:]:  # every role but the 督办领导
+        units.update(_names_in_role(db, role))
+    return sorted(units)
+
+
+def leader_titles(db: sqlite_utils.Database) -> list[str]:
+    """Every 督办领导 title named on a task (市长, 联系邵阳县的市委常委, …)."""
+    return _names_in_role(db, "supervising_leaders")
+
+
+def _names_in_role(db: sqlite_utils.Database, role: str) -> list[str]:
+    """The distinct names assigned in `role`, one index seek each: a DISTINCT would read every
+    assignment of every plan."""
+    out: list[str] = []
+    while row := db.execute("SELECT unit FROM assignments WHERE role = ? AND unit > ? ORDER BY unit LIMIT 1",
+                            [role, out[-1] if out else ""]).fetchone():
+        out.append(row[0])
+    return out
 
 
 def expand_units(db: sqlite_utils.Database, units: list[str]) -> list[str]:

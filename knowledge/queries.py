@@ -278,12 +278,6 @@ def _task_pairs(db: sqlite_utils.Database, ids: list[int], first: dict[int, tupl
     return [(tasks[i], items[first[i][1]] if i in first else None) for i in ids]
 
 
-def leader_titles(db: sqlite_utils.Database) -> list[str]:
-    """Every 督办领导 named on a current task (市长, 联系邵阳县的市委常委, …)."""
-    return [r[0] for r in db.execute(f"SELECT DISTINCT a.unit FROM assignments a JOIN tasks ON tasks.id = a.task_id"
-                                     f" WHERE a.role = 'supervising_leaders' AND {CURRENT}")]
-
-
 def document_titles(db: sqlite_utils.Database, document_ids) -> dict[int, str]:
     ids = sorted(set(document_ids))
     return dict(db.execute("SELECT id, title FROM documents WHERE id IN (SELECT value FROM json_each(?))",

@@ -328,3 +328,15 @@ def test_units_by_role_on_the_task_row_match_the_assignments_also_after_the_migr
     db.conn.close()
     again = open_db(path)
     assert from_rows(again) == want
+
+
+def test_names_in_the_store_by_role_match_a_plain_distinct(seeded, seed_gold):
+    """known_unit_names / leader_titles read one index seek per name; they must equal the DISTINCTs."""
+    from knowledge.directory import known_unit_names, leader_titles
+
+    db, _, _ = seeded
+    plain = {r[0] for r in db.execute("SELECT name FROM units UNION SELECT alias FROM unit_aliases UNION SELECT"
+                                      " DISTINCT unit FROM assignments WHERE role != 'supervising_leaders'")}
+    assert set(known_unit_names(db)) == plain and len(plain) > 39
+    gold = {t for task in seed_gold["tasks"] for t in task["supervising_leaders"] or []}
+    assert set(leader_titles(db)) == gold and len(gold) == 13
