@@ -301,7 +301,12 @@ def _search_answer(db, intent: Intent, asker, today, max_bytes) -> Answer | None
         return None
     top = hits[0]
     detail, entries = _detail_entries(db, top, today)
-    related = [render.task_label(t.section, t.number_value) for t in hits[1:4]]
-    reply = f"与“{_short(intent.topic)}”最相关的是：\n" + render.render_task(detail, entries, intent.ask, related=related,
-                                                               max_bytes=max_bytes)
+    shown = hits[:4]
+    titles = queries.document_titles(db, (t.document_id for t in shown))
+    several = len(titles) > 1  # hits from several plans: say which plan each is in
+    related = [render.task_label(t.section, t.number_value) + (f"（《{titles[t.document_id]}》）" if several else "")
+               for t in shown[1:]]
+    where = f"《{titles[top.document_id]}》中" if several else ""
+    reply = f"与“{_short(intent.topic)}”最相关的是{where}：\n" + render.render_task(detail, entries, intent.ask,
+                                                                             related=related, max_bytes=max_bytes)
     return Answer("search", asker, None, entries, reply)

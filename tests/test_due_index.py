@@ -248,3 +248,14 @@ def test_a_date_alone_as_the_due_text_shows_the_task_instead():
     for text in ("2021年12月31日", "2027年第三季度", "2022年底前", "2022 年 6 月 30 日前完成"):
         assert what_is_due({"text": text, "title": "某项任务"}) == "整改时限到期：某项任务", text
     assert what_is_due({"text": "2024年6月前建成投产", "title": "某项任务"}) == "2024年6月前建成投产"
+
+
+def test_a_search_over_two_plans_says_which_plan_each_hit_is_in(two_plans, directory):
+    from bot.answer import answer_question
+
+    got = answer_question(two_plans, "生活垃圾的整改要求", asker_unit=None, today=date(2026, 11, 28), directory=directory)
+    assert got.intent == "search"
+    first = got.reply.splitlines()[0]
+    assert first.startswith("与“生活垃圾”最相关的是《") and first.endswith("》中：")
+    related = next(ln for ln in got.reply.splitlines() if ln.startswith("相关任务："))
+    assert related.count("《") == 3
