@@ -84,7 +84,20 @@ def find_parenthetical(text: str) -> tuple[int, int, dict[str, str]] | None:
         key = key_of_label(m.group(1))
         if key and m.group(2).strip():
             fields[key] = (fields[key] + "、" if key in fields else "") + m.group(2).strip()
+    _move_time_out_of_units(fields)
     return (start, end, fields) if fields else None
+
+
+def _move_time_out_of_units(fields: dict[str, str]) -> None:
+    """（责任单位：A、B，2023年12月31日前完成）: the date after the units is the time limit, not a unit."""
+    for key in ROLE_KEYS:
+        if key not in fields:
+            continue
+        parts = re.split(r"[，,]", fields[key])
+        times = [p for p in parts if _TIME_CLAUSE.search(p) and not _unit_list_like(p)]
+        if times:
+            fields[key] = "，".join(p for p in parts if p not in times)
+            fields.setdefault("deadline", "，".join(t.strip() for t in times))
 
 
 _INLINE_LABEL = re.compile(
@@ -131,9 +144,15 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
     sentences = [m for m in re.finditer(r"[^。；;]+[。；;]?", text)]
     for m in reversed(sentences[-3:]):
         sent = m.group(0).strip().rstrip("。；;")
-        only = _RESP_ONLY.match(sent)  # "由市公安局负责。" / "市公安局为责任单位。"
-        if only and _unit_list_like(only.group("units")):
-            return m.start(), {"responsible_units": only.group("units")}
+        if sent[:1] in "（(" and sent[-1:] in "）)":  # （市财政局负责，持续推进）
+            sent = sent[1:-1].strip().rstrip("。；;")
+        first, *later = re.split(r"[，,]", sent)
+        only = _RESP_ONLY.match(first)  # "由市公安局负责。" / "市公安局为责任单位。" / "…负责，6月底前完成"
+        if only and _unit_list_like(only.group("units")) and all(_TIME_CLAUSE.search(c) for c in later):
+            fields = {"responsible_units": only.group("units")}
+            if later:
+                fields["deadline"] = "，".join(c.strip() for c in later)
+            return m.start(), fields
         lm = _LEAD_SENTENCE.match(sent)
         if not lm or not _unit_list_like(lm.group("lead")):
             continue

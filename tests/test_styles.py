@@ -17,6 +17,7 @@ DOCUMENTS = {
     "division_table": STYLES / "division_table.docx",
     "lead_cooperate_sentence": STYLES / "lead_cooperate_sentence.txt",
     "lead_in_responsible": STYLES / "lead_in_responsible.txt",
+    "unlabelled_parentheses": STYLES / "unlabelled_parentheses.txt",
     "example_plan": ROOT / "bot" / "data" / "example_plan.txt",
 }
 
