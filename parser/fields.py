@@ -17,7 +17,7 @@ _LABEL_KEYS = [
     (("牵头单位", "牵头部门"), "lead_units"),
     (("配合单位", "配合部门", "协办单位"), "cooperating_units"),
     (("责任单位", "责任部门"), "responsible_units"),
-    (("整改时限", "完成时限", "完成时间", "时间节点", "时限"), "deadline"),
+    (("整改时限", "完成时限", "完成时间", "完成期限", "时间节点", "时限", "时间要求"), "deadline"),
     (("整改目标", "工作目标"), "goal"),
     (("整改措施", "工作措施", "具体措施"), "measures"),
 ]
@@ -102,11 +102,12 @@ def _move_time_out_of_units(fields: dict[str, str]) -> None:
 
 _INLINE_LABEL = re.compile(
     r"(?:(?<=^)|(?<=[。；;！？\s]))\s*(?:(?:市直|市级|县级)?(?:牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|协办单位|"
-    r"完成时限|完成时间|时间节点|整改时限))\s*[:：]")
+    r"督办领导|责任领导|牵头领导|完成时限|完成时间|完成期限|时限要求|时间要求|时间节点|整改时限))\s*[:：]")
 
 
-def find_inline_fields(text: str) -> tuple[int, dict[str, str]] | None:
-    """Unbracketed labels closing a paragraph: "…。责任单位：市生态环境局（牵头），市公安局。完成时限：6月底前"."""
+def find_inline_fields(text: str, roles_required: bool = True) -> tuple[int, dict[str, str]] | None:
+    """Unbracketed labels closing a paragraph: "…。责任单位：市生态环境局（牵头），市公安局。完成时限：6月底前"
+    (with `roles_required`, only when a role is among them)."""
     starts = [m.start() for m in _INLINE_LABEL.finditer(text)]
     if not starts:
         return None
@@ -121,7 +122,9 @@ def find_inline_fields(text: str) -> tuple[int, dict[str, str]] | None:
         value = m.group(2).strip().rstrip("。；;，,")
         if key and key not in ("goal", "measures") and value:
             fields[key] = value
-    return (first, fields) if any(k in ROLE_KEYS for k in fields) else None
+    if not fields or (roles_required and not any(k in ROLE_KEYS for k in fields)):
+        return None
+    return first, fields
 
 
 def _unit_list_like(s: str) -> bool:
@@ -131,7 +134,10 @@ def _unit_list_like(s: str) -> bool:
 
 _LEAD_SENTENCE = re.compile(r"^(?:由)?(?P<lead>[^。；;，,]{2,80}?)(?:共同)?牵头(?:负责|抓总|组织实施)?(?:[，,、](?P<rest>.*))?$")
 _COOP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:配合|参与|协同|协助|协办)")
-_RESP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:负责|具体负责|按职责分工负责|抓好|组织)(?:落实|实施|推进)?")
+_RESP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:(?:具体|按职责分工|按职责)?负责(?:落实|实施|推进)?|抓好落实|组织实施|"
+                          r"抓好|组织|落实|实施)")
+# "牵头单位为X，配合单位为Y": a role named in a sentence rather than a label
+_ROLE_IS = re.compile(r"^(?P<label>(?:牵头|配合|协办|责任)(?:单位|部门))(?:为|是)(?P<units>.+)$")
 
 
 _RESP_ONLY = re.compile(r"^(?:由)?(?P<units>[^，,。；;]{2,80}?)(?:负责落实|负责实施|负责|为责任单位|具体负责)$")
@@ -152,6 +158,16 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
             fields = {"responsible_units": only.group("units")}
             if later:
                 fields["deadline"] = "，".join(c.strip() for c in later)
+            return m.start(), fields
+        named = [_ROLE_IS.match(c.strip()) for c in [first, *later]]
+        if named[0] and _unit_list_like(named[0].group("units")):
+            fields = {}
+            for c, rm in zip([first, *later], named):
+                if rm and _unit_list_like(rm.group("units")):
+                    key = key_of_label(rm.group("label"))
+                    fields[key] = (fields[key] + "、" if key in fields else "") + rm.group("units")
+                elif _TIME_CLAUSE.search(c):
+                    fields["deadline"] = c.strip()
             return m.start(), fields
         lm = _LEAD_SENTENCE.match(sent)
         if not lm or not _unit_list_like(lm.group("lead")):

@@ -128,15 +128,15 @@ def body_item(node: Node, number: str) -> RawItem:
         for k, v in pf.items():
             fields.setdefault(k, v)
         text = text[:start] + text[end:]
-    elif not any(k in ROLE_KEYS for k in fields) and (inline := find_inline_fields(text)):
-        start, inf = inline
-        fields.update(inf)
-        text = text[:start]
     elif not any(k in ROLE_KEYS for k in fields):
-        found = find_role_sentence(text)
-        if found:
+        if inline := find_inline_fields(text, roles_required=False):  # roles, or only 时间要求：… after a sentence
+            start, inf = inline
+            fields.update(inf)
+            text = text[:start]
+        if not any(k in ROLE_KEYS for k in fields) and (found := find_role_sentence(text)):
             start, sf = found
-            fields.update(sf)
+            for k, v in sf.items():
+                fields.setdefault(k, v)
             text = text[:start]
     item = RawItem("body", number, node.head, "", fields)
     item.measure_text = re.sub(r"\s*\n\s*", "", text)

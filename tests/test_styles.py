@@ -18,6 +18,7 @@ DOCUMENTS = {
     "lead_cooperate_sentence": STYLES / "lead_cooperate_sentence.txt",
     "lead_in_responsible": STYLES / "lead_in_responsible.txt",
     "unlabelled_parentheses": STYLES / "unlabelled_parentheses.txt",
+    "named_roles": STYLES / "named_roles.txt",
     "example_plan": ROOT / "bot" / "data" / "example_plan.txt",
 }
 
