@@ -145,6 +145,11 @@ _TIME_CLAUSE = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}�
                           r"持续开展|常态化推进")
 
 
+def _joined(before: str | None, clause: str) -> str:
+    """Time clauses of one sentence, kept together ("2025年—2027年分年度推进，2027年底前见到明显成效")."""
+    return f"{before}，{clause.strip()}" if before else clause.strip()
+
+
 def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
     """A closing sentence "X牵头，Y配合/负责…" → (offset where it starts, {field key: raw value})."""
     sentences = [m for m in re.finditer(r"[^。；;]+[。；;]?", text)]
@@ -167,7 +172,7 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
                     key = key_of_label(rm.group("label"))
                     fields[key] = (fields[key] + "、" if key in fields else "") + rm.group("units")
                 elif _TIME_CLAUSE.search(c):
-                    fields["deadline"] = c.strip()
+                    fields["deadline"] = _joined(fields.get("deadline"), c)
             return m.start(), fields
         lm = _LEAD_SENTENCE.match(sent)
         if not lm or not _unit_list_like(lm.group("lead")):
@@ -175,7 +180,7 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
         fields = {"lead_units": lm.group("lead")}
         for clause in re.split(r"[，,]", lm.group("rest") or ""):
             if _TIME_CLAUSE.search(clause):
-                fields["deadline"] = clause.strip()
+                fields["deadline"] = _joined(fields.get("deadline"), clause)
                 continue
             cm = _COOP_CLAUSE.match(clause)
             if cm and _unit_list_like(cm.group("units")):

@@ -19,6 +19,7 @@ DOCUMENTS = {
     "lead_in_responsible": STYLES / "lead_in_responsible.txt",
     "unlabelled_parentheses": STYLES / "unlabelled_parentheses.txt",
     "named_roles": STYLES / "named_roles.txt",
+    "province_division": STYLES / "province_division.txt",
     "example_plan": ROOT / "bot" / "data" / "example_plan.txt",
 }
 
