@@ -26,6 +26,9 @@ _VERB = re.compile(r"将|要|应|每|按|对|在|于|定期|至少|负责|实行
 _ORG_END = re.compile(r"(室|局|委|政府|党委|部门|两级|单位|办公室|机关|小组|领导小组)$")
 
 
+_NOT_LOCALITIES = {"各级", "各地", "各", "有关", "相关", "上级", "下级"}  # 各级党委、政府 names no locality
+
+
 def _subject(before: str) -> list[str]:
     """The body a duty falls to when it is no directory unit: "县、乡两级党委、政府每月…" → 县乡两级,
     "党委、政府督查室将…" → 党委政府督查室 (a locality's 党委、政府 pair names the locality)."""
@@ -33,7 +36,7 @@ def _subject(before: str) -> list[str]:
     subject = re.sub(r"[、\s]", "", before[:m.start()] if m else before)
     if not subject or not _ORG_END.search(subject):
         return []
-    if subject.endswith("党委政府") and len(subject) > 4:
+    if subject.endswith("党委政府") and len(subject) > 4 and subject[:-4] not in _NOT_LOCALITIES:
         subject = subject[:-4]
     return [subject]
 

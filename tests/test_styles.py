@@ -151,3 +151,12 @@ def test_chinese_numeral_dates_and_next_year(shared):
     assert dues(got["（六）"]) == Counter({"2025-01-10": 1})
     assert dues(got["（一）"]) == Counter({"2024-09-30": 1})
     assert got["（四）"]["ongoing"] and not got["（四）"]["milestones"]
+
+
+def test_recurring_duties_match_the_gold(scored):
+    """Period and owner of every recurring duty ("各级党委、政府每年…" falls to 各级党委政府, no locality)."""
+    name, doc, _ = scored
+    gold = {str(t["number"]): t for t in gold_of(name)["tasks"]}
+    got = {n: sorted((r["every"], tuple(r["units"])) for r in t["recurring"]) for n, t in by_number(doc).items()}
+    want = {n: sorted((r["every"], tuple(r["units"])) for r in t.get("recurring") or []) for n, t in gold.items()}
+    assert got == want, name
