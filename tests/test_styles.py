@@ -20,6 +20,7 @@ DOCUMENTS = {
     "unlabelled_parentheses": STYLES / "unlabelled_parentheses.txt",
     "named_roles": STYLES / "named_roles.txt",
     "province_division": STYLES / "province_division.txt",
+    "leader_table": STYLES / "leader_table.docx",
     "example_plan": ROOT / "bot" / "data" / "example_plan.txt",
 }
 
