@@ -160,8 +160,9 @@ def _span(text: str, today: date) -> Window | None:
 
 _NAMED = [
     # (pattern, builder) — order matters: 明年底 before 年底, 下个月 before 本月 …
-    (r"(?:今天|今日)(?:就)?(?:到期|要完成|截止|需完成|必须完成)", lambda t: Window(t, t, "今天")),
-    (r"(?:明天|明日)(?:就)?(?:到期|要完成|截止|需完成|必须完成)", lambda t: Window(t + timedelta(1), t + timedelta(1), "明天")),
+    # "今天到期" / "今天有什么到期的" / "今天要完成哪些"
+    (r"(?:今天|今日)[^，,。？?]{0,6}?(?:到期|完成|截止)", lambda t: Window(t, t, "今天")),
+    (r"(?:明天|明日)[^，,。？?]{0,6}?(?:到期|完成|截止)", lambda t: Window(t + timedelta(1), t + timedelta(1), "明天")),
     (r"下(?:个)?(?:周|星期|礼拜)", lambda t: Window(t + timedelta(7 - t.weekday()),
                                                  t + timedelta(13 - t.weekday()), "下周")),
     (r"(?:本|这|这个|当)(?:周|星期|礼拜)|周末前", lambda t: Window(t, t + timedelta(6 - t.weekday()), "本周")),

@@ -234,6 +234,8 @@ def test_a_supervising_leader_s_tasks_match_the_gold(seed_db, capsys, seed_gold)
     ("中秋前完成", "2021-12-20", "2022-09-09"),
     ("十四五期间要完成的任务", "2021-12-20", "2025-12-31"),
     ("“十五五”末到期", "2021-12-20", "2030-12-31"),
+    ("今天有什么到期的", "2021-12-20", "2021-12-20"),
+    ("明天要完成哪些任务", "2021-12-21", "2021-12-21"),
 ])
 def test_named_periods_and_festivals_as_windows(text, start, end):
     from bot.windows import parse_window
