@@ -129,15 +129,19 @@ def body_item(node: Node, number: str) -> RawItem:
             fields.setdefault(k, v)
         text = text[:start] + text[end:]
     elif not any(k in ROLE_KEYS for k in fields):
-        if inline := find_inline_fields(text, roles_required=False):  # roles, or only 时间要求：… after a sentence
-            start, inf = inline
-            fields.update(inf)
-            text = text[:start]
-        if not any(k in ROLE_KEYS for k in fields) and (found := find_role_sentence(text)):
-            start, sf = found
-            for k, v in sf.items():
+        inline = find_inline_fields(text, roles_required=False)
+        if inline and any(k in ROLE_KEYS for k in inline[1]):
+            fields.update(inline[1])
+            text = text[:inline[0]]
+        elif inline and (found := find_role_sentence(text[:inline[0]])):
+            # "由X牵头，Y配合。时间要求：2024年11月底前。": the role sentence, then a time label of its own
+            fields.update(inline[1])
+            for k, v in found[1].items():
                 fields.setdefault(k, v)
-            text = text[:start]
+            text = text[:found[0]]
+        elif found := find_role_sentence(text):
+            fields.update(found[1])
+            text = text[:found[0]]
     item = RawItem("body", number, node.head, "", fields)
     item.measure_text = re.sub(r"\s*\n\s*", "", text)
     return item

@@ -161,3 +161,16 @@ def test_recurring_duties_match_the_gold(scored):
     got = {n: sorted((r["every"], tuple(r["units"])) for r in t["recurring"]) for n, t in by_number(doc).items()}
     want = {n: sorted((r["every"], tuple(r["units"])) for r in t.get("recurring") or []) for n, t in gold.items()}
     assert got == want, name
+
+
+def test_a_time_label_before_or_after_a_role_sentence_keeps_both():
+    from parser.plan import parse_document
+
+    text = ("某市2024年工作方案\n\n某政办发〔2024〕1号\n\n一、重点任务\n\n"
+            "（一）推进甲项工作。完成时限：2024年6月底前。由市发展改革委牵头，市财政局配合。\n\n"
+            "（二）推进乙项工作。由市商务局牵头，市财政局配合。时间要求：2024年9月底前。\n")
+    tasks = {t.number: t for t in parse_document(text.encode(), "x.txt").tasks}
+    for number, lead, due in (("（一）", "市发展改革委", "2024-06-30"), ("（二）", "市商务局", "2024-09-30")):
+        t = tasks[number]
+        assert (t.lead_units, t.cooperating_units) == ([lead], ["市财政局"]), number
+        assert [m.due.isoformat() for m in t.milestones] == [due], number
