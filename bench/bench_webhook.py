@@ -203,7 +203,7 @@ STAGES = [  # (label, file suffix, function) — cumulative times in the server 
     ("    unit names (UnitDirectory.all_names)", "parser/unit_directory.py", "all_names"),
     ("    unit names (known_unit_names)", "knowledge/directory.py", "known_unit_names"),
     ("    parse_question", "bot/intent.py", "parse_question"),
-    ("    queries.due_items (overdue + window)", "knowledge/queries.py", "due_items"),
+    ("    queries.due_lines (overdue + window)", "knowledge/queries.py", "due_lines"),
     ("    render_due", "bot/render.py", "render_due"),
 ]
 
