@@ -230,9 +230,11 @@ UNIT_TASKS_LIMIT = 60  # counted per answer; the reply reads and shows the most 
 
 def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, max_bytes, hint) -> Answer:
     role_asked = intent.role if unit else None
-    total, pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, show=render.MAX_ITEMS, role=role_asked)
+    total, pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, show=render.MAX_ITEMS, role=role_asked,
+                                               open_only=intent.open_only)
     entries = _with_plans(db, [entry(t, today, i) for t, i in pairs])
     role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(intent.role or "", "")
+    role += "未销号" if intent.open_only else ""
     more = total > UNIT_TASKS_LIMIT
     count = f"{UNIT_TASKS_LIMIT}项以上，按时限先后列出" if more else f"{total}项"
     heading = f"**{unit or '全市'}**{role}的整改任务共{count}（今天 {cn_date(today)}）"
@@ -240,7 +242,7 @@ def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, m
                                      total=UNIT_TASKS_LIMIT if more else total, more=more)
 
     def listed() -> list[dict]:
-        pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, role=role_asked)[1]
+        pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, role=role_asked, open_only=intent.open_only)[1]
         return _with_plans(db, [entry(t, today, i) for t, i in pairs])
     return Answer("unit_tasks", unit, None, listed, reply)
 

@@ -40,6 +40,7 @@ class Intent:
     section: str | None = None
     ask: str = "content"              # content / lead / units / leaders / deadline / measures
     role: str | None = None           # unit_tasks restricted to a role (发改委牵头的任务 → lead_units)
+    open_only: bool = False           # unit_tasks not yet closed (还有哪些没销号 / 未完成的任务)
     topic: str | None = None          # search phrase (长阳矿区)
     fallback: str | None = None       # kind to use when a search finds nothing
 
@@ -243,6 +244,9 @@ _TIME_SPANS_RE = re.compile(
 
 # ---- the parser -------------------------------------------------------------------------------
 
+_OPEN_ONLY_RE = re.compile(r"[没未]销号|[没未](?:有)?完成|尚未完成|还没|在办")
+
+
 def parse_question(text: str, *, today: date, unit_names: list[str]) -> Intent:
     """Understand one question. Never raises; unintelligible text gives kind "unknown"."""
     q = normalize(text)
@@ -294,6 +298,7 @@ def parse_question(text: str, *, today: date, unit_names: list[str]) -> Intent:
         intent.kind = "due_soon"
     elif unit or intent.mine or intent.unit_guess or _TASK_WORDS_RE.search(rest):
         intent.kind = "unit_tasks"
+    intent.open_only = intent.kind == "unit_tasks" and bool(_OPEN_ONLY_RE.search(rest))
     if intent.kind == "unit_tasks" and re.search(r"牵头", rest):
         intent.role = "lead_units"
     elif intent.kind == "unit_tasks" and re.search(r"配合", rest):

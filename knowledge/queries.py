@@ -221,9 +221,10 @@ def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
 
 
 def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int, *, show: int | None = None,
-                        role: str | None = None) -> tuple[int, list[tuple]]:
+                        role: str | None = None, open_only: bool = False) -> tuple[int, list[tuple]]:
     """(how many — at most `limit`+1, [(TaskRow, next open milestone or None)] for the first `show`) of a
-    unit's tasks (or all; with `role`, those where it is named in that role), most urgent first. The
+    unit's tasks (or all; with `role`, those where it is named in that role; `open_only`: not 销号), most
+    urgent first. The
     due index is walked in date order until `limit` tasks are found, so a unit with thousands of tasks
     costs about as much as one with fifty."""
     mine = due_index.units_answering_as(db, unit) if unit else []
@@ -241,7 +242,8 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int,
         if unit:
             involved = (f"AND EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit IN (SELECT"
                         f" value FROM json_each(:mine)) AND {'a.role = :role' if role else 'a.role != :role'})")
-        rest = db.execute(f"SELECT tasks.id FROM tasks WHERE {CURRENT} AND tasks.status != 'withdrawn' {involved}"
+        status = "tasks.status = 'open'" if open_only else "tasks.status != 'withdrawn'"  # 销号 ones too, unless not
+        rest = db.execute(f"SELECT tasks.id FROM tasks WHERE {CURRENT} AND {status} {involved}"
                           " ORDER BY tasks.section DESC, tasks.number_int, tasks.id",
                           {"mine": json.dumps(mine, ensure_ascii=False), "role": role or "supervising_leaders"}
                           ).fetchall()

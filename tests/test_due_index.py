@@ -135,6 +135,9 @@ def test_a_closed_task_is_shown_as_closed_in_the_units_task_list(db, directory):
     assert got.intent == "unit_tasks"
     [line] = [ln for ln in got.reply.split("- **") if ln.startswith("第13项")]
     assert "已销号" in line and "下一时限" not in line
+    still = answer_question(db, "我单位还有哪些没销号", asker_unit="市林业局", today=date(2022, 1, 5), directory=directory)
+    assert {t["number"] for t in still.tasks} == {t["number"] for t in got.tasks} - {13}
+    assert f"未销号的整改任务共{len(still.tasks)}项" in still.reply
 
 
 def test_a_store_made_before_the_index_gets_it_filled_on_open(db, tmp_path):
