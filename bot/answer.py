@@ -191,8 +191,6 @@ LIST_LIMIT = 60  # items per section in Answer.tasks
 
 def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hint: str) -> Answer:
     lines = render.MAX_ITEMS  # only what a reply can show is read; the rest is only counted
-    late, n_late = queries.due_lines(db, end=today - timedelta(days=1), unit=unit, lines=lines, count_to=COUNT_TO)
-    soon, n_soon = [], 0
     if intent.kind == "overdue":
         window, soon_title = None, None
     elif intent.kind == "due_soon":
@@ -201,16 +199,27 @@ def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hi
     else:
         window = intent.window
         soon_title = _window_title(intent)
-    if window:
+    # a period already over (2021年第三季度, asked in 2022): its open items are its overdue ones
+    late_from = window[0] if window and window[1] < today else None
+    if late_from:
+        soon_title = None
+    late_end = window[1] if late_from else today - timedelta(days=1)
+    late, n_late = queries.due_lines(db, start=late_from, end=late_end, unit=unit, lines=lines, count_to=COUNT_TO)
+    soon, n_soon = [], 0
+    if window and not late_from:
         soon, n_soon = queries.due_lines(db, start=max(window[0], today), end=window[1], unit=unit, lines=lines,
                                          count_to=COUNT_TO)
     heading = f"**{unit or '全市'}** · {'逾期任务' if intent.kind == 'overdue' else '到期提醒'}（今天 {cn_date(today)}）"
     late_e, soon_e = [entry(i.task, today, i) for i in late], [entry(i.task, today, i) for i in soon]
     _with_plans(db, late_e + soon_e)
     reply = render.render_due(heading, late_e, soon_e, soon_title=soon_title, max_bytes=max_bytes, footer=hint,
-                              totals=(n_late, n_soon), count_to=COUNT_TO)
+                              totals=(n_late, n_soon), count_to=COUNT_TO,
+                              late_title=f"{intent.window_label}到期、仍未完成" if late_from else "已逾期")
 
     def listed() -> list[dict]:
+        if late_from:
+            return _with_plans(db, [entry(i.task, today, i) for i in queries.due_items(
+                db, start=late_from, end=window[1], unit=unit, limit=LIST_LIMIT)])
         items = queries.overdue(db, today, unit=unit, limit=LIST_LIMIT)
         if window:
             items += queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit, limit=LIST_LIMIT)

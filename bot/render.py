@@ -152,7 +152,8 @@ def truncate(text: str, max_bytes: int) -> str:
 
 def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: str | None,
                narrow_hint: str = "“本周到期”", max_bytes: int | None = None, footer: str = "",
-               totals: tuple[int | None, int | None] = (None, None), count_to: int | None = None) -> str:
+               totals: tuple[int | None, int | None] = (None, None), count_to: int | None = None,
+               late_title: str = "已逾期") -> str:
     """Overdue first, then what falls due in the window; empty sections say so. `late`/`soon` may be
     the first lines only, with `totals` the sections' line counts (see _section)."""
     late_g, soon_g = _group(late), _group(soon)
@@ -162,7 +163,7 @@ def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: 
         tags = plan_tags(shown)
         lines = [heading]
         if late:
-            lines += _section("已逾期", late_g, limit, "“本月逾期”或指定单位", tags, totals[0], count_to)
+            lines += _section(late_title, late_g, limit, "“本月逾期”或指定单位", tags, totals[0], count_to)
         elif soon_title is None:
             lines.append("没有逾期未完成的时限节点。")
         if soon_title is not None:

@@ -77,8 +77,10 @@ _SPAN_RE = re.compile(
     rf"|(?:未来|近|最近|今后)(半|\d+|[{_CN_NUM}]+)(?:个)?(天|日|周|星期|礼拜|月)")
 
 
-_HALF_RE = re.compile(r"(?:(\d{4})年)?([上下])半年")
-_QUARTER_RE = re.compile(r"(?:(\d{4})年)?(?<!前)第?([一二三四1-4])季度")
+_YEAR_WORD = {"今": 0, "本": 0, "明": 1, "去": -1}
+_HALF_RE = re.compile(r"(?:(\d{4}|[今本明去])年)?([上下])半年")
+# not 下一季度 / 这一季度 / 前三季度 (next, this, the first three)
+_QUARTER_RE = re.compile(r"(?:(\d{4}|[今本明去])年)?(?<![下这上本每前])第?([一二三四1-4])季度")
 _FESTIVAL_RE = re.compile(rf"({'|'.join(FESTIVALS)})节?(?:前|之前|以前)")
 
 
@@ -90,26 +92,35 @@ def _period(text: str, today: date) -> Window | None:
     if m := PLAN.search(normalise(text)):  # the parser's plan periods; "十四五"规划 as a name is not one
         n = m.group("n")
         end = date(2025 + 5 * (to_int(n) - 4), 12, 31)  # 十四五 ends in 2025
-        return _until(today, end, f"“十{n}五”期间")
+        if "末" in m.group("s"):  # 到"十四五"末: until its end
+            return _until(today, end, f"“十{n}五”末前")
+        return _bounded(today, date(end.year - 4, 1, 1), end, f"“十{n}五”期间")
     if m := _FESTIVAL_RE.search(text):
         eve = festival_eve(today.year, m.group(1))
         eve = eve if eve >= today else festival_eve(today.year + 1, m.group(1))
         return _until(today, eve, f"{m.group(1)}前")
     if m := _HALF_RE.search(text):
-        first = m.group(2) == "上"
-        months = (1, 6) if first else (7, 12)
-        year = int(m.group(1)) if m.group(1) else today.year + (month_end(today.year, months[1]) < today)
+        months = (1, 6) if m.group(2) == "上" else (7, 12)
+        year = _year(m.group(1), today, month_end(today.year, months[1]))
         return _bounded(today, date(year, months[0], 1), month_end(year, months[1]), f"{year}年{m.group(2)}半年")
     if m := _QUARTER_RE.search(text):
         q = to_int(m.group(2))
-        year = int(m.group(1)) if m.group(1) else today.year + (month_end(today.year, q * 3) < today)
+        year = _year(m.group(1), today, month_end(today.year, q * 3))
         return _bounded(today, date(year, q * 3 - 2, 1), month_end(year, q * 3), f"{year}年第{q}季度")
     return None
 
 
+def _year(word: str | None, today: date, this_years_end: date) -> int:
+    """2022 / 今·本·明·去 (年); none: this year's period, or next year's once this one is over."""
+    if word is None:
+        return today.year + (this_years_end < today)
+    return int(word) if word.isdigit() else today.year + _YEAR_WORD[word]
+
+
 def _bounded(today: date, start: date, end: date, label: str) -> Window:
-    """A named period; what of it is already past is reported as overdue instead."""
-    return Window(max(today, start), max(end, today), label)
+    """A named period from today on (what of it is past is overdue); one already over stays whole,
+    and its still-open items are the overdue ones of that period."""
+    return Window(start, end, label) if end < today else Window(max(today, start), end, label)
 
 
 def _explicit(text: str, today: date) -> Window | None:
@@ -136,7 +147,7 @@ def _explicit(text: str, today: date) -> Window | None:
         return _until(today, end, f"{end.year}年底前")
     if m := _YEAR_RE.search(text):
         y = int(m.group(1))
-        return Window(max(today, date(y, 1, 1)), date(y, 12, 31), f"{y}年")
+        return _bounded(today, date(y, 1, 1), date(y, 12, 31), f"{y}年")
     if m := _MONTH_RE.search(text):
         mo = int(m.group(1))
         if 1 <= mo <= 12 and re.search(r"到期|完成|截止|任务|事项", text):
@@ -168,9 +179,9 @@ _NAMED = [
     (r"(?:本|这|这个|当)(?:周|星期|礼拜)|周末前", lambda t: Window(t, t + timedelta(6 - t.weekday()), "本周")),
     (r"下(?:个)?月", lambda t: Window(date(*_add_months(t, 1), 1), month_end(*_add_months(t, 1)), "下个月")),
     (r"(?:本|这|这个|当)月|月底|月末", lambda t: Window(t, month_end(t.year, t.month), "本月")),
-    (r"下(?:个)?季度", lambda t: Window(_quarter_end(t.year, t.month) + timedelta(1),
+    (r"下(?:个|一)?季度", lambda t: Window(_quarter_end(t.year, t.month) + timedelta(1),
                                       _quarter_end(*_add_months(_quarter_end(t.year, t.month), 1)), "下季度")),
-    (r"(?:本|这|这个|当)季度?|季度末|季末", lambda t: _until(t, _quarter_end(t.year, t.month), "本季度")),
+    (r"(?:本|这|这个|这一|当)季度?|季度末|季末", lambda t: _until(t, _quarter_end(t.year, t.month), "本季度")),
     (r"明年(?:年)?(?:底|末)", lambda t: _until(t, date(t.year + 1, 12, 31), "明年底前")),
     (r"明年", lambda t: Window(date(t.year + 1, 1, 1), date(t.year + 1, 12, 31), "明年")),
     (r"年底|年末|年内|今年|本年|年前", lambda t: _until(t, date(t.year, 12, 31), "年底前")),

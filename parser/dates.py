@@ -111,8 +111,16 @@ def _parse_full(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date |
     if d is None:
         return m.end(), None
     d.relative = rel
-    if d.kind in ("festival", "season") and F.REFINED.match(norm, d.end):
-        return d.end, None  # 2024年汛前（4月底前）: the bracket says which day
+    if d.kind in ("festival", "season") and (r := F.REFINED.match(norm, d.end)):
+        # 2024年汛前（4月底前）: the bracket says which day, in the year just named
+        inner = F.MONTH_TAIL.match(norm, r.end() - 1)
+        exact = _from_groups(inner.groupdict(), d.year, inner.end()) if inner else None
+        if exact is None:
+            return d.end, None  # a bracket with its own year is read on its own
+        exact.relative = rel
+        close = re.compile(r"\s*\)").match(norm, exact.end)
+        exact.end = close.end() if close else exact.end
+        return exact.end, exact
     if d.kind != "year" or not d.bare_year:
         d = _extend_range(norm, d, doc_year)
     return d.end, d

@@ -96,7 +96,11 @@ def _move_time_out_of_units(fields: dict[str, str]) -> None:
         parts = re.split(r"[，,]", fields[key])
         times = [p for p in parts if _TIME_CLAUSE.search(p) and not _unit_list_like(p)]
         if times:
-            fields[key] = "，".join(p for p in parts if p not in times)
+            units = "，".join(p for p in parts if p not in times)
+            if units.strip():
+                fields[key] = units
+            else:
+                del fields[key]
             fields.setdefault("deadline", "，".join(t.strip() for t in times))
 
 

@@ -130,7 +130,8 @@ def body_item(node: Node, number: str) -> RawItem:
         text = text[:start] + text[end:]
     elif not any(k in ROLE_KEYS for k in fields):
         inline = find_inline_fields(text, roles_required=False)
-        if inline and any(k in ROLE_KEYS for k in inline[1]):
+        # a unit role decides; a 督办领导 or time label alone may follow the role sentence
+        if inline and any(k in ROLE_KEYS and k != "supervising_leaders" for k in inline[1]):
             fields.update(inline[1])
             text = text[:inline[0]]
         elif inline and (found := find_role_sentence(text[:inline[0]])):

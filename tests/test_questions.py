@@ -234,6 +234,12 @@ def test_a_supervising_leader_s_tasks_match_the_gold(seed_db, capsys, seed_gold)
     ("中秋前完成", "2021-12-20", "2022-09-09"),
     ("十四五期间要完成的任务", "2021-12-20", "2025-12-31"),
     ("“十五五”末到期", "2021-12-20", "2030-12-31"),
+    ("“十五五”期间到期的", "2026-01-01", "2030-12-31"),
+    ("明年上半年到期的任务", "2022-01-01", "2022-06-30"),
+    ("今年三季度到期的", "2021-07-01", "2021-09-30"),  # over: the whole quarter, its open items overdue
+    ("2020年第三季度到期的任务", "2020-07-01", "2020-09-30"),
+    ("下一季度到期的任务", "2022-01-01", "2022-03-31"),
+    ("十三五期间", "2016-01-01", "2020-12-31"),
     ("今天有什么到期的", "2021-12-20", "2021-12-20"),
     ("明天要完成哪些任务", "2021-12-21", "2021-12-21"),
 ])
@@ -244,7 +250,7 @@ def test_named_periods_and_festivals_as_windows(text, start, end):
     assert (w.start.isoformat(), w.end.isoformat()) == (start, end)
 
 
-@pytest.mark.parametrize("text", ["十四五能源发展规划的要求", "前三季度空气质量"])
+@pytest.mark.parametrize("text", ["十四五能源发展规划的要求", "前三季度空气质量", "上一季度的情况"])
 def test_plan_names_and_cumulative_quarters_are_not_windows(text):
     from bot.windows import parse_window
 
@@ -260,3 +266,10 @@ def test_several_units_in_one_question_are_each_answered_in_order(seed_db, capsy
     assert got["tasks"] == [t for u in alone for t in alone[u]]
     due = ask(capsys, seed_db, "发改委和住建局2022年到期的任务", None, "2021-12-20")
     assert due["intent"] == "due_in_window" and due["reply"].count("到期提醒") == 2
+
+
+def test_a_period_already_over_lists_what_of_it_is_still_open(seed_db, capsys):
+    got = ask(capsys, seed_db, "2021年第四季度到期的任务", "邵阳县", "2022-03-01")
+    assert got["window"] == ["2021-10-01", "2021-12-31"]
+    assert {t["due"] for t in got["tasks"]} <= {"2021-12-31"} and got["tasks"]
+    assert "2021年第4季度到期、仍未完成" in got["reply"] and "已逾期" not in got["reply"]
