@@ -5,6 +5,7 @@ knowledge.queries only; the chat platforms and the CLI (duban ask / chat) render
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Callable
@@ -106,10 +107,18 @@ def _leader_in(text: str, leaders: tuple[str, ...], intent: Intent) -> str | Non
     if intent.kind not in ("unit_tasks", "unknown", "search", "due_soon") or intent.number is not None:
         return None
     q = "".join(text.split())
-    leader = next((t for t in leaders if len(t) >= 2 and t in q), None)
+    leader = next((t for t in leaders if len(t) >= 2 and _names_title(q, t)), None)
     if leader and (intent.unit is None or intent.unit in leader):
         return leader
     return None
+
+
+def _names_title(q: str, title: str) -> bool:
+    """The title itself, not the end of a longer one (副市长 is no 市长) nor a service (市长热线)."""
+    for m in re.finditer(re.escape(title), q):
+        if not q[:m.start()].endswith(("副", "助理")) and not q.startswith(("热线", "信箱", "专线", "邮箱"), m.end()):
+            return True
+    return False
 
 
 def answer_question(db, text: str, *, asker_unit: str | None, today: date, directory=None,

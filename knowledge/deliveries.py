@@ -49,6 +49,7 @@ class DeliveryLog:
         self._ids: set[tuple[str, str]] = set()
         self._signed: dict[tuple[str, str], str] = {}
         self._order: deque[tuple[str, Delivery]] = deque()  # (seen_at, delivery), oldest first, for expiry
+        self._unrecorded: list[Delivery] = []  # duplicates that brought a signature of their own
         since = (now - KEEP).isoformat(timespec="seconds")
         for platform, msg_id, ts, sign, seen_at in db.execute(
                 "SELECT platform, msg_id, timestamp, sign, seen_at FROM deliveries WHERE seen_at >= ? ORDER BY id",
@@ -67,6 +68,11 @@ class DeliveryLog:
             if signed is not None and self._signed.get(signed, msg_id) != msg_id:
                 verdicts.append("replayed")
             elif (platform, msg_id) in self._ids:
+                if signed is not None and signed not in self._signed:
+                    # a retry's own signature: its captured header must not carry another body later
+                    self._signed[signed] = msg_id
+                    self._order.append((seen_at, d))
+                    self._unrecorded.append(d)
                 verdicts.append("duplicate")
             else:
                 self._remember(d, seen_at)
@@ -84,6 +90,11 @@ class DeliveryLog:
         except BaseException:
             conn.rollback()
             raise
+
+    def take_unrecorded(self) -> list[Delivery]:
+        """Duplicates judged since the last call whose signatures are new: to be recorded too."""
+        out, self._unrecorded = self._unrecorded, []
+        return out
 
     def forget(self, deliveries: list[Delivery]) -> None:
         """Not recorded after all: a redelivery must be answered."""
@@ -110,7 +121,7 @@ def claim_deliveries(db: sqlite_utils.Database, deliveries: list[Delivery], at: 
     """Judge and record in one go, from what the store holds (for a process without a live log)."""
     log = DeliveryLog(db, at)
     verdicts = log.judge(deliveries, at)
-    log.record([d for d, v in zip(deliveries, verdicts) if v == "new"], at)
+    log.record([d for d, v in zip(deliveries, verdicts) if v == "new"] + log.take_unrecorded(), at)
     return verdicts
 
 

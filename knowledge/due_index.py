@@ -112,9 +112,10 @@ def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | 
 def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | None, end: date | None,
                 lines: int, count_to: int) -> tuple[list[int], int]:
     """The milestones of the first `lines` lines of a due list — a line is one task's milestones on
-    one date bound to the same units — and how many lines the list has (`count_to` + 1 means more)."""
+    one date bound to the same units, lines in the reply's order (date, then 清单 items first, by
+    number) — and how many lines the list has (`count_to` + 1 means more)."""
     keys: set[tuple] = set()
-    mids: list[int] = []
+    seen: list[tuple[str, int]] = []  # (due, milestone id) walked
     complete = True
     with closing(_walk(db, unit, start, end, False, None)) as rows:
         for due, mid, task_id, bound in rows:
@@ -123,20 +124,25 @@ def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | No
                     complete = False
                     break
                 keys.add((task_id, due, bound))
-            mids.append(mid)
+            seen.append((due, mid))
     if complete:  # the walk saw the whole list
-        return mids, len(keys)
-    units = json.dumps(units_answering_as(db, unit), ensure_ascii=False)
-    # the shown lines' other milestones can only be on the last shown date (many plans share a date)
+        return [mid for _, mid in seen], len(keys)
+    # the last date shown may hold more lines than fit (many plans share a date): those that come
+    # first in the reply's order, with all their milestones
     last = max(due for _, due, _ in keys)
-    seen = set(mids)
-    tasks = json.dumps(sorted({task_id for task_id, due, _ in keys if due == last}))
-    for mid, task_id, bound in db.execute("SELECT milestone_id, task_id, bound FROM unit_due WHERE unit IN"
-                                          " (SELECT value FROM json_each(?)) AND done = 0 AND due = ? AND task_id IN"
-                                          " (SELECT value FROM json_each(?)) ORDER BY milestone_id", [units, last, tasks]):
-        if (task_id, last, bound) in keys and mid not in seen:
-            seen.add(mid)
-            mids.append(mid)
+    mids = [mid for due, mid in seen if due < last]
+    room = lines - len({k for k in keys if k[1] < last})
+    units = json.dumps(units_answering_as(db, unit), ensure_ascii=False)
+    at_last: dict[tuple, list[int]] = {}
+    for mid, task_id, bound in db.execute("SELECT DISTINCT milestone_id, task_id, bound FROM unit_due WHERE unit IN"
+                                          " (SELECT value FROM json_each(?)) AND done = 0 AND due = ?"
+                                          " ORDER BY milestone_id", [units, last]):
+        at_last.setdefault((task_id, bound), []).append(mid)
+    order = {tid: (section != "list", number or 0) for tid, section, number in db.execute(
+        "SELECT id, section, number_int FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted({t for t, _ in at_last}))])}
+    for key in sorted(at_last, key=lambda k: (*order[k[0]], k[0], k[1]))[:room]:
+        mids += at_last[key]
     # counted by SQLite over the index alone: a long list is thousands of rows
     total = db.execute("SELECT count(*) FROM (SELECT DISTINCT task_id, due, bound FROM unit_due WHERE unit IN"
                        " (SELECT value FROM json_each(?)) AND done = 0 AND due >= ? AND due <= ? LIMIT ?)",

@@ -88,3 +88,30 @@ def test_the_log_forgets_after_a_week_in_memory_and_in_the_store(tmp_path):
     assert log.judge([("wecom", "7001", None)], much_later) == ["new"]
     prune(db, much_later - KEEP)
     assert db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
+
+
+async def test_a_retry_s_own_signature_cannot_carry_another_message_later(tmp_path):
+    """DingTalk signs each delivery anew: the retry's header, captured, must not bring a forged body."""
+    path = tmp_path / "duban.db"
+    claims = DeliveryClaims(open_db(path), lambda: AT)
+    assert await claims.claim("dingtalk", "m1", ("1732783262128", "sig-a")) == "new"
+    assert await claims.claim("dingtalk", "m1", ("1732783262555", "sig-retry")) == "duplicate"
+    assert await claims.claim("dingtalk", "forged", ("1732783262555", "sig-retry")) == "replayed"
+    await asyncio.sleep(0)  # the retry's signature is recorded in the next commit
+    again = DeliveryClaims(open_db(path), lambda: AT)  # and known after a restart
+    assert await again.claim("dingtalk", "forged", ("1732783262555", "sig-retry")) == "replayed"
+
+
+async def test_a_duplicate_of_a_message_whose_record_fails_fails_with_it(tmp_path):
+    """Acknowledging the retry while the first copy's record fails would leave the message unanswered."""
+    path = tmp_path / "duban.db"
+    db = open_db(path)
+    claims = DeliveryClaims(db, lambda: AT)
+    blocker = sqlite3.connect(path, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")
+    db.execute("PRAGMA busy_timeout = 0")
+    results = await asyncio.gather(claims.seen("wecom", "9"), claims.seen("wecom", "9"), return_exceptions=True)
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+    blocker.rollback()
+    blocker.close()
+    assert await claims.seen("wecom", "9") is False  # the platform's next retry is answered

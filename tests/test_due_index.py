@@ -172,8 +172,8 @@ def test_a_due_list_reads_its_first_lines_and_counts_the_rest(db, seed_gold):
     def key(i):
         return i.task.id, i.due, tuple(i.units)
 
-    in_date_order = list(dict.fromkeys(key(i) for i in sorted(every, key=lambda i: (i.due, i.milestone_id))))
-    assert {key(i) for i in first} == set(in_date_order[:15])
+    in_reply_order = list(dict.fromkeys(key(i) for i in every))  # by date, then 清单 items first, by number
+    assert {key(i) for i in first} == set(in_reply_order[:15])
     assert queries.due_lines(db, end=date(2026, 5, 31), lines=15, count_to=20)[1] == 21
     reply = answer_question(db, "逾期任务", asker_unit=None, today=today).reply
     assert f"**已逾期（{n}项）**" in reply and f"另有{n - 15}项，" in reply

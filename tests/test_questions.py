@@ -221,6 +221,8 @@ def test_a_supervising_leader_s_tasks_match_the_gold(seed_db, capsys, seed_gold)
     assert ask(capsys, seed_db, "市委书记有哪些任务", None)["intent"] == "leader_tasks"
     assert ask(capsys, seed_db, "市委有哪些任务", None)["unit"] == "市委"
     assert ask(capsys, seed_db, "第7项督办领导是谁", None)["intent"] == "task"
+    for text in ("副市长督办的任务", "12345市长热线办理情况"):  # not the 市长's
+        assert ask(capsys, seed_db, text, None)["intent"] != "leader_tasks", text
 
 
 @pytest.mark.parametrize("text, start, end", [
