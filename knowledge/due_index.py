@@ -27,28 +27,32 @@ EVERYONE = ""  # the unit of the rows that list every milestone (全市)
 # makes one line of a due list.
 _BOUND = ("coalesce((SELECT group_concat(unit, '、') FROM (SELECT unit FROM milestone_units b"
           " WHERE b.milestone_id = m.id ORDER BY b.rowid)), '')")
-_FILL = f"""INSERT OR IGNORE INTO unit_due (unit, done, due, milestone_id, task_id, bound)
-SELECT mu.unit, m.done, m.due, m.id, m.task_id, {_BOUND} FROM tasks t JOIN milestones m ON m.task_id = t.id
+# the order a reply lists one date's tasks in: 清单 items first, by number, then the body's
+_ORD = "((t.section != 'list') * 2000000 + (t.number_int IS NULL) * 1000000 + coalesce(t.number_int, 0))"
+_FILL = f"""INSERT OR IGNORE INTO unit_due (unit, done, due, ord, task_id, milestone_id, bound)
+SELECT mu.unit, m.done, m.due, {_ORD}, m.task_id, m.id, {_BOUND} FROM tasks t JOIN milestones m ON m.task_id = t.id
   JOIN milestone_units mu ON mu.milestone_id = m.id WHERE {{scope}} AND {{live}}
 UNION ALL
-SELECT a.unit, m.done, m.due, m.id, m.task_id, '' FROM tasks t JOIN milestones m ON m.task_id = t.id
+SELECT a.unit, m.done, m.due, {_ORD}, m.task_id, m.id, '' FROM tasks t JOIN milestones m ON m.task_id = t.id
   JOIN assignments a ON a.task_id = t.id AND a.role != 'supervising_leaders'
   WHERE {{scope}} AND {{live}} AND NOT EXISTS (SELECT 1 FROM milestone_units mu WHERE mu.milestone_id = m.id)
 UNION ALL
-SELECT '{EVERYONE}', m.done, m.due, m.id, m.task_id, {_BOUND} FROM tasks t JOIN milestones m ON m.task_id = t.id
-  WHERE {{scope}} AND {{live}}"""
+SELECT '{EVERYONE}', m.done, m.due, {_ORD}, m.task_id, m.id, {_BOUND} FROM tasks t JOIN milestones m
+  ON m.task_id = t.id WHERE {{scope}} AND {{live}}"""
 _LIVE = "t.status = 'open' AND t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
 
 
-def _m010_unit_due(db: sqlite_utils.Database) -> None:
+def _m013_due_index(db: sqlite_utils.Database) -> None:
+    db.execute("DROP TABLE IF EXISTS unit_due")  # an earlier layout, if any: rebuilt from the tables below
+    # keyed in the order a reply lists things: a unit's open rows walk by date, then 清单 number, task, milestone
     db.execute("CREATE TABLE IF NOT EXISTS unit_due (unit TEXT NOT NULL, done INTEGER NOT NULL, due TEXT NOT NULL,"
-               " milestone_id INTEGER NOT NULL, task_id INTEGER NOT NULL, bound TEXT NOT NULL,"
-               " PRIMARY KEY (unit, done, due, milestone_id)) WITHOUT ROWID")
+               " ord INTEGER NOT NULL, task_id INTEGER NOT NULL, milestone_id INTEGER NOT NULL, bound TEXT NOT NULL,"
+               " PRIMARY KEY (unit, done, due, ord, task_id, milestone_id)) WITHOUT ROWID")
     db.execute("CREATE INDEX IF NOT EXISTS unit_due_task ON unit_due(task_id)")
     reindex(db)
 
 
-register_migration(_m010_unit_due)
+register_migration(_m013_due_index)
 
 
 def reindex(db: sqlite_utils.Database, *, document_id: int | None = None, task_ids: list[int] | None = None) -> None:
@@ -77,9 +81,10 @@ def units_answering_as(db: sqlite_utils.Database, unit: str | None) -> list[str]
 
 def _walk(db: sqlite_utils.Database, unit: str | None, start: date | None, end: date | None,
           include_done: bool, limit: int | None):
-    """(due, milestone id, task id, bound) for `unit` (or everyone), in (due, id) order, each milestone once."""
-    sql = ("SELECT due, milestone_id, task_id, bound FROM unit_due WHERE unit = ? AND done = ? AND due >= ?"
-           " AND due <= ? ORDER BY due, milestone_id")
+    """(due, ord, task id, milestone id, bound) for `unit` (or everyone), in the order a reply lists
+    them (date, then 清单 items first by number, task, milestone), each milestone once."""
+    sql = ("SELECT due, ord, task_id, milestone_id, bound FROM unit_due WHERE unit = ? AND done = ? AND due >= ?"
+           " AND due <= ? ORDER BY due, ord, task_id, milestone_id")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"  # per unit: the merged first `limit` come from these
     lo = start.isoformat() if start else ""
@@ -89,8 +94,8 @@ def _walk(db: sqlite_utils.Database, unit: str | None, start: date | None, end: 
     seen: set[int] = set()
     try:
         for row in heapq.merge(*streams):
-            if row[1] not in seen:
-                seen.add(row[1])
+            if row[3] not in seen:
+                seen.add(row[3])
                 yield row
     finally:  # a caller that stops early leaves no statement open on the store
         for s in streams:
@@ -102,7 +107,7 @@ def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | 
     """Milestones `unit` answers for (collectives resolved; None: all) with start <= due <= end, earliest first."""
     out = []
     with closing(_walk(db, unit, start, end, include_done, limit)) as rows:
-        for _, mid, _, _ in rows:
+        for _, _, _, mid, _ in rows:
             out.append(mid)
             if limit is not None and len(out) >= limit:
                 break
@@ -112,38 +117,27 @@ def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | 
 def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | None, end: date | None,
                 lines: int, count_to: int) -> tuple[list[int], int]:
     """The milestones of the first `lines` lines of a due list — a line is one task's milestones on
-    one date bound to the same units, lines in the reply's order (date, then 清单 items first, by
-    number) — and how many lines the list has (`count_to` + 1 means more)."""
+    one date bound to the same units, in the reply's order — and how many lines the list has
+    (`count_to` + 1 means more)."""
     keys: set[tuple] = set()
-    seen: list[tuple[str, int]] = []  # (due, milestone id) walked
+    mids: list[int] = []
     complete = True
     with closing(_walk(db, unit, start, end, False, None)) as rows:
-        for due, mid, task_id, bound in rows:
-            if (task_id, due, bound) not in keys:
+        block = None  # (due, task) of the line that did not fit: its task's other lines may follow
+        for due, _, task_id, mid, bound in rows:
+            key = (task_id, due, bound)
+            if block is not None and (due, task_id) != block:
+                break
+            if key not in keys:
                 if len(keys) == lines:
-                    complete = False
-                    break
-                keys.add((task_id, due, bound))
-            seen.append((due, mid))
+                    complete, block = False, (due, task_id)
+                    continue
+                keys.add(key)
+            mids.append(mid)
     if complete:  # the walk saw the whole list
-        return [mid for _, mid in seen], len(keys)
-    # the last date shown may hold more lines than fit (many plans share a date): those that come
-    # first in the reply's order, with all their milestones
-    last = max(due for _, due, _ in keys)
-    mids = [mid for due, mid in seen if due < last]
-    room = lines - len({k for k in keys if k[1] < last})
-    units = json.dumps(units_answering_as(db, unit), ensure_ascii=False)
-    at_last: dict[tuple, list[int]] = {}
-    for mid, task_id, bound in db.execute("SELECT DISTINCT milestone_id, task_id, bound FROM unit_due WHERE unit IN"
-                                          " (SELECT value FROM json_each(?)) AND done = 0 AND due = ?"
-                                          " ORDER BY milestone_id", [units, last]):
-        at_last.setdefault((task_id, bound), []).append(mid)
-    order = {tid: (section != "list", number or 0) for tid, section, number in db.execute(
-        "SELECT id, section, number_int FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
-        [json.dumps(sorted({t for t, _ in at_last}))])}
-    for key in sorted(at_last, key=lambda k: (*order[k[0]], k[0], k[1]))[:room]:
-        mids += at_last[key]
+        return mids, len(keys)
     # counted by SQLite over the index alone: a long list is thousands of rows
+    units = json.dumps(units_answering_as(db, unit), ensure_ascii=False)
     total = db.execute("SELECT count(*) FROM (SELECT DISTINCT task_id, due, bound FROM unit_due WHERE unit IN"
                        " (SELECT value FROM json_each(?)) AND done = 0 AND due >= ? AND due <= ? LIMIT ?)",
                        [units, start.isoformat() if start else "", end.isoformat() if end else "9999-12-31",
@@ -165,7 +159,7 @@ def next_due_by_task(db: sqlite_utils.Database, unit: str | None, limit: int,
         pending.clear()
 
     with closing(_walk(db, unit, None, None, False, None)) as rows:
-        for due, mid, task_id, _ in rows:
+        for due, _, task_id, mid, _ in rows:
             if task_id not in first and task_id not in pending:
                 pending[task_id] = (due, mid)
                 if len(first) + len(pending) > limit:

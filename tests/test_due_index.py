@@ -147,7 +147,7 @@ def test_a_store_made_before_the_index_gets_it_filled_on_open(db, tmp_path):
     path = tmp_path / "duban.db"
     with db.atomic():
         db.execute("DROP TABLE unit_due")
-        db.execute("DELETE FROM migrations WHERE name = '_m010_unit_due'")
+        db.execute("DELETE FROM migrations WHERE name = '_m013_due_index'")
     db.conn.close()
     again = open_db(path)
     assert rows(again) == kept and len(kept) > 100
