@@ -50,6 +50,7 @@ class DeliveryLog:
         self._signed: dict[tuple[str, str], str] = {}
         self._order: deque[tuple[str, Delivery]] = deque()  # (seen_at, delivery), oldest first, for expiry
         self._unrecorded: list[Delivery] = []  # duplicates that brought a signature of their own
+        self._next_expiry = now  # expiry runs at most once a minute: every message passes here
         since = (now - KEEP).isoformat(timespec="seconds")
         for platform, msg_id, ts, sign, seen_at in db.execute(
                 "SELECT platform, msg_id, timestamp, sign, seen_at FROM deliveries WHERE seen_at >= ? ORDER BY id",
@@ -60,7 +61,9 @@ class DeliveryLog:
         """Per delivery, in order: "replayed" if its signed (timestamp, sign) already carried a different
         message (a captured header with a forged body), else "duplicate" if its message id was seen
         (a platform retry, or the same message earlier in this list), else "new" (remembered now)."""
-        self._expire(at)
+        if at >= self._next_expiry:
+            self._expire(at)
+            self._next_expiry = at + timedelta(minutes=1)
         seen_at = at.isoformat(timespec="seconds")
         verdicts = []
         for d in deliveries:
