@@ -147,12 +147,22 @@ def answer_question(db, text: str, *, asker_unit: str | None, today: date, direc
         intent.kind = intent.fallback
 
     if intent.more_units:  # "发改委和住建局下个月到期的任务": one answer per unit, in one reply
-        parts = [_unit_answer(db, directory, replace(intent, unit=u, more_units=(), unit_fuzzy=False), asker, today,
-                              max_bytes and max_bytes // (1 + len(intent.more_units)))
-                 for u in sorted((intent.unit, *intent.more_units), key=lambda u: _position(intent.text, u))]
+        units = sorted((intent.unit, *intent.more_units), key=lambda u: _position(intent.text, u))
+        # "发改委牵头、住建局配合的任务": a role word right after a unit is that unit's
+        own = {u: _role_after(intent.text, u) for u in units}
+        parts = [_unit_answer(db, directory, replace(intent, unit=u, more_units=(), unit_fuzzy=False,
+                                                     role=own[u] if any(own.values()) else intent.role),
+                              asker, today, max_bytes and max_bytes // len(units))
+                 for u in units]
         return Answer(parts[0].intent, parts[0].unit, parts[0].window,
                       lambda: [t for p in parts for t in p.tasks], "\n\n".join(p.reply for p in parts))
     return _unit_answer(db, directory, intent, asker, today, max_bytes)
+
+
+def _role_after(text: str, name: str) -> str | None:
+    i = _position(text, name)
+    tail = text[i + len("".join(name.split())):][:4]
+    return "lead_units" if "牵头" in tail else "cooperating_units" if "配合" in tail else None
 
 
 def _position(text: str, name: str) -> int:

@@ -266,6 +266,8 @@ def test_several_units_in_one_question_are_each_answered_in_order(seed_db, capsy
     alone = {u: ask(capsys, seed_db, f"{u}有哪些任务", None, "2021-12-20")["tasks"]
              for u in ("市发展和改革委员会", "市住房和城乡建设局", "市水利局")}
     assert got["tasks"] == [t for u in alone for t in alone[u]]
+    roles = ask(capsys, seed_db, "发改委牵头、住建局配合的任务", None, "2021-12-20")["reply"]
+    assert "**市发展和改革委员会**牵头的整改任务" in roles and "**市住房和城乡建设局**配合的整改任务" in roles
     due = ask(capsys, seed_db, "发改委和住建局2022年到期的任务", None, "2021-12-20")
     assert due["intent"] == "due_in_window" and due["reply"].count("到期提醒") == 2
 
