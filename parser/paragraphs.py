@@ -61,6 +61,24 @@ def opens_element(text: str) -> bool:
     return bool(marker_of(t) or FIELD_LABEL.match(t) or t.startswith("附件") or _DOC_NUMBER.search(t.strip()))
 
 
+_BRACKETED_LABEL = re.compile(r"^\s*【[^】]{2,8}】")
+
+
+def split_at_elements(paragraph: str) -> list[str]:
+    """A block of lines (a text file's lines between blank lines) holding a numbered item and its
+    labelled fields, one a line ("一、…\n【牵头单位】…\n整改时限：…"): each line that opens an element
+    starts a paragraph of its own; the other lines stay with the one before (wrapped text)."""
+    if "\n" not in paragraph:
+        return [paragraph]
+    out: list[str] = []
+    for line in paragraph.split("\n"):
+        if out and not (opens_element(line) or _BRACKETED_LABEL.match(line)):
+            out[-1] += "\n" + line
+        else:
+            out.append(line)
+    return out
+
+
 def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]:
     """Join paragraphs split by page breaks (joined with nothing: Chinese has no spaces)."""
     headings = headings or set()

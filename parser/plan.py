@@ -8,7 +8,7 @@ from .errors import DocumentError
 from .items import body_item, find_task_nodes, is_list_style, list_item, task_number
 from .model import Plan
 from .outline import build_tree, split_attachment
-from .paragraphs import rejoin
+from .paragraphs import rejoin, split_at_elements
 from .readers import read_document
 from .readers.blocks import Block
 from .tables import is_task_table, table_items
@@ -65,6 +65,7 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     directory = directory or UnitDirectory.load()
     heads = {i for i, b in enumerate(b for b in blocks if b.kind == "para") if b.heading}
     paras = rejoin([b.text for b in blocks if b.kind == "para"], heads)
+    paras = [q for p in paras for q in split_at_elements(p)]
     title = _title(blocks, paras, source_name)
     titled = title != Path(source_name).stem
     found_year, doc_no = _doc_year(paras, title)

@@ -21,6 +21,7 @@ DOCUMENTS = {
     "named_roles": STYLES / "named_roles.txt",
     "province_division": STYLES / "province_division.txt",
     "leader_table": STYLES / "leader_table.docx",
+    "bracket_labels": STYLES / "bracket_labels.txt",
     "example_plan": ROOT / "bot" / "data" / "example_plan.txt",
 }
 
