@@ -94,7 +94,8 @@ PLAN = re.compile(
 # Forms without a year; need doc_year.
 YEARLESS = re.compile(
     rf"(?<![0-9{_CN_D}十两])(?:"
-    r"(?P<ye>年\s*[底末]|年内)"
+    rf"(?P<fest>{'|'.join(FESTIVALS)})节?(?=\s*(?:之前|以前|前))"  # the next one after the document's date
+    r"|(?P<ye>年\s*[底末]|年内)"
     r"|(?P<half>[上下])半年(?:[底末])?"
     r"|第?(?P<q>[一二三四1-4])\s*季度(?:[末底])?"
     rf"|{_MONTH_TAIL}"
@@ -102,7 +103,7 @@ YEARLESS = re.compile(
 )
 # Characters a candidate can start with.  A bare character class lets the
 # regex engine skip through ordinary text quickly; START then decides.
-TRIGGER = re.compile(r"[0-9一二三四五六七八九十〇零○O今明次翌来本\"年上下第元正]")
+TRIGGER = re.compile(r"[0-9一二三四五六七八九十〇零○O今明次翌来本\"年上下第元正春国劳清端中]")
 # Which kind of candidate starts here.  Dispatching to the anchored patterns
 # above happens in Python.
 START = re.compile(
@@ -110,7 +111,8 @@ START = re.compile(
     rf"|(?P<full>(?:{YD}|{YREL})(?=\s*年))"
     rf"|(?P<num>{YD}(?=[./-][0-9]))"
     r"|(?P<plan>\"?十[一二三四五六七八九](?:五|个五年))"
-    rf"|(?P<nl>(?<![0-9{_CN_D}十两])(?:年\s*[底末]|年内|[上下]半年|第?[一二三四1-4]\s*季度"
+    rf"|(?P<nl>(?<![0-9{_CN_D}十两])(?:(?:{'|'.join(FESTIVALS)})节?(?=\s*(?:之前|以前|前))|年\s*[底末]|年内|[上下]半年"
+    rf"|第?[一二三四1-4]\s*季度"
     rf"|{MONTH}\s*月))"
 )
 TITLE = re.compile(r"《[^《》]{0,200}》")

@@ -153,13 +153,20 @@ def _extend_range(norm: str, d: _Date, doc_year: int | None) -> _Date:
     return end
 
 
-def _parse_yearless(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date | None]:
+def _parse_yearless(norm: str, pos: int, doc_year: int | None,
+                    issued: datetime.date | None = None) -> tuple[int, _Date | None]:
     m = F.YEARLESS.match(norm, pos)
     if not m:
         return pos + 1, None
+    g = m.groupdict()
+    if g.get("fest"):  # 春节前: the next Spring Festival after the document was issued (unknown: no date)
+        if issued is None or F.YEARLESS_BAD_PREFIX.search(norm, max(0, pos - 4), pos):
+            return m.end(), None
+        eve = F.festival_eve(issued.year, g["fest"])
+        eve = eve if eve >= issued else F.festival_eve(issued.year + 1, g["fest"])
+        return m.end(), _Date(m.end(), eve, "festival", eve.year, relative=True, deadline_suffix=True)
     if doc_year is None:
         return m.end(), None
-    g = m.groupdict()
     if g.get("mo") and not (g.get("d") or g.get("mp") or g.get("suf")):
         return m.end(), None  # a bare "6月" is too weak a signal without a year
     if F.YEARLESS_BAD_PREFIX.search(norm, max(0, pos - 4), pos):
@@ -232,11 +239,12 @@ def _bracketed(norm: str, start: int, end: int) -> bool:
     return left.endswith("(") and right.startswith(")")
 
 
-def find_dates(text: str, doc_year: int | None = None) -> list[DateHit]:
+def find_dates(text: str, doc_year: int | None = None, issued: datetime.date | None = None) -> list[DateHit]:
     """Every forward-looking date commitment in ``text``, in order, non-overlapping.
 
     ``doc_year`` resolves year-less forms (年底前, 6月30日前, 上半年, 次年3月) and
-    lets bare past years ("2020年，全省…") be recognised as facts.
+    lets bare past years ("2020年，全省…") be recognised as facts; ``issued`` (the document's date)
+    resolves a festival named without a year (春节前: the next one).
     """
     norm = F.normalise(text)
     t_starts, t_ends = _title_spans(norm)
@@ -260,7 +268,7 @@ def find_dates(text: str, doc_year: int | None = None) -> list[DateHit]:
         elif m.group("plan") is not None:
             pos, d = _parse_plan(norm, start, doc_year)
         else:
-            pos, d = _parse_yearless(norm, start, doc_year)
+            pos, d = _parse_yearless(norm, start, doc_year, issued)
         pos = max(pos, m.end())
         if d is None or _in_title(t_starts, t_ends, start):
             continue

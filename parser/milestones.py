@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from .dates import DateHit, find_dates
 from .model import Milestone
@@ -129,11 +130,11 @@ def _bind(localities: Localities, region: str, *wider: str) -> list[str]:
 
 
 def extract(text: str, source: str, localities: Localities, doc_year: int | None,
-            default_units: list[str] | None = None) -> list[Milestone]:
+            default_units: list[str] | None = None, issued: date | None = None) -> list[Milestone]:
     """Milestones of one field. `default_units` binds every item (a measure under a unit's group)."""
     out: list[Milestone] = []
     for lo, hi in _sentences(text):
-        hits = find_dates(text[lo:hi], doc_year)
+        hits = find_dates(text[lo:hi], doc_year, issued)
         if not hits:
             continue
         hits = [DateHit(h.start + lo, h.end + lo, h.due, h.kind, h.done, h.approximate) for h in hits]

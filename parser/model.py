@@ -104,6 +104,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     unknown_units: list[str] = field(default_factory=list)
     titled: bool = True  # False when the document had no title line and the file name stands in
+    issued: date | None = None  # the document's date line (2026年3月15日), for 春节前 and the like
 
     def to_json(self) -> dict:
         body = [t for t in self.tasks if t.section == "body"]
@@ -113,6 +114,7 @@ class Plan:
             "title": self.title,
             "year": self.year,
             "doc_number": self.doc_number,
+            "issued": self.issued.isoformat() if self.issued else None,
             "declared_task_count": self.declared_task_count,
             "list_item_count": len(listed),
             "body_task_count": len(body),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 from .errors import DocumentError
@@ -16,7 +17,7 @@ from .tasks import build_task
 from .units import UnitDirectory
 
 _DOC_NO = re.compile(r"[^\s，。：:]{0,12}[〔\[［【（(]\s*((?:19|20)\d\d)\s*[〕\]］】）)]\s*\d+\s*号")
-_DATE_LINE = re.compile(r"^\s*((?:19|20)\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
+_DATE_LINE = re.compile(r"^\s*((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
 _DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
 # 【牵头单位】X → 牵头单位：X
 _BRACKET_LABEL = re.compile(r"【\s*((?:市直|市级)?(?:牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|协办单位|完成时限|"
@@ -35,6 +36,17 @@ def _doc_year(paragraphs: list[str], title: str) -> tuple[int | None, str | None
             return int(m.group(1)), None
     m = re.search(r"((?:19|20)\d\d)\s*年", title)
     return (int(m.group(1)), None) if m else (None, None)
+
+
+def _issued(paragraphs: list[str]) -> date | None:
+    """The date line under the issuing office (a line holding only a date)."""
+    for p in paragraphs:
+        if m := _DATE_LINE.match(p):
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    return None
 
 
 def _title(blocks: list[Block], paragraphs: list[str], source_name: str) -> str:
@@ -69,7 +81,8 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     title = _title(blocks, paras, source_name)
     titled = title != Path(source_name).stem
     found_year, doc_no = _doc_year(paras, title)
-    plan = Plan(title=title, source_name=source_name, year=year or found_year, doc_number=doc_no, titled=titled)
+    plan = Plan(title=title, source_name=source_name, year=year or found_year, doc_number=doc_no, titled=titled,
+                issued=_issued(paras))
     plan.declared_task_count = _declared_count(paras)
 
     paras = [re.sub(r"(^|[。；;：:])；", r"\1", _BRACKET_LABEL.sub(r"；\1：", p)) for p in paras]
@@ -90,7 +103,7 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
             raws.extend(table_items(b.rows))
     doc_text = re.sub(r"\s", "", "".join(paras) + "".join("".join(c or "" for row in b.rows for c in row)
                                                             for b in blocks if b.kind == "table"))
-    plan.tasks = [build_task(r, directory, plan.year, doc_text) for r in raws]
+    plan.tasks = [build_task(r, directory, plan.year, doc_text, plan.issued) for r in raws]
     _check(plan, directory)
     return plan
 

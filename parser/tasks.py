@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz
@@ -127,7 +128,8 @@ def _bind_goals_to_groups(task: Task, raw: RawItem, loc: milestones.Localities) 
             ms.units = hits
 
 
-def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc_text: str = "") -> Task:
+def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc_text: str = "",
+               issued: date | None = None) -> Task:
     task = Task(section=raw.section, number=raw.number, title=make_title(raw.title),
                 problem_text=raw.problem)
     _assign_units(raw, directory, task, doc_text)
@@ -137,14 +139,14 @@ def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc
     loc = _localities(task, directory)
     found: list[Milestone] = []
     if raw.fields.get("deadline"):
-        found += milestones.extract(raw.fields["deadline"], "deadline", loc, doc_year)
+        found += milestones.extract(raw.fields["deadline"], "deadline", loc, doc_year, issued=issued)
     if raw.fields.get("goal"):
-        found += milestones.extract(raw.fields["goal"], "goal", loc, doc_year)
+        found += milestones.extract(raw.fields["goal"], "goal", loc, doc_year, issued=issued)
     for m in raw.measures:
         group = [m.group] if m.group and m.group in loc.units and {m.group} < loc.units else None
-        found += milestones.extract(m.text, "measure", loc, doc_year, default_units=group)
+        found += milestones.extract(m.text, "measure", loc, doc_year, default_units=group, issued=issued)
     if raw.measure_text:
-        found += milestones.extract(raw.measure_text, "measure", loc, doc_year)
+        found += milestones.extract(raw.measure_text, "measure", loc, doc_year, issued=issued)
     task.milestones = found
     _bind_goals_to_groups(task, raw, loc)
     deadline = raw.fields.get("deadline") or ""

@@ -394,3 +394,12 @@ def test_each_gold_milestone_text_yields_its_due():
             assert got[m["due"]] == m["done"], (task["id"], text)
             checked += 1
     assert checked >= 50
+
+
+def test_a_festival_without_a_year_is_the_next_one_after_the_document_s_date():
+    issued_late, issued_early = datetime.date(2024, 11, 20), datetime.date(2024, 1, 5)
+    assert dues("春节前完成欠薪排查", 2024) == []  # no date line: which Spring Festival is unknown
+    assert [h.due for h in find_dates("春节前完成欠薪排查", 2024, issued_late)] == [D(2025, 1, 28)]
+    assert [h.due for h in find_dates("春节前完成欠薪排查", 2024, issued_early)] == [D(2024, 2, 9)]
+    assert [h.due for h in find_dates("国庆节前完成", 2024, issued_late)] == [D(2025, 9, 30)]
+    assert find_dates("每年春节前开展专项检查", 2024, issued_late) == []  # a yearly duty

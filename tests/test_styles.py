@@ -175,3 +175,13 @@ def test_a_time_label_before_or_after_a_role_sentence_keeps_both():
         t = tasks[number]
         assert (t.lead_units, t.cooperating_units) == ([lead], ["市财政局"]), number
         assert [m.due.isoformat() for m in t.milestones] == [due], number
+
+
+def test_the_date_line_dates_a_festival_named_without_a_year():
+    from parser.plan import parse_document
+
+    text = ("某市根治欠薪冬季攻坚行动方案\n\n某政办发〔2024〕30号\n\n2024年11月20日\n\n一、重点任务\n\n"
+            "（一）全面排查欠薪隐患。春节前完成在建工程项目欠薪排查。（牵头单位：市人力资源社会保障局）\n")
+    plan = parse_document(text.encode(), "x.txt")
+    assert plan.issued.isoformat() == "2024-11-20" and plan.to_json()["issued"] == "2024-11-20"
+    assert [m.due.isoformat() for m in plan.tasks[0].milestones] == ["2025-01-28"]
