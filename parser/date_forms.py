@@ -92,9 +92,13 @@ PLAN = re.compile(
     r"(?P<s>期末|末期|末|(?:规划)?期间|(?:规划)?时期)"
 )
 # Forms without a year; need doc_year.
+# "3个月内" / "三年内" / "半年内" / "30天内": counted from the document's date
+_SPAN = r"(?P<span>[0-9]{1,3}|[一二两三四五六七八九十]{1,3}|半)\s*(?:个)?\s*(?P<per>年|月|周|星期|天|日)\s*(?:之内|以内|内)"
+_SPAN_PLAIN = _SPAN.replace("?P<span>", "?:").replace("?P<per>", "?:")
 YEARLESS = re.compile(
     rf"(?<![0-9{_CN_D}十两])(?:"
     rf"(?P<fest>{'|'.join(FESTIVALS)})节?(?=\s*(?:之前|以前|前))"  # the next one after the document's date
+    rf"|{_SPAN}"
     r"|(?P<ye>年\s*[底末]|年内)"
     r"|(?P<half>[上下])半年(?:[底末])?"
     r"|第?(?P<q>[一二三四1-4])\s*季度(?:[末底])?"
@@ -103,7 +107,7 @@ YEARLESS = re.compile(
 )
 # Characters a candidate can start with.  A bare character class lets the
 # regex engine skip through ordinary text quickly; START then decides.
-TRIGGER = re.compile(r"[0-9一二三四五六七八九十〇零○O今明次翌来本\"年上下第元正春国劳清端中]")
+TRIGGER = re.compile(r"[0-9一二三四五六七八九十〇零○O今明次翌来本\"年上下第元正春国劳清端中两半]")
 # Which kind of candidate starts here.  Dispatching to the anchored patterns
 # above happens in Python.
 START = re.compile(
@@ -111,7 +115,8 @@ START = re.compile(
     rf"|(?P<full>(?:{YD}|{YREL})(?=\s*年))"
     rf"|(?P<num>{YD}(?=[./-][0-9]))"
     r"|(?P<plan>\"?十[一二三四五六七八九](?:五|个五年))"
-    rf"|(?P<nl>(?<![0-9{_CN_D}十两])(?:(?:{'|'.join(FESTIVALS)})节?(?=\s*(?:之前|以前|前))|年\s*[底末]|年内|[上下]半年"
+    rf"|(?P<nl>(?<![0-9{_CN_D}十两])(?:(?:{'|'.join(FESTIVALS)})节?(?=\s*(?:之前|以前|前))|{_SPAN_PLAIN}"
+    r"|年\s*[底末]|年内|[上下]半年"
     rf"|第?[一二三四1-4]\s*季度"
     rf"|{MONTH}\s*月))"
 )

@@ -165,6 +165,12 @@ def _parse_yearless(norm: str, pos: int, doc_year: int | None,
         eve = F.festival_eve(issued.year, g["fest"])
         eve = eve if eve >= issued else F.festival_eve(issued.year + 1, g["fest"])
         return m.end(), _Date(m.end(), eve, "festival", eve.year, relative=True, deadline_suffix=True)
+    if g.get("span"):  # 3个月内完成: from the document's date (unknown: no date)
+        if issued is None or F.YEARLESS_BAD_PREFIX.search(norm, max(0, pos - 4), pos):
+            return m.end(), None
+        due = _after(issued, g["span"], g["per"])
+        return m.end(), None if due is None else _Date(m.end(), due, "relative", due.year, relative=True,
+                                                       deadline_suffix=True)
     if doc_year is None:
         return m.end(), None
     if g.get("mo") and not (g.get("d") or g.get("mp") or g.get("suf")):
@@ -177,6 +183,21 @@ def _parse_yearless(norm: str, pos: int, doc_year: int | None,
     d.relative = True
     d = _extend_range(norm, d, doc_year)
     return d.end, d
+
+
+def _after(issued: datetime.date, span: str, per: str) -> datetime.date | None:
+    """The document's date plus "3个月" / "两年" / "半年" / "30天" / "2周"."""
+    n = 0.5 if span == "半" else F.cn_int(span.replace("两", "二"))
+    if per in ("天", "日"):
+        return issued + datetime.timedelta(days=int(n))
+    if per in ("周", "星期"):
+        return issued + datetime.timedelta(weeks=int(n))
+    months = int(n * 12) if per == "年" else int(n)
+    if months < 1:
+        return None
+    y, mo = divmod(issued.month - 1 + months, 12)
+    year, month = issued.year + y, mo + 1
+    return datetime.date(year, month, min(issued.day, F.month_end(year, month).day))
 
 
 def _parse_plan(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date | None]:

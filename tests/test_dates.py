@@ -403,3 +403,13 @@ def test_a_festival_without_a_year_is_the_next_one_after_the_document_s_date():
     assert [h.due for h in find_dates("春节前完成欠薪排查", 2024, issued_early)] == [D(2024, 2, 9)]
     assert [h.due for h in find_dates("国庆节前完成", 2024, issued_late)] == [D(2025, 9, 30)]
     assert find_dates("每年春节前开展专项检查", 2024, issued_late) == []  # a yearly duty
+
+
+@pytest.mark.parametrize("text, due", [
+    ("立行立改，3个月内完成整改", D(2025, 2, 20)), ("三年内完成", D(2027, 11, 20)), ("半年内完成", D(2025, 5, 20)),
+    ("30天内完成", D(2024, 12, 20)), ("两周内报送方案", D(2024, 12, 4)), ("近三年内累计完成", None),
+])
+def test_a_span_counts_from_the_document_s_date(text, due):
+    """"3个月内完成" in a plan dated 2024-11-20; without a date line it is no date at all."""
+    assert [h.due for h in find_dates(text, 2024, datetime.date(2024, 11, 20))] == ([due] if due else [])
+    assert find_dates(text, 2024) == []
