@@ -12,6 +12,7 @@ from typing import Callable
 
 from knowledge import queries
 from knowledge.directory import known_unit_names, leader_titles, resolve_unit
+from knowledge.progress import history
 
 from . import render
 from .intent import Intent, parse_question, tokenizer
@@ -288,6 +289,7 @@ def _leader_tasks_answer(db, leader: str, today: date, max_bytes) -> Answer:
 
 def _detail_entries(db, task: queries.TaskRow, today: date) -> tuple[dict, list[dict]]:
     detail = queries.task_detail(db, task.id)
+    detail["progress"] = history(db, task.id, limit=3)  # shown when asked "进展如何" / "完成了吗"
     entries = _with_plans(db, [entry(task, today, m) for m in detail["milestones"]] or [entry(task, today)])
     return detail, entries
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from knowledge.progress import KINDS
 from parser.dates import find_dates
 from parser.model import ROLE_LABELS
 
@@ -217,8 +218,17 @@ def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[st
     """One task, answering what was asked: content / lead / units / leaders / deadline / measures."""
     t = detail["task"]
     label = task_label(t.section, t.number_value)
-    head = f"**{label}** {t.title}"
+    closed = f"（已销号 {(detail.get('completed_at') or '')[:10]}）" if t.status == "completed" else ""
+    head = f"**{label}** {t.title}{closed}"
     lines = [head]
+    if ask == "progress":
+        lines.append(f"状态：{'已销号' if closed else '未销号'}" + (f"（{detail.get('completed_by')}）"
+                                                               if closed and detail.get("completed_by") else ""))
+        reports = detail.get("progress") or []
+        lines += (["最近进展："] + [f"- {p.at[:10]} {KINDS.get(p.kind, p.kind)}"
+                                    f"{('：' + p.text) if p.text else ''}（{p.official or p.unit or '—'}）"
+                                    for p in reports]) if reports else ["尚无进展报告（报告进展：发送“进展 编号：内容”）。"]
+        ask = "deadline"  # then the time limit and its open milestones
     if ask == "lead":
         lines.append(f"牵头单位：{'、'.join(t.units.get('lead_units') or []) or '未列明'}")
     elif ask == "leaders":

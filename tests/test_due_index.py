@@ -135,6 +135,10 @@ def test_a_closed_task_is_shown_as_closed_in_the_units_task_list(db, directory):
     assert got.intent == "unit_tasks"
     [line] = [ln for ln in got.reply.split("- **") if ln.startswith("第13项")]
     assert "已销号" in line and "下一时限" not in line
+    asked = answer_question(db, "第13项完成了吗", asker_unit=None, today=date(2022, 1, 5), directory=directory).reply
+    assert "（已销号 2022-01-05）" in asked and "状态：已销号" in asked and "销号：已完成整改（市自然资源和规划局）" in asked
+    other = answer_question(db, "第12项进展如何", asker_unit=None, today=date(2022, 1, 5), directory=directory).reply
+    assert "状态：未销号" in other and "尚无进展报告" in other and "整改时限" in other
     still = answer_question(db, "我单位还有哪些没销号", asker_unit="市林业局", today=date(2022, 1, 5), directory=directory)
     assert {t["number"] for t in still.tasks} == {t["number"] for t in got.tasks} - {13}
     assert f"未销号的整改任务共{len(still.tasks)}项" in still.reply
