@@ -13,8 +13,6 @@ from parser.model import ROLES
 from . import due_index
 
 CURRENT = "tasks.version = (SELECT current_version FROM documents d WHERE d.id = tasks.document_id)"
-# The units a unit answers for: itself and every collective it belongs to (各县市区 → 邵阳县).
-_MINE = "WITH mine(unit) AS (SELECT :unit UNION SELECT collective FROM collective_members WHERE member = :unit)"
 
 
 # changes whenever an answer could: a new version, a unit, a progress report or 销号
@@ -57,17 +55,11 @@ TASK_COLUMNS = "tasks.id, tasks.document_id, tasks.section, tasks.number, tasks.
                " tasks.ongoing, tasks.status"
 
 
-def _chunks(ids: list, n: int = 900):
-    for i in range(0, len(ids), n):
-        yield ids[i:i + n]
-
-
 def _bound_units(db: sqlite_utils.Database, milestone_ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {m: [] for m in milestone_ids}
-    for chunk in _chunks(list(out)):
-        for mid, unit in db.execute(f"SELECT milestone_id, unit FROM milestone_units WHERE milestone_id IN"
-                                    f" ({','.join('?' * len(chunk))}) ORDER BY rowid", chunk):
-            out[mid].append(unit)
+    for mid, unit in db.execute("SELECT milestone_id, unit FROM milestone_units WHERE milestone_id IN"
+                                " (SELECT value FROM json_each(?)) ORDER BY rowid", [json.dumps(list(out))]):
+        out[mid].append(unit)
     return out
 
 
@@ -87,6 +79,13 @@ def _tasks(db: sqlite_utils.Database, rows: list[dict]) -> list[TaskRow]:
 
 def _task(db: sqlite_utils.Database, row) -> TaskRow:
     return _tasks(db, [row])[0]
+
+
+def _tasks_by_id(db: sqlite_utils.Database, ids: list[int]) -> list[TaskRow]:
+    """TaskRows for these ids, in their order."""
+    rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN"
+                                          " (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+    return _tasks(db, [rows[i] for i in ids])
 
 
 def _rows(db, sql, params):
@@ -143,11 +142,7 @@ def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | 
     when more plans have it than `limit`, those naming `prefer_unit` come first."""
     prefer = prefer_unit if prefer_unit and limit is not None and count_by_number(db, number, section) > limit else None
     ids = _ids_by_number(db, number, section, prefer, limit)
-    if not ids:
-        return []
-    rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN ({','.join('?' * len(ids))})",
-                                      ids)}
-    return _tasks(db, [rows[i] for i in ids])
+    return _tasks_by_id(db, ids) if ids else []
 
 
 # served by the covering index tasks_number_current: no task row (with its long text) is read
@@ -213,10 +208,12 @@ def _fts_rows(db: sqlite_utils.Database, match: str, order: str, limit: int) -> 
 
 
 def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
-    rows = _rows(db, f"{_MINE} SELECT DISTINCT {TASK_COLUMNS} FROM tasks JOIN assignments a ON a.task_id = tasks.id"
-                     f" WHERE a.unit IN (SELECT unit FROM mine) AND a.role != 'supervising_leaders' AND {CURRENT}"
-                     " AND tasks.status != 'withdrawn' ORDER BY tasks.section DESC, tasks.number_int, tasks.id",
-                 {"unit": unit})
+    """The current tasks naming `unit` or a collective it belongs to (督办领导 aside), 清单 items first."""
+    mine = json.dumps(due_index.units_answering_as(db, unit), ensure_ascii=False)
+    rows = _rows(db, f"SELECT DISTINCT {TASK_COLUMNS} FROM tasks JOIN assignments a ON a.task_id = tasks.id"
+                     f" WHERE a.unit IN (SELECT value FROM json_each(?)) AND a.role != 'supervising_leaders'"
+                     f" AND {CURRENT} AND tasks.status != 'withdrawn'"
+                     " ORDER BY tasks.section DESC, tasks.number_int, tasks.id", [mine])
     return _tasks(db, rows)
 
 
@@ -224,9 +221,8 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int,
                         role: str | None = None, open_only: bool = False) -> tuple[int, list[tuple]]:
     """(how many — at most `limit`+1, [(TaskRow, next open milestone or None)] for the first `show`) of a
     unit's tasks (or all; with `role`, those where it is named in that role; `open_only`: not 销号), most
-    urgent first. The
-    due index is walked in date order until `limit` tasks are found, so a unit with thousands of tasks
-    costs about as much as one with fifty."""
+    urgent first. The due index is walked in date order until `limit` tasks are found, so a unit with
+    thousands of tasks costs about as much as one with fifty."""
     mine = due_index.units_answering_as(db, unit) if unit else []
     keep = None
     if unit and role:
@@ -236,7 +232,7 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int,
                 " AND role = ? AND unit IN (SELECT value FROM json_each(?))",
                 [json.dumps(task_ids), role, json.dumps(mine, ensure_ascii=False)])}
     first = due_index.next_due_by_task(db, unit, limit, keep)  # task id → (due, milestone id), in date order
-    ids = list(first)[:limit + 1]
+    ids = list(first)
     if len(ids) <= limit:  # then the tasks with nothing dated left (持续推进) or closed (销号)
         involved = ""
         if unit:
@@ -273,9 +269,7 @@ def _task_pairs(db: sqlite_utils.Database, ids: list[int], first: dict[int, tupl
         "SELECT id, section, number_int FROM tasks WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
     ids = sorted(ids, key=lambda i: (i not in first, first[i][0] if i in first else "", order[i]))
     ids = ids[:show] if show is not None else ids
-    rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN (SELECT value FROM"
-                                          " json_each(?))", [json.dumps(ids)])}
-    tasks = {t.id: t for t in _tasks(db, [rows[i] for i in ids])}
+    tasks = {t.id: t for t in _tasks_by_id(db, ids)}
     items = {i.milestone_id: i for i in _load_items(db, [first[i][1] for i in ids if i in first])}
     return [(tasks[i], items[first[i][1]] if i in first else None) for i in ids]
 
