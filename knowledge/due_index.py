@@ -79,18 +79,20 @@ def units_answering_as(db: sqlite_utils.Database, unit: str | None) -> list[str]
                                               " ORDER BY collective", [unit])]
 
 
-def _walk(db: sqlite_utils.Database, unit: str | None, start: date | None, end: date | None,
+def _bounds(start: date | None, end: date | None) -> tuple[str, str]:
+    return (start.isoformat() if start else ""), (end.isoformat() if end else "9999-12-31")
+
+
+def _walk(db: sqlite_utils.Database, units: list[str], start: date | None, end: date | None,
           include_done: bool, limit: int | None):
-    """(due, ord, task id, milestone id, bound) for `unit` (or everyone), in the order a reply lists
+    """(due, ord, task id, milestone id, bound) for any of `units`, in the order a reply lists
     them (date, then 清单 items first by number, task, milestone), each milestone once."""
     sql = ("SELECT due, ord, task_id, milestone_id, bound FROM unit_due WHERE unit = ? AND done = ? AND due >= ?"
            " AND due <= ? ORDER BY due, ord, task_id, milestone_id")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"  # per unit: the merged first `limit` come from these
-    lo = start.isoformat() if start else ""
-    hi = end.isoformat() if end else "9999-12-31"
-    streams = [db.execute(sql, [u, done, lo, hi]) for u in units_answering_as(db, unit)
-               for done in ((0, 1) if include_done else (0,))]
+    lo, hi = _bounds(start, end)
+    streams = [db.execute(sql, [u, done, lo, hi]) for u in units for done in ((0, 1) if include_done else (0,))]
     seen: set[int] = set()
     try:
         for row in heapq.merge(*streams):
@@ -106,7 +108,7 @@ def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | 
                   end: date | None = None, include_done: bool = False, limit: int | None = None) -> list[int]:
     """Milestones `unit` answers for (collectives resolved; None: all) with start <= due <= end, earliest first."""
     out = []
-    with closing(_walk(db, unit, start, end, include_done, limit)) as rows:
+    with closing(_walk(db, units_answering_as(db, unit), start, end, include_done, limit)) as rows:
         for _, _, _, mid, _ in rows:
             out.append(mid)
             if limit is not None and len(out) >= limit:
@@ -119,10 +121,11 @@ def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | No
     """The milestones of the first `lines` lines of a due list — a line is one task's milestones on
     one date bound to the same units, in the reply's order — and how many lines the list has
     (`count_to` + 1 means more)."""
+    units = units_answering_as(db, unit)
     keys: set[tuple] = set()
     mids: list[int] = []
     complete = True
-    with closing(_walk(db, unit, start, end, False, None)) as rows:
+    with closing(_walk(db, units, start, end, False, None)) as rows:
         block = None  # (due, task) of the line that did not fit: its task's other lines may follow
         for due, _, task_id, mid, bound in rows:
             key = (task_id, due, bound)
@@ -137,11 +140,9 @@ def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | No
     if complete:  # the walk saw the whole list
         return mids, len(keys)
     # counted by SQLite over the index alone: a long list is thousands of rows
-    units = json.dumps(units_answering_as(db, unit), ensure_ascii=False)
     total = db.execute("SELECT count(*) FROM (SELECT DISTINCT task_id, due, bound FROM unit_due WHERE unit IN"
                        " (SELECT value FROM json_each(?)) AND done = 0 AND due >= ? AND due <= ? LIMIT ?)",
-                       [units, start.isoformat() if start else "", end.isoformat() if end else "9999-12-31",
-                        count_to + 1]).fetchone()[0]
+                       [json.dumps(units, ensure_ascii=False), *_bounds(start, end), count_to + 1]).fetchone()[0]
     return mids, total
 
 
@@ -158,7 +159,7 @@ def next_due_by_task(db: sqlite_utils.Database, unit: str | None, limit: int,
         first.update((t, m) for t, m in pending.items() if t in kept)
         pending.clear()
 
-    with closing(_walk(db, unit, None, None, False, None)) as rows:
+    with closing(_walk(db, units_answering_as(db, unit), None, None, False, None)) as rows:
         for due, _, task_id, mid, _ in rows:
             if task_id not in first and task_id not in pending:
                 pending[task_id] = (due, mid)
