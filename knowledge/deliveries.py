@@ -120,18 +120,14 @@ class DeliveryLog:
             self.forget([d])
 
 
-def claim_deliveries(db: sqlite_utils.Database, deliveries: list[Delivery], at: datetime) -> list[str]:
-    """Judge and record in one go, from what the store holds (for a process without a live log)."""
-    log = DeliveryLog(db, at)
-    verdicts = log.judge(deliveries, at)
-    log.record([d for d, v in zip(deliveries, verdicts) if v == "new"] + log.take_unrecorded(), at)
-    return verdicts
-
-
 def claim_delivery(db: sqlite_utils.Database, platform: str, msg_id: str, at: datetime,
                    signed: tuple[str, str] | None = None) -> str:
-    """One delivery's verdict ("new", "duplicate" or "replayed"), see DeliveryLog.judge."""
-    return claim_deliveries(db, [(platform, msg_id, signed)], at)[0]
+    """Judge one delivery and record it, from what the store holds (a process without a live log)."""
+    log = DeliveryLog(db, at)
+    delivery = (platform, msg_id, signed)
+    verdict = log.judge([delivery], at)[0]
+    log.record(([delivery] if verdict == "new" else []) + log.take_unrecorded(), at)
+    return verdict
 
 
 def prune(db: sqlite_utils.Database, before: datetime) -> None:
