@@ -5,7 +5,6 @@ knowledge.queries only; the chat platforms and the CLI (duban ask / chat) render
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Callable
@@ -102,26 +101,6 @@ def _names(db, directory) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return _NAMES[key]
 
 
-def _leader_in(text: str, leaders: tuple[str, ...], intent: Intent) -> str | None:
-    """A 督办领导 title in a question about tasks ("市长督办的任务"), unless the question names a
-    unit the title does not contain (市委书记 holds 市委) or asks about one task."""
-    if intent.kind not in ("unit_tasks", "unknown", "search", "due_soon") or intent.number is not None:
-        return None
-    q = "".join(text.split())
-    leader = next((t for t in leaders if len(t) >= 2 and _names_title(q, t)), None)
-    if leader and (intent.unit is None or intent.unit in leader):
-        return leader
-    return None
-
-
-def _names_title(q: str, title: str) -> bool:
-    """The title itself, not the end of a longer one (副市长 is no 市长) nor a service (市长热线)."""
-    for m in re.finditer(re.escape(title), q):
-        if not q[:m.start()].endswith(("副", "助理")) and not q.startswith(("热线", "信箱", "专线", "邮箱"), m.end()):
-            return True
-    return False
-
-
 def answer_question(db, text: str, *, asker_unit: str | None, today: date, directory=None,
                     max_bytes: int | None = None) -> Answer:
     """Understand `text` and answer it from the store. Always returns a non-empty reply."""
@@ -129,10 +108,10 @@ def answer_question(db, text: str, *, asker_unit: str | None, today: date, direc
         return Answer("no_data", None, None, [], render.NO_DATA)
     directory = _directory(directory)
     names, leaders = _names(db, directory)
-    intent = parse_question(text, today=today, unit_names=names)
+    intent = parse_question(text, today=today, unit_names=names, leaders=leaders)
     asker = _canonical(db, directory, asker_unit) or asker_unit
-    if leader := _leader_in(text, leaders, intent):
-        return _leader_tasks_answer(db, leader, today, max_bytes)
+    if intent.kind == "leader_tasks":
+        return _leader_tasks_answer(db, intent.leader, today, max_bytes)
 
     if intent.kind == "help":
         return Answer("help", asker, None, [], render.render_help())
@@ -148,27 +127,14 @@ def answer_question(db, text: str, *, asker_unit: str | None, today: date, direc
         intent.kind = intent.fallback
 
     if intent.more_units:  # "发改委和住建局下个月到期的任务": one answer per unit, in one reply
-        units = sorted((intent.unit, *intent.more_units), key=lambda u: _position(intent.text, u))
-        # "发改委牵头、住建局配合的任务": a role word right after a unit is that unit's
-        own = {u: _role_after(intent.text, u) for u in units}
+        roles = intent.unit_roles
         parts = [_unit_answer(db, directory, replace(intent, unit=u, more_units=(), unit_fuzzy=False,
-                                                     role=own[u] if any(own.values()) else intent.role),
-                              asker, today, max_bytes and max_bytes // len(units))
-                 for u in units]
+                                                     role=roles.get(u) if any(roles.values()) else intent.role),
+                              asker, today, max_bytes and max_bytes // (1 + len(intent.more_units)))
+                 for u in (intent.unit, *intent.more_units)]
         return Answer(parts[0].intent, parts[0].unit, parts[0].window,
                       lambda: [t for p in parts for t in p.tasks], "\n\n".join(p.reply for p in parts))
     return _unit_answer(db, directory, intent, asker, today, max_bytes)
-
-
-def _role_after(text: str, name: str) -> str | None:
-    i = _position(text, name)
-    tail = text[i + len("".join(name.split())):][:4]
-    return "lead_units" if "牵头" in tail else "cooperating_units" if "配合" in tail else None
-
-
-def _position(text: str, name: str) -> int:
-    i = text.find("".join(name.split()))
-    return i if i >= 0 else len(text)
 
 
 def _unit_answer(db, directory, intent: Intent, asker: str | None, today: date, max_bytes) -> Answer:

@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
@@ -31,7 +31,10 @@ class Intent:
     unit: str | None = None           # a known unit name/alias mentioned in the question
     unit_fuzzy: bool = False          # unit found by typo-level fuzzy matching
     unit_guess: str | None = None     # a unit-like phrase not among the known names (市环保厅)
-    more_units: tuple[str, ...] = ()  # further units named ("发改委和住建局…"), each answered in turn
+    more_units: tuple[str, ...] = ()  # further units named ("发改委和住建局…"), each answered in turn;
+    unit_roles: dict = field(default_factory=dict)  # then `unit` is the first named, and a role word after
+                                                    # a unit is its own ("发改委牵头、住建局配合")
+    leader: str | None = None         # a 督办领导 title asked about ("市长督办的任务"), kind "leader_tasks"
     mine: bool = False                # 我单位 / 我们 / 本单位
     everyone: bool = False            # 全市 / 所有单位
     window: tuple[date, date] | None = None
@@ -248,7 +251,20 @@ _TIME_SPANS_RE = re.compile(
 _OPEN_ONLY_RE = re.compile(r"[没未]销号|[没未](?:有)?完成|尚未完成|还没|在办")
 
 
-def parse_question(text: str, *, today: date, unit_names: list[str]) -> Intent:
+def _names_title(q: str, title: str) -> bool:
+    """The title itself, not the end of a longer one (副市长 is no 市长) nor a service (市长热线)."""
+    for m in re.finditer(re.escape(title), q):
+        if not q[:m.start()].endswith(("副", "助理")) and not q.startswith(("热线", "信箱", "专线", "邮箱"), m.end()):
+            return True
+    return False
+
+
+def _role_after(q: str, name: str) -> str | None:
+    tail = q[q.find(name) + len(name):][:4]
+    return "lead_units" if "牵头" in tail else "cooperating_units" if "配合" in tail else None
+
+
+def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tuple[str, ...] = ()) -> Intent:
     """Understand one question. Never raises; unintelligible text gives kind "unknown"."""
     q = normalize(text)
     names = tuple(sorted(set(unit_names)))
@@ -304,6 +320,16 @@ def parse_question(text: str, *, today: date, unit_names: list[str]) -> Intent:
         intent.role = "lead_units"
     elif intent.kind == "unit_tasks" and re.search(r"配合", rest):
         intent.role = "cooperating_units"
+    if intent.more_units:  # answered one unit at a time, in the order named, each in its own role if given
+        named = sorted((intent.unit, *intent.more_units), key=lambda u: (q.find(u) < 0, q.find(u)))
+        intent.unit, intent.more_units = named[0], tuple(named[1:])
+        intent.unit_roles = {u: _role_after(q, u) for u in named}
+    # "市长督办的任务": a 督办领导 title (longest first), unless a unit is named that it does not hold
+    # (市委书记 holds 市委) or one task is asked about
+    leader = next((t for t in leaders if len(t) >= 2 and _names_title(q, normalize(t))), None)
+    if leader and intent.kind in ("unit_tasks", "unknown", "search", "due_soon") and intent.number is None \
+            and (unit is None or unit in leader):
+        intent.kind, intent.leader = "leader_tasks", leader
     return intent
 
 
