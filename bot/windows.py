@@ -6,14 +6,13 @@ past is overdue and reported separately by the caller.
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import cn2an
 
-from parser.date_forms import FESTIVALS, PLAN, festival_eve, normalise
+from parser.date_forms import FESTIVALS, PLAN, festival_eve, month_end, normalise, plan_period_end
 
 _CN_NUM = "零〇一二两三四五六七八九十百"
 
@@ -38,10 +37,6 @@ def to_int(text: str) -> int | None:
 
 def cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
-
-
-def month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _add_months(d: date, n: int) -> tuple[int, int]:
@@ -84,14 +79,12 @@ _QUARTER_RE = re.compile(r"(?:(\d{4}|[今本明去])年)?(?<![下这上本每前
 _FESTIVAL_RE = re.compile(rf"({'|'.join(FESTIVALS)})节?(?:前|之前|以前)")
 
 
-
-
 def _period(text: str, today: date) -> Window | None:
     """2022年上半年 / 三季度 / 春节前 / 十四五期间: a half-year or a quarter (this year's, or next year's
     once past), until the eve of the next such festival, or until the end of a five-year plan."""
     if m := PLAN.search(normalise(text)):  # the parser's plan periods; "十四五"规划 as a name is not one
         n = m.group("n")
-        end = date(2025 + 5 * (to_int(n) - 4), 12, 31)  # 十四五 ends in 2025
+        end = date(plan_period_end(n), 12, 31)
         if "末" in m.group("s"):  # 到"十四五"末: until its end
             return _until(today, end, f"“十{n}五”末前")
         return _bounded(today, date(end.year - 4, 1, 1), end, f"“十{n}五”期间")

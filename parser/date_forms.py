@@ -191,6 +191,11 @@ def quarter_end(year: int, quarter: int) -> datetime.date:
     return month_end(year, quarter * 3)
 
 
+def plan_period_end(n: str) -> int:
+    """The last year of the 十N五 plan period (n: its Chinese digit): 十四五 → 2025."""
+    return 2025 + 5 * (cn_int(n) - 4)
+
+
 REL_YEAR_OFFSET = {"今": 0, "本": 0, "明": 1, "次": 1, "翌": 1, "来": 1}
 
 # The flood season (汛期) starts on 4月1日 in the southern provinces, later in the north: "X年汛期前"

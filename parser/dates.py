@@ -204,7 +204,7 @@ def _parse_plan(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date |
     m = F.PLAN.match(norm, pos)
     if not m:
         return pos + 1, None
-    year = 2025 + 5 * (10 + F.cn_int(m.group("n")) - 14)  # 十四五 ends in 2025
+    year = F.plan_period_end(m.group("n"))
     if doc_year is not None and year < doc_year:
         return m.end(), None  # "十三五"期间 in a later document is a look back
     return m.end(), _Date(m.end(), datetime.date(year, 12, 31), "plan_period", year)
