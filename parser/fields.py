@@ -8,22 +8,10 @@ from __future__ import annotations
 
 import re
 
-from .paragraphs import FIELD_LABEL
+from .paragraphs import FIELD_LABEL, FIELD_LABELS, label_words
 
-# Field keys: the five roles plus deadline (整改时限), goal (整改目标) and measures (整改措施).
-_LABEL_KEYS = [
-    (("督办领导", "责任领导", "包案领导", "牵头领导", "分管领导", "联系领导"), "supervising_leaders"),
-    (("主体责任单位", "责任主体"), "principal_units"),
-    (("牵头单位", "牵头部门"), "lead_units"),
-    (("配合单位", "配合部门", "协办单位"), "cooperating_units"),
-    (("责任单位", "责任部门"), "responsible_units"),
-    (("整改时限", "完成时限", "完成时间", "完成期限", "时间节点", "时限", "时间要求"), "deadline"),
-    (("整改目标", "工作目标"), "goal"),
-    (("整改措施", "工作措施", "具体措施"), "measures"),
-]
 ROLE_KEYS = ("supervising_leaders", "principal_units", "lead_units", "cooperating_units", "responsible_units")
-_PAREN_LABEL = re.compile(
-    r"[（(]\s*(?:牵头单位|牵头部门|责任单位|责任部门|配合单位|牵头领导|责任领导|主体责任单位)\s*[:：]")
+_PAREN_LABEL = re.compile(rf"[（(]\s*(?:{label_words(*ROLE_KEYS)})\s*[:：]")
 _SEGMENT = re.compile(r"^\s*([^:：]{2,8})\s*[:：]\s*(.*)$", re.S)
 _UNITISH = re.compile(
     r"(局|委|办|办公室|院|府|政府|部|厅|区|县|市|会|委员会|中心|公司|集团|单位|队|所|站|处|旗|镇|乡|街道|管委会|人民政府)"
@@ -33,7 +21,9 @@ _UNITISH = re.compile(
 def key_of_label(label: str) -> str | None:
     if label.endswith("领导"):  # 市级督办领导, 牵头省领导, 责任领导, 包案市领导 …
         return "supervising_leaders"
-    for names, key in _LABEL_KEYS:
+    if "时限" in label:  # 时限 / 整改时限要求
+        return "deadline"
+    for names, key in FIELD_LABELS:
         if any(n in label for n in names):
             return key
     return None
@@ -104,9 +94,8 @@ def _move_time_out_of_units(fields: dict[str, str]) -> None:
             fields.setdefault("deadline", "，".join(t.strip() for t in times))
 
 
-_INLINE_LABEL = re.compile(
-    r"(?:(?<=^)|(?<=[。；;！？\s]))\s*(?:(?:市直|市级|县级)?(?:牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|协办单位|"
-    r"督办领导|责任领导|牵头领导|完成时限|完成时间|完成期限|时限要求|时间要求|时间节点|整改时限))\s*[:：]")
+_INLINE_LABEL = re.compile(rf"(?:(?<=^)|(?<=[。；;！？\s]))\s*(?:(?:市直|市级|县级)?(?:{label_words(*ROLE_KEYS, 'deadline')}))"
+                           r"\s*[:：]")
 
 
 def find_inline_fields(text: str, roles_required: bool = True) -> tuple[int, dict[str, str]] | None:

@@ -18,13 +18,27 @@ _MARKERS = [
     (4, re.compile(r"^\s*[（(]\s*(\d{1,3})\s*[）)]\s*")),
     (5, re.compile(r"^\s*([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])\s*")),
 ]
-# Labels of the 清单 fields (市级督办领导：… 整改时限：…); a line starting with one opens a field.
-FIELD_LABEL = re.compile(
-    r"^\s*(?:市直|市级|省直|省级|县直|县级|区直|区级)?"
-    r"(督办领导|责任领导|包案领导|牵头领导|分管领导|联系领导|主体责任单位|责任主体|牵头单位|牵头部门|配合单位|配合部门|协办单位|"
-    r"责任单位|责任部门|整改时限|完成时限|完成时间|完成期限|时限要求|时间要求|整改目标|工作目标|整改措施|工作措施|具体措施)"
-    r"\s*[:：]"
-)
+# The labels of a task's fields, by field: the five roles, the time limit, the goal and the measures.
+FIELD_LABELS: list[tuple[tuple[str, ...], str]] = [
+    (("督办领导", "责任领导", "包案领导", "牵头领导", "分管领导", "联系领导"), "supervising_leaders"),
+    (("主体责任单位", "责任主体"), "principal_units"),
+    (("牵头单位", "牵头部门"), "lead_units"),
+    (("配合单位", "配合部门", "协办单位"), "cooperating_units"),
+    (("责任单位", "责任部门"), "responsible_units"),
+    (("整改时限", "完成时限", "完成时间", "完成期限", "时限要求", "时间要求", "时间节点"), "deadline"),
+    (("整改目标", "工作目标"), "goal"),
+    (("整改措施", "工作措施", "具体措施"), "measures"),
+]
+
+
+def label_words(*keys: str) -> str:
+    """An alternation of the labels of these fields (all of them: none given), longest first."""
+    words = [w for names, key in FIELD_LABELS if not keys or key in keys for w in names]
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+# a line starting with a label (市级督办领导：… 整改时限：…) opens a field
+FIELD_LABEL = re.compile(rf"^\s*(?:市直|市级|省直|省级|县直|县级|区直|区级)?({label_words()})\s*[:：]")
 _SENTENCE_END = tuple("。；;！？!?：:”’」』）)】》")
 _DOC_KIND_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|报告|规划|细则)$")
 _DOC_NUMBER = re.compile(r"^\S{1,12}[〔\[［【]\s*(?:19|20)\d\d\s*[〕\]］】]\s*\d+\s*号$")  # 邵办发〔2026〕7号
