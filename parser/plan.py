@@ -9,7 +9,7 @@ from .errors import DocumentError
 from .items import body_item, find_task_nodes, is_list_style, list_item, task_number
 from .model import Plan
 from .outline import build_tree, split_attachment
-from .paragraphs import rejoin, split_at_elements
+from .paragraphs import label_words, rejoin, split_at_elements
 from .readers import read_document
 from .readers.blocks import Block
 from .tables import is_task_table, table_items
@@ -20,8 +20,7 @@ _DOC_NO = re.compile(r"[^\s，。：:]{0,12}[〔\[［【（(]\s*((?:19|20)\d\d)\
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
 _DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
 # 【牵头单位】X → 牵头单位：X
-_BRACKET_LABEL = re.compile(r"【\s*((?:市直|市级)?(?:牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|协办单位|完成时限|"
-                            r"完成时间|整改时限|督办领导|牵头领导|责任领导|整改目标|整改措施))\s*】\s*")
+_BRACKET_LABEL = re.compile(rf"【\s*((?:市直|市级)?(?:{label_words()}))\s*】\s*")
 _TITLE_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|规划|细则)$")
 
 
