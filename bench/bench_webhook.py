@@ -199,7 +199,7 @@ STAGES = [  # (label, file suffix, function) — cumulative times in the server 
     ("  JSON parse (_parse_json)", "platforms/dingtalk.py", "_parse_json"),
     ("  delivery record (DeliveryLog.record)", "knowledge/deliveries.py", "record"),
     ("  answer (Conversation.handle)", "bot/conversation.py", "handle"),
-    ("    asker unit + stamp (asker_and_stamp)", "knowledge/people.py", "asker_and_stamp"),
+    ("    asker unit + generation (asker_and_stamp)", "bot/conversation.py", "asker_and_stamp"),
     ("    unit names (UnitDirectory.all_names)", "parser/unit_directory.py", "all_names"),
     ("    unit names (known_unit_names)", "knowledge/directory.py", "known_unit_names"),
     ("    parse_question", "bot/intent.py", "parse_question"),

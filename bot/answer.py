@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Callable
 
-from knowledge import queries
+from knowledge import generation, queries
 from knowledge.directory import known_unit_names, leader_titles, resolve_unit
 from knowledge.progress import history
 
@@ -90,10 +90,9 @@ MAX_DOCS = 3  # a task number asked about is shown for at most this many documen
 
 
 def _names(db, directory) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(unit names for segmentation, 督办领导 titles longest first), cached until the store's content
-    changes (a new version or unit)."""
-    stamp = db.execute("SELECT (SELECT max(id) FROM versions), (SELECT count(*) FROM units)").fetchone()
-    key = (id(db), id(directory), *stamp)
+    """(unit names for segmentation, 督办领导 titles longest first), kept while the store's generation
+    stays the same."""
+    key = (id(db), id(directory), generation.current(db))
     if key not in _NAMES:
         _NAMES.clear()
         _NAMES[key] = (tuple(sorted(set(known_unit_names(db)) | set(directory.all_names()))),

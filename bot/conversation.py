@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable
 
-from knowledge import people, queries
+from knowledge import generation, people
 from knowledge.directory import resolve_unit
 
 from . import admin_chat, progress_chat
@@ -17,7 +17,6 @@ from .answer import Answer, answer_question
 from .reminders import replan_after_change
 
 _BIND = re.compile(r"^\s*(?:绑定|綁定)\s*(?:单位)?\s*[:：]?\s*(?P<unit>\S.*)$")
-BIND_HINT = "请先发送“绑定 单位名称”，例如：绑定 市生态环境局"
 MAX_QUESTION = 500
 # a command word alone: say how it is used
 _BARE_COMMAND = {
@@ -38,6 +37,7 @@ class Turn:
     chat_id: str | None = None
     chat_type: str = "single"
     as_unit: str | None = None  # local chat / ask: the unit chosen on the command line
+    stamp: int | None = None  # the store's generation when the message was recorded (else read now)
 
 
 class Conversation:
@@ -46,17 +46,25 @@ class Conversation:
         self.db = db
         self.calendar, self.policy = calendar, policy  # reminder settings, for re-planning after 销号
         self.inbox = inbox  # the watched folder, for an administrator's 重新解析
-        self._answers: dict[tuple, Answer] = {}  # officials ask the same things; cleared by any data change
+        # officials ask the same things: answers and askers' units are kept while the store's generation stays
+        self._answers: dict[tuple, Answer] = {}
+        self._askers: dict[tuple, tuple[int, str | None]] = {}
         self.directory = directory
         self.today = today
         self.now = now
 
-    def asker_and_stamp(self, turn: Turn) -> tuple[str | None, tuple]:
+    def asker_and_stamp(self, turn: Turn) -> tuple[str | None, int]:
         """The asker's own unit (roster), else their binding, else the group's binding; with the
-        store's stamp (answers cached under an older stamp are stale)."""
+        store's generation (what was kept under an older one is stale)."""
+        stamp = turn.stamp if turn.stamp is not None else generation.current(self.db)
         if turn.as_unit:
-            return turn.as_unit, queries.data_stamp(self.db)
-        return people.asker_and_stamp(self.db, turn.platform, turn.user_id, turn.chat_id)
+            return turn.as_unit, stamp
+        key = (turn.platform, turn.user_id, turn.chat_id)
+        kept = self._askers.get(key)
+        if kept is None or kept[0] != stamp:
+            kept = (stamp, people.unit_of_asker(self.db, turn.platform, turn.user_id, turn.chat_id))
+            _keep(self._askers, key, kept)
+        return kept[1], stamp
 
     def resolve(self, name: str) -> str | None:
         return resolve_unit(self.db, name, self.directory)
@@ -83,6 +91,20 @@ class Conversation:
         text = turn.text.strip()
         if len(text) > MAX_QUESTION:
             return Answer("too_long", None, None, [], f"问题过长，请简要描述（{MAX_QUESTION}字以内），例如“第13项谁牵头”。")
+        (unit, stamp), today = self.asker_and_stamp(turn), self.today()
+        key = (text, unit, today, stamp)
+        kept = self._answers.get(key)
+        if kept is not None:  # only answers to questions are kept: a command's text is never found here
+            return kept
+        done = self.command(turn, text)
+        if done is not None:
+            return done
+        answer = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)
+        _keep(self._answers, key, answer)
+        return answer
+
+    def command(self, turn: Turn, text: str) -> Answer | None:
+        """Carry out 绑定, 销号/进展 and the document commands; None for a question."""
         bare = _BARE_COMMAND.get(text)
         if bare:
             return Answer("usage", None, None, [], bare)
@@ -101,12 +123,11 @@ class Conversation:
                 # queued digests must not remind about a closed task (or miss a reopened one)
                 replan_after_change(self.db, self.today(), self.now(), self.calendar, self.policy)
             return Answer(cmd.kind, turn.as_unit, None, [], reply)
-        (unit, stamp), today = self.asker_and_stamp(turn), self.today()
-        key = (text, unit, today, stamp)
-        cached = self._answers.get(key)
-        if cached is None:
-            cached = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)
-            if len(self._answers) >= 512:
-                self._answers.pop(next(iter(self._answers)))
-            self._answers[key] = cached
-        return cached
+        return None
+
+
+def _keep(cache: dict, key, value, limit: int = 512) -> None:
+    """Insert, dropping the oldest entry once `limit` are kept."""
+    if key not in cache and len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value

@@ -59,12 +59,14 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
     app[SETTINGS] = settings
     app[CONVERSATION] = conv
 
+    claims = DeliveryClaims(conv.db, clock.now)  # de-duplication, one commit per burst of messages
+
     def answer(inbound: Inbound) -> Reply | None:  # synchronous: the platforms use it in place
-        turn = Turn(inbound.platform, inbound.user_id, inbound.text, inbound.chat_id, inbound.chat_type)
+        # every message answered here was recorded first: its burst read the store's generation
+        turn = Turn(inbound.platform, inbound.user_id, inbound.text, inbound.chat_id, inbound.chat_type,
+                    stamp=claims.generation)
         result = conv.handle(turn)
         return Reply(result.reply, title="督办")
-
-    claims = DeliveryClaims(conv.db, clock.now)  # de-duplication, one commit per burst of messages
 
     app.router.add_get("/healthz", healthz)
     session_holder: dict = {}

@@ -4,3 +4,4 @@ from . import progress  # noqa: F401,E402
 from . import outbox  # noqa: F401,E402
 from . import inbox_log  # noqa: F401,E402
 from . import deliveries  # noqa: F401,E402
+from . import generation  # noqa: F401,E402  (last: its triggers watch the tables above)

@@ -51,6 +51,7 @@ class DeliveryLog:
         self._order: deque[tuple[str, Delivery]] = deque()  # (seen_at, delivery), oldest first, for expiry
         self._unrecorded: list[Delivery] = []  # duplicates that brought a signature of their own
         self._next_expiry = now  # expiry runs at most once a minute: every message passes here
+        self._stamped: tuple[datetime | None, str] = (None, "")  # the last `at` and its text (bursts share one)
         since = (now - KEEP).isoformat(timespec="seconds")
         for platform, msg_id, ts, sign, seen_at in db.execute(
                 "SELECT platform, msg_id, timestamp, sign, seen_at FROM deliveries WHERE seen_at >= ? ORDER BY id",
@@ -64,7 +65,9 @@ class DeliveryLog:
         if at >= self._next_expiry:
             self._expire(at)
             self._next_expiry = at + timedelta(minutes=1)
-        seen_at = at.isoformat(timespec="seconds")
+        if self._stamped[0] is not at:
+            self._stamped = (at, at.isoformat(timespec="seconds"))
+        seen_at = self._stamped[1]
         verdicts = []
         for d in deliveries:
             platform, msg_id, signed = d

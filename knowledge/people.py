@@ -7,7 +7,6 @@ from datetime import datetime
 import sqlite_utils
 
 from .db import register_migration, run_script
-from .queries import STAMP_COLUMNS
 
 ROLES = ("联络员", "负责人", "督办领导", "管理员")
 
@@ -145,12 +144,3 @@ def unit_of_asker(db: sqlite_utils.Database, platform: str, user_id: str, chat_i
     row = db.conn.execute(f"SELECT {_asker_unit_sql(platform)}",
                           {"u": user_id, "p": platform, "c": chat_id}).fetchone()
     return row[0] if row else None
-
-
-def asker_and_stamp(db: sqlite_utils.Database, platform: str, user_id: str,
-                    chat_id: str | None) -> tuple[str | None, tuple]:
-    """The asker's unit and the store's answer stamp (queries.data_stamp) in one round trip: both are
-    needed for every question."""
-    row = db.conn.execute(f"SELECT {_asker_unit_sql(platform)}, {STAMP_COLUMNS}",
-                          {"u": user_id, "p": platform, "c": chat_id}).fetchone()
-    return row[0], tuple(row[1:])

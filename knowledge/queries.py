@@ -15,14 +15,6 @@ from . import due_index
 CURRENT = "tasks.version = (SELECT current_version FROM documents d WHERE d.id = tasks.document_id)"
 
 
-# changes whenever an answer could: a new version, a unit, a progress report or 销号
-STAMP_COLUMNS = "(SELECT max(id) FROM versions), (SELECT count(*) FROM units), (SELECT max(id) FROM progress)"
-
-
-def data_stamp(db: sqlite_utils.Database) -> tuple:
-    """A value that changes whenever stored answers could (for caching answers)."""
-    return tuple(db.conn.execute(f"SELECT {STAMP_COLUMNS}").fetchone())
-
 @dataclass
 class TaskRow:
     id: int

@@ -158,3 +158,27 @@ def test_the_example_config_loads_and_environment_overrides_it():
     assert "x" not in repr(s)  # secrets never printed
     with pytest.raises(ConfigError):
         load_settings(ROOT / "README.md", env={})
+
+
+def test_a_running_server_sees_what_another_process_changed(two_plans):
+    """The server keeps answers and askers' units between messages; the roster, a 销号 and the unit
+    directory written through other connections (the command line) reach its next answer."""
+    server = Conversation(open_db(two_plans), UnitDirectory.load(), today=lambda: date(2021, 12, 1), now=lambda: NOW)
+
+    def ask(text: str) -> str:
+        return server.handle(Turn("dingtalk", "zs", text)).reply
+
+    assert "还不知道您是哪个单位" in ask("我单位哪些任务即将到期")
+    other = open_db(two_plans)
+    people.replace_roster(other, [{"name": "张三", "unit": "市住房和城乡建设局", "role": "联络员", "dingtalk_id": "zs"}])
+    assert "市住房和城乡建设局" in ask("我单位哪些任务即将到期")
+    people.replace_roster(other, [{"name": "张三", "unit": "市审计局", "role": "联络员", "dingtalk_id": "zs"}])
+    assert "市审计局" in ask("我单位哪些任务即将到期")
+    people.replace_roster(other, [{"name": "张三", "unit": "市住房和城乡建设局", "role": "联络员", "dingtalk_id": "zs"}])
+    assert "已销号" not in ask("第3项完成了吗")
+    assert "已销号" in say(two_plans, "zs", "销号 3")  # another connection
+    assert "已销号" in ask("第3项完成了吗")
+    assert ask("住建老局哪些任务即将到期").startswith("没有找到单位“住建老局”")
+    other.execute("INSERT INTO unit_aliases VALUES ('住建老局', '市住房和城乡建设局')")
+    other.conn.commit()
+    assert ask("住建老局哪些任务即将到期").startswith("**市住房和城乡建设局** · 到期提醒")

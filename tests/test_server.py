@@ -248,3 +248,24 @@ async def test_a_replayed_dingtalk_header_cannot_carry_a_new_message(aiohttp_cli
     await asyncio.wait_for(session_webhook.got.wait(), 5)
     await asyncio.sleep(0.2)
     assert len(session_webhook.posts) == 1
+
+
+async def test_the_server_answers_from_what_another_process_just_changed(aiohttp_client, db_path):
+    """Answers and askers' units are kept between messages, and dropped as soon as the store changes,
+    also when another process (the command line) changed it."""
+    c = case("group_at_bot_leading_space")
+    client, _ = await start(aiohttp_client, settings_for(db_path, dingtalk_reply_in_response=True),
+                            receiver_now(c))
+    ts = int(c["request"]["headers"]["timestamp"])
+
+    async def ask(n: int) -> str:
+        headers = {**c["request"]["headers"], "timestamp": str(ts + n), "sign": sign(DT["app_secret"], ts + n)}
+        resp = await post_dingtalk(client, c, dingtalk_body(c, "http://127.0.0.1:9", msgId=f"again-{n}"), headers)
+        assert resp.status == 200
+        return (await resp.json())["markdown"]["text"]
+
+    assert "绑定" in await ask(1) and "绑定" in await ask(2)
+    add_roster(db_path, dingtalk_id=c["request"]["body_json"]["senderStaffId"])  # its own connection
+    assert "**邵阳县**" in await ask(3)
+    add_roster(db_path, unit="市生态环境局", dingtalk_id=c["request"]["body_json"]["senderStaffId"])
+    assert "**市生态环境局**" in await ask(4)

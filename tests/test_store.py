@@ -340,3 +340,41 @@ def test_names_in_the_store_by_role_match_a_plain_distinct(seeded, seed_gold):
     assert set(known_unit_names(db)) == plain and len(plain) > 39
     gold = {t for task in seed_gold["tasks"] for t in task["supervising_leaders"] or []}
     assert set(leader_titles(db)) == gold and len(gold) == 13
+
+
+def test_generation_moves_with_every_change_an_answer_depends_on(tmp_path, directory, shared):
+    from datetime import datetime, timezone
+
+    from knowledge import generation, outbox, people, progress
+    from knowledge.db import open_db
+    from knowledge.deliveries import claim_delivery
+
+    path = tmp_path / "g.db"
+    db, other = open_db(path), open_db(path)  # the server's connection and, say, the command line's
+    seen = [generation.current(db)]
+
+    def moved() -> bool:
+        seen.append(generation.current(db))
+        return seen[-1] > seen[-2]
+
+    ingest_file(other, SEED_TXT, directory)
+    assert moved()
+    people.replace_roster(other, [{"name": "张三", "unit": "邵阳县", "role": "联络员", "dingtalk_id": "zs"}])
+    assert moved()
+    people.bind(other, "dingtalk", "chat", "c1", "邵阳县", "zs", datetime.now(timezone.utc))
+    assert moved()
+    task_id = other.execute("SELECT id FROM tasks WHERE number = '13' AND section = 'list'").fetchone()[0]
+    progress.add_entry(other, task_id, "complete", "", unit="邵阳县", official="张三", platform="dingtalk",
+                       user_id="zs", at=datetime.now(timezone.utc))
+    assert moved()
+    for sql in ("UPDATE units SET kind = 'organ' WHERE name = '邵阳县'",  # an upsert keeps the count
+                "INSERT INTO unit_aliases VALUES ('邵阳老县', '邵阳县')",
+                "DELETE FROM collective_members WHERE member = '邵阳县'"):
+        with other.atomic():
+            other.execute(sql)
+        assert moved(), sql
+    # what changes with every message or reminder does not throw the kept answers away
+    claim_delivery(other, "dingtalk", "m1", datetime.now(timezone.utc))
+    outbox.set_channel(other, "邵阳县", "console", {})
+    people.record(other, datetime.now(timezone.utc), "dingtalk", "zs", "绑定", "邵阳县", True)
+    assert not moved()

@@ -138,13 +138,13 @@ class Platform(ABC):
     async def call_answer(self, inbound: Inbound) -> Reply | None:
         """The app's answer, with failures logged instead of raised."""
         reply = self._start_answer(inbound)
-        return await self._settle(reply, inbound) if inspect.isawaitable(reply) else _usable(reply)
+        return _usable(reply) if _ready(reply) else await self._settle(reply, inbound)
 
     async def answer_within(self, inbound: Inbound, timeout: float) -> tuple[Reply | None, asyncio.Task | None]:
         """(reply, None) when the answer is ready within `timeout` seconds, else (None, the task that
         is still computing it). A synchronous answer is used in place: no task, no timer."""
         reply = self._start_answer(inbound)
-        if not inspect.isawaitable(reply):
+        if _ready(reply):
             return _usable(reply), None
         task = self.spawn(self._settle(reply, inbound))
         try:
@@ -154,8 +154,13 @@ class Platform(ABC):
             return None, task
 
 
+def _ready(reply) -> bool:
+    """A synchronous answer (a Reply or None), not an awaitable of one."""
+    return reply is None or isinstance(reply, Reply)
+
+
 def _usable(reply: Reply | None) -> Reply | None:
-    return reply if reply is not None and reply.text.strip() else None
+    return reply if reply is not None and reply.text and not reply.text.isspace() else None
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
