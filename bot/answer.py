@@ -220,23 +220,30 @@ def _window_title(intent: Intent) -> str:
 
 
 UNIT_TASKS_LIMIT = 60  # counted per answer; the reply reads and shows the most urgent render.MAX_ITEMS
+_STATE_WORDS = {"open": "未销号", "completed": "已销号", "ongoing": "长期坚持（持续推进）"}
 
 
 def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, max_bytes, hint) -> Answer:
     role_asked = intent.role if unit else None
     total, pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, show=render.MAX_ITEMS, role=role_asked,
-                                               open_only=intent.open_only)
+                                               state=intent.state)
     entries = _with_plans(db, [entry(t, today, i) for t, i in pairs])
-    role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(intent.role or "", "")
-    role += "未销号" if intent.open_only else ""
+    role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(role_asked or "", "")
+    state = _STATE_WORDS.get(intent.state, "")
     more = total > UNIT_TASKS_LIMIT
     count = f"{UNIT_TASKS_LIMIT}项以上，按时限先后列出" if more else f"{total}项"
-    heading = f"**{unit or '全市'}**{role}的整改任务共{count}（今天 {cn_date(today)}）"
+    heading = f"**{unit or '全市'}**{role}{state}的整改任务共{count}（今天 {cn_date(today)}）"
+    if role:  # "邵阳县牵头的任务": it has tasks, none in that role
+        empty = f"没有{unit}{role}的{state}任务。"
+    elif state:
+        empty = f"目前没有{state}的任务。"
+    else:
+        empty = "方案中没有该单位承担的任务。"
     reply = render.render_unit_tasks(heading, entries, max_bytes=max_bytes, footer=hint,
-                                     total=UNIT_TASKS_LIMIT if more else total, more=more)
+                                     total=UNIT_TASKS_LIMIT if more else total, more=more, empty=empty)
 
     def listed() -> list[dict]:
-        pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, role=role_asked, open_only=intent.open_only)[1]
+        pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, role=role_asked, state=intent.state)[1]
         return _with_plans(db, [entry(t, today, i) for t, i in pairs])
     return Answer("unit_tasks", unit, None, listed, reply)
 

@@ -43,7 +43,8 @@ class Intent:
     section: str | None = None
     ask: str = "content"              # content / lead / units / leaders / deadline / measures
     role: str | None = None           # unit_tasks restricted to a role (发改委牵头的任务 → lead_units)
-    open_only: bool = False           # unit_tasks not yet closed (还有哪些没销号 / 未完成的任务)
+    state: str | None = None          # unit_tasks in one state: "open" (还有哪些没销号 / 未完成的任务),
+                                      # "completed" (已销号的任务), "ongoing" (长期坚持的任务)
     topic: str | None = None          # search phrase (长阳矿区)
     fallback: str | None = None       # kind to use when a search finds nothing
 
@@ -248,14 +249,33 @@ _TIME_SPANS_RE = re.compile(
 
 # ---- the parser -------------------------------------------------------------------------------
 
-_OPEN_ONLY_RE = re.compile(r"[没未]销号|[没未](?:有)?完成|尚未完成|还没|在办")
+_STATE_RES = [  # (state, pattern): first match wins, "没销号" before "销号了"
+    ("open", re.compile(r"[没未](?:有)?销号|[没未](?:有)?完成|尚未完成|还没|在办|未办结|没办结")),
+    ("completed", re.compile(r"已(?:经)?(?:销号|完成|办结|整改到位)|(?:销号|完成|办结)了(?![吗么没])|完成销号")),
+    ("ongoing", re.compile(r"长期坚持|持续推进|长期推进|常态化|长期任务|长期性|持续性|没有(?:具体)?时限|无(?:具体)?时限"
+                           r"|没有(?:具体)?期限|没有截止")),
+]
+
+
+def _state(q: str) -> tuple[str, tuple[int, int]] | None:
+    for state, rx in _STATE_RES:
+        if m := rx.search(q):
+            return state, m.span()
+    return None
 
 
 def _names_title(q: str, title: str) -> bool:
-    """The title itself, not the end of a longer one (副市长 is no 市长) nor a service (市长热线)."""
+    """The title itself, not the end of a longer one (副市长 is no 市长), a service (市长热线) or the
+    letters of other words (全市长期坚持: 全市 + 长期)."""
     for m in re.finditer(re.escape(title), q):
-        if not q[:m.start()].endswith(("副", "助理")) and not q.startswith(("热线", "信箱", "专线", "邮箱"), m.end()):
-            return True
+        before, after = q[:m.start()], q[m.end():]
+        if before.endswith(("副", "助理")) or after.startswith(("热线", "信箱", "专线", "邮箱")):
+            continue
+        if title[0] in "省市县区" and before.endswith(("全", "我", "本", "该", "各", "全" + title[0])):
+            continue  # 全市 / 我县 …
+        if title.endswith("长") and after.startswith(("期", "效", "远", "久")):
+            continue  # …长期 / 长效
+        return True
     return False
 
 
@@ -295,8 +315,9 @@ def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tu
         return intent
 
     window = parse_window(rest, today)
+    state = _state(q)
     masked = [span] if span else []
-    masked += [m.span() for m in _TIME_SPANS_RE.finditer(q)]
+    masked += [m.span() for m in _TIME_SPANS_RE.finditer(q)] + ([state[1]] if state else [])
     topic = _topic(q, masked, names)
     if topic and intent.unit_guess and topic in intent.unit_guess:
         topic = None  # "市环保厅有哪些任务": the phrase is an unknown unit, not a topic
@@ -313,9 +334,9 @@ def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tu
                            "unit_tasks" if (unit or intent.mine) else None)
     elif _SOON_RE.search(rest):
         intent.kind = "due_soon"
-    elif unit or intent.mine or intent.unit_guess or _TASK_WORDS_RE.search(rest):
+    elif unit or intent.mine or intent.unit_guess or state or _TASK_WORDS_RE.search(rest):
         intent.kind = "unit_tasks"
-    intent.open_only = intent.kind == "unit_tasks" and bool(_OPEN_ONLY_RE.search(rest))
+    intent.state = state[0] if state and intent.kind == "unit_tasks" else None
     if intent.kind == "unit_tasks" and re.search(r"牵头", rest):
         intent.role = "lead_units"
     elif intent.kind == "unit_tasks" and re.search(r"配合", rest):

@@ -180,7 +180,8 @@ def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: 
 
 
 def render_unit_tasks(heading: str, entries: list[dict], *, max_bytes: int | None = None,
-                      footer: str = "", total: int | None = None, more: bool = False) -> str:
+                      footer: str = "", total: int | None = None, more: bool = False,
+                      empty: str = "方案中没有该单位承担的任务。") -> str:
     """A unit's tasks, each with its next open milestone (the most urgent first); `entries` may be
     the first ones only, `total` how many there are (`more`: at least that many)."""
     total = len(entries) if total is None else total
@@ -188,7 +189,7 @@ def render_unit_tasks(heading: str, entries: list[dict], *, max_bytes: int | Non
         lines = [heading]
         tags = plan_tags(entries[:limit])
         if not entries:
-            lines.append("方案中没有该单位承担的任务。")
+            lines.append(empty)
         for e in entries[:limit]:
             nxt = ("已销号" if e.get("status") == "completed" else
                    f"下一时限 {e['due']}（{days_text(e['days'])}）：{what_is_due(e)}" if e["due"]

@@ -63,7 +63,9 @@ def _cn_months_to_digits(text: str) -> str:
 _BEFORE = r"(?:前|之前|以前|为止|内|以内|之内)"
 _DAY_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(\d{{1,2}})[日号]?{_BEFORE}")
 _ISO_RE = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})[日号]?{_BEFORE}?")
-_MONTH_BEFORE_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(?:份)?(?:底|末)?{_BEFORE}")
+_MONTH_BEFORE_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(?:份)?(?:(上|中|下)旬|底|末)?{_BEFORE}")
+_YEAR_MONTH_RE = re.compile(r"(\d{4})年(\d{1,2})月(?:份)?(?![\d底末前内旬])")
+_TEN_DAYS = {"上": 10, "中": 20}  # 上旬 ends on the 10th, 中旬 on the 20th, 下旬 with the month
 _YEAR_END_RE = re.compile(rf"(\d{{4}})年年?(?:底|末)|(\d{{4}})年{_BEFORE}|到(\d{{4}})年")
 _YEAR_RE = re.compile(r"(\d{4})年(?![\d年底末])")
 _MONTH_RE = re.compile(r"(?<![\d年])(\d{1,2})月(?:份)?(?![\d底末前内])")
@@ -133,8 +135,15 @@ def _explicit(text: str, today: date) -> Window | None:
     if m := _MONTH_BEFORE_RE.search(text):
         y, mo = m.group(1), int(m.group(2))
         if 1 <= mo <= 12:
-            end = year_of(y, month_end(int(y) if y else today.year, mo))
+            end = month_end(int(y) if y else today.year, mo)
+            if m.group(3) in _TEN_DAYS:
+                end = end.replace(day=_TEN_DAYS[m.group(3)])
+            end = year_of(y, end)
             return _until(today, end, f"{cn_date(end)}前")
+    if m := _YEAR_MONTH_RE.search(text):
+        y, mo = int(m.group(1)), int(m.group(2))
+        if 1 <= mo <= 12:
+            return _bounded(today, date(y, mo, 1), month_end(y, mo), f"{y}年{mo}月")
     if m := _YEAR_END_RE.search(text):
         end = date(int(m.group(1) or m.group(2) or m.group(3)), 12, 31)
         return _until(today, end, f"{end.year}年底前")
@@ -170,6 +179,7 @@ _NAMED = [
     (r"下(?:个)?(?:周|星期|礼拜)", lambda t: Window(t + timedelta(7 - t.weekday()),
                                                  t + timedelta(13 - t.weekday()), "下周")),
     (r"(?:本|这|这个|当)(?:周|星期|礼拜)|周末前", lambda t: Window(t, t + timedelta(6 - t.weekday()), "本周")),
+    (r"下下(?:个)?月", lambda t: Window(date(*_add_months(t, 2), 1), month_end(*_add_months(t, 2)), "下下个月")),
     (r"下(?:个)?月", lambda t: Window(date(*_add_months(t, 1), 1), month_end(*_add_months(t, 1)), "下个月")),
     (r"(?:本|这|这个|当)月|月底|月末", lambda t: Window(t, month_end(t.year, t.month), "本月")),
     (r"下(?:个|一)?季度", lambda t: Window(_quarter_end(t.year, t.month) + timedelta(1),
@@ -181,9 +191,18 @@ _NAMED = [
 ]
 
 
+_REL_YEAR_RE = re.compile(r"(今|本|明|去|后)年(?=\d{1,2}月)")
+_REL_YEAR = {"今": 0, "本": 0, "明": 1, "去": -1, "后": 2}
+
+
+def _absolute_years(text: str, today: date) -> str:
+    """"明年3月" → "2022年3月": a year named relative to today, before a month."""
+    return _REL_YEAR_RE.sub(lambda m: f"{today.year + _REL_YEAR[m.group(1)]}年", text)
+
+
 def parse_window(text: str, today: date) -> Window | None:
     """The time window a question asks about, or None."""
-    text = _cn_months_to_digits(text)
+    text = _absolute_years(_cn_months_to_digits(text), today)
     found = _period(text, today) or _explicit(text, today) or _span(text, today)
     if found:
         return found

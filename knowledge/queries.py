@@ -209,32 +209,38 @@ def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
     return _tasks(db, rows)
 
 
+_STATES = {  # which tasks a unit's list holds
+    None: "tasks.status != 'withdrawn'",  # 销号 ones too
+    "open": "tasks.status = 'open'",  # not 销号
+    "completed": "tasks.status = 'completed'",  # 销号
+    "ongoing": "tasks.status = 'open' AND tasks.ongoing = 1",  # 持续推进 / 长期坚持
+}
+
+
 def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int, *, show: int | None = None,
-                        role: str | None = None, open_only: bool = False) -> tuple[int, list[tuple]]:
+                        role: str | None = None, state: str | None = None) -> tuple[int, list[tuple]]:
     """(how many — at most `limit`+1, [(TaskRow, next open milestone or None)] for the first `show`) of a
-    unit's tasks (or all; with `role`, those where it is named in that role; `open_only`: not 销号), most
+    unit's tasks (or all; with `role`, those where it is named in that role; `state`: see _STATES), most
     urgent first. The due index is walked in date order until `limit` tasks are found, so a unit with
     thousands of tasks costs about as much as one with fifty."""
     mine = due_index.units_answering_as(db, unit) if unit else []
+    involved = ""
+    if unit:
+        involved = (f"AND EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit IN (SELECT"
+                    f" value FROM json_each(:mine)) AND {'a.role = :role' if role else 'a.role != :role'})")
+    params = {"mine": json.dumps(mine, ensure_ascii=False), "role": role or "supervising_leaders"}
+    status = _STATES[state]
     keep = None
-    if unit and role:
+    if (unit and role) or state == "ongoing":
         def keep(task_ids: list[int]) -> set[int]:
-            return {r[0] for r in db.execute(
-                "SELECT DISTINCT task_id FROM assignments WHERE task_id IN (SELECT value FROM json_each(?))"
-                " AND role = ? AND unit IN (SELECT value FROM json_each(?))",
-                [json.dumps(task_ids), role, json.dumps(mine, ensure_ascii=False)])}
-    first = due_index.next_due_by_task(db, unit, limit, keep)  # task id → (due, milestone id), in date order
+            return {r[0] for r in db.execute(f"SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(:ids))"
+                                             f" AND {status} {involved}", {**params, "ids": json.dumps(task_ids)})}
+    # the due index holds open tasks only: closed ones have no next date
+    first = {} if state == "completed" else due_index.next_due_by_task(db, unit, limit, keep)
     ids = list(first)
     if len(ids) <= limit:  # then the tasks with nothing dated left (持续推进) or closed (销号)
-        involved = ""
-        if unit:
-            involved = (f"AND EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit IN (SELECT"
-                        f" value FROM json_each(:mine)) AND {'a.role = :role' if role else 'a.role != :role'})")
-        status = "tasks.status = 'open'" if open_only else "tasks.status != 'withdrawn'"  # 销号 ones too, unless not
         rest = db.execute(f"SELECT tasks.id FROM tasks WHERE {CURRENT} AND {status} {involved}"
-                          " ORDER BY tasks.section DESC, tasks.number_int, tasks.id",
-                          {"mine": json.dumps(mine, ensure_ascii=False), "role": role or "supervising_leaders"}
-                          ).fetchall()
+                          " ORDER BY tasks.section DESC, tasks.number_int, tasks.id", params).fetchall()
         ids += [r[0] for r in rest if r[0] not in first][:limit + 1 - len(ids)]
     return len(ids), _task_pairs(db, ids[:limit], first, show)
 

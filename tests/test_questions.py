@@ -7,13 +7,14 @@ task's units by role, 各县市区 = the 12 county-level divisions), not from th
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 import pytest
 
 from bot import cli
 from bot.answer import answer_question
 from bot.intent import parse_question, tokenizer
+from knowledge import progress
 from knowledge.db import open_db
 from knowledge.ingest import ingest_plan, sha256_of
 from parser.plan import parse_file
@@ -243,6 +244,14 @@ def test_a_supervising_leader_s_tasks_match_the_gold(seed_db, capsys, seed_gold)
     ("下一季度到期的任务", "2022-01-01", "2022-03-31"),
     ("十三五期间", "2016-01-01", "2020-12-31"),
     ("今天有什么到期的", "2021-12-20", "2021-12-20"),
+    ("明年3月到期的任务", "2022-03-01", "2022-03-31"),  # a month of next year, not all of it
+    ("2022年3月到期的", "2022-03-01", "2022-03-31"),
+    ("明年一月份要完成什么", "2022-01-01", "2022-01-31"),
+    ("2021年11月到期的任务", "2021-11-01", "2021-11-30"),  # over: its open items are overdue
+    ("下下个月到期的", "2022-02-01", "2022-02-28"),
+    ("12月中旬前要完成的", "2021-12-20", "2021-12-20"),
+    ("明年6月上旬前", "2021-12-20", "2022-06-10"),
+    ("后年3月到期", "2023-03-01", "2023-03-31"),
     ("明天要完成哪些任务", "2021-12-21", "2021-12-21"),
 ])
 def test_named_periods_and_festivals_as_windows(text, start, end):
@@ -277,3 +286,36 @@ def test_a_period_already_over_lists_what_of_it_is_still_open(seed_db, capsys):
     assert got["window"] == ["2021-10-01", "2021-12-31"]
     assert {t["due"] for t in got["tasks"]} <= {"2021-12-31"} and got["tasks"]
     assert "2021年第4季度到期、仍未完成" in got["reply"] and "已逾期" not in got["reply"]
+
+
+def test_long_term_tasks_are_the_gold_s_ongoing_ones(seed_db, capsys, seed_gold):
+    """"长期坚持的任务": the tasks the gold marks ongoing (持续推进 / 长期坚持), for everyone or one unit."""
+    ongoing = [t for t in seed_gold["tasks"] if t["ongoing"]]
+    got = ask(capsys, seed_db, "全市长期坚持的任务", None)  # 全市长期: no 市长 in it
+    assert (got["intent"], got["unit"]) == ("unit_tasks", None)
+    assert {(t["section"], t["number"]) for t in got["tasks"]} == {(t["section"], t["number"]) for t in ongoing}
+    assert f"长期坚持（持续推进）的整改任务共{len(ongoing)}项" in got["reply"]
+    roles = ("principal_units", "lead_units", "cooperating_units", "responsible_units")
+    mine = {(t["section"], t["number"]) for t in ongoing if any("市生态环境局" in (t[r] or []) for r in roles)}
+    got = ask(capsys, seed_db, "我单位哪些任务是持续推进的", "市生态环境局")
+    assert {(t["section"], t["number"]) for t in got["tasks"]} == mine and mine
+
+
+def test_closed_tasks_and_roles_a_unit_does_not_hold(seed_db, capsys, tmp_path):
+    none = ask(capsys, seed_db, "哪些任务已经销号", "市生态环境局")
+    assert none["tasks"] == [] and "目前没有已销号的任务" in none["reply"]
+    # 邵阳县 answers for tasks as principal unit, never as the lead
+    lead = ask(capsys, seed_db, "邵阳县牵头的任务", None)
+    assert lead["tasks"] == [] and "没有邵阳县牵头的任务" in lead["reply"]
+    closed = tmp_path / "closed.db"
+    closed.write_bytes(seed_db.read_bytes())
+    store = open_db(closed)
+    task_id = store.execute("SELECT id FROM tasks WHERE section = 'list' AND number = '13'").fetchone()[0]
+    progress.add_entry(store, task_id, "complete", "", unit="市自然资源和规划局", official="李四", platform="local",
+                       user_id="ls", at=datetime(2021, 11, 30, 10, tzinfo=timezone.utc))
+    for text in ("哪些任务已经销号", "我单位完成了的任务", "已办结的任务有哪些"):
+        got = ask(capsys, closed, text, "市生态环境局")
+        assert [(t["section"], t["number"]) for t in got["tasks"]] == [("list", 13)], text
+        assert "已销号" in got["reply"]
+    still = ask(capsys, closed, "我单位还有哪些没销号", "市生态环境局")
+    assert ("list", 13) not in {(t["section"], t["number"]) for t in still["tasks"]} and still["tasks"]
