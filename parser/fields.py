@@ -13,6 +13,8 @@ from .paragraphs import FIELD_LABEL, FIELD_LABELS, label_words
 ROLE_KEYS = ("supervising_leaders", "principal_units", "lead_units", "cooperating_units", "responsible_units")
 _PAREN_LABEL = re.compile(rf"[（(]\s*(?:{label_words(*ROLE_KEYS)})\s*[:：]")
 _SEGMENT = re.compile(r"^\s*([^:：]{2,8})\s*[:：]\s*(.*)$", re.S)
+# （牵头单位：…；责任单位：…） or （牵头单位：…，配合单位：…）
+_PAREN_SEGMENTS = re.compile(rf"[；;]|[，,](?=\s*(?:{label_words()})\s*[:：])")
 _UNITISH = re.compile(
     r"(局|委|办|办公室|院|府|政府|部|厅|区|县|市|会|委员会|中心|公司|集团|单位|队|所|站|处|旗|镇|乡|街道|管委会|人民政府)"
     r"(?:等)?$")
@@ -29,7 +31,7 @@ def key_of_label(label: str) -> str | None:
     return None
 
 
-_NEXT_LABEL = re.compile(r"(?:(?<=\s)|(?<=[；;。]))\s*(?=" + FIELD_LABEL.pattern.lstrip("^") + ")")
+_NEXT_LABEL = re.compile(r"(?:(?<=\s)|(?<=[；;。，,]))\s*(?=" + FIELD_LABEL.pattern.lstrip("^") + ")")
 
 
 def label_fields(paragraph: str) -> list[tuple[str, str]]:
@@ -67,7 +69,7 @@ def find_parenthetical(text: str) -> tuple[int, int, dict[str, str]] | None:
                 break
     inner = text[start + 1:end - 1 if end <= len(text) and text[end - 1:end] in "）)" else end]
     fields: dict[str, str] = {}
-    for seg in re.split(r"[；;]", inner):
+    for seg in _PAREN_SEGMENTS.split(inner):
         m = _SEGMENT.match(seg)
         if not m:
             continue
@@ -84,7 +86,7 @@ def _move_time_out_of_units(fields: dict[str, str]) -> None:
         if key not in fields:
             continue
         parts = re.split(r"[，,]", fields[key])
-        times = [p for p in parts if _TIME_CLAUSE.search(p) and not _unit_list_like(p)]
+        times = [p for p in parts if TIME_CLAUSE.search(p) and not _unit_list_like(p)]
         if times:
             units = "，".join(p for p in parts if p not in times)
             if units.strip():
@@ -94,7 +96,7 @@ def _move_time_out_of_units(fields: dict[str, str]) -> None:
             fields.setdefault("deadline", "，".join(t.strip() for t in times))
 
 
-_INLINE_LABEL = re.compile(rf"(?:(?<=^)|(?<=[。；;！？\s]))\s*(?:(?:市直|市级|县级)?(?:{label_words(*ROLE_KEYS, 'deadline')}))"
+_INLINE_LABEL = re.compile(rf"(?:(?<=^)|(?<=[。；;！？，,\s]))\s*(?:(?:市直|市级|县级)?(?:{label_words(*ROLE_KEYS, 'deadline')}))"
                            r"\s*[:：]")
 
 
@@ -126,7 +128,10 @@ def _unit_list_like(s: str) -> bool:
 
 
 _LEAD_SENTENCE = re.compile(r"^(?:由)?(?P<lead>[^。；;，,]{2,80}?)(?:共同)?牵头(?:负责|抓总|组织实施)?(?:[，,、](?P<rest>.*))?$")
-_COOP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:配合|参与|协同|协助|协办)")
+_COOP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:配合|参与|协同|协助|协办)|^(?:会同|联合|协同)(?P<with>.{2,120})$")
+# "X要会同Y于…开展…": the roles open the measure sentence itself, which stays the measure
+_WITH_SENTENCE = re.compile(r"^(?:由)?(?P<lead>[^，,。；;]{2,40}?)(?:要|应|将|应当|需)?(?:会同|联合)"
+                            r"(?P<coop>[^，,。；;]{2,80}?)(?=于|在|对|按|开展|推进|建立|完成|制定|组织|做好|加强|[，,]|$)")
 _RESP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:(?:具体|按职责分工|按职责)?负责(?:落实|实施|推进)?|抓好落实|组织实施|"
                           r"抓好|组织|落实|实施)")
 # "牵头单位为X，配合单位为Y": a role named in a sentence rather than a label
@@ -134,7 +139,7 @@ _ROLE_IS = re.compile(r"^(?P<label>(?:牵头|配合|协办|责任)(?:单位|部�
 
 
 _RESP_ONLY = re.compile(r"^(?:由)?(?P<units>[^，,。；;]{2,80}?)(?:负责落实|负责实施|负责|为责任单位|具体负责)$")
-_TIME_CLAUSE = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|"
+TIME_CLAUSE = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|"
                           r"持续开展|常态化推进")
 
 
@@ -152,11 +157,19 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
             sent = sent[1:-1].strip().rstrip("。；;")
         first, *later = re.split(r"[，,]", sent)
         only = _RESP_ONLY.match(first)  # "由市公安局负责。" / "市公安局为责任单位。" / "…负责，6月底前完成"
-        if only and _unit_list_like(only.group("units")) and all(_TIME_CLAUSE.search(c) for c in later):
-            fields = {"responsible_units": only.group("units")}
-            if later:
-                fields["deadline"] = "，".join(c.strip() for c in later)
-            return m.start(), fields
+        if only and _unit_list_like(only.group("units")):
+            # then time clauses, or more units that carry it out ("…负责，各市州人民政府落实")
+            more = [rm.group("units") for c in later if (rm := _RESP_CLAUSE.match(c.strip()))
+                    and _unit_list_like(rm.group("units")) and not TIME_CLAUSE.search(c)]
+            times = [c.strip() for c in later if TIME_CLAUSE.search(c)]
+            if len(more) + len(times) == len(later):
+                fields = {"responsible_units": "、".join([only.group("units"), *more])}
+                if times:
+                    fields["deadline"] = "，".join(times)
+                return m.start(), fields
+        wm = _WITH_SENTENCE.match(sent)
+        if wm and _unit_list_like(wm.group("lead")) and _unit_list_like(wm.group("coop")):
+            return m.end(), {"lead_units": wm.group("lead"), "cooperating_units": wm.group("coop")}
         named = [_ROLE_IS.match(c.strip()) for c in [first, *later]]
         if named[0] and _unit_list_like(named[0].group("units")):
             fields = {}
@@ -164,7 +177,7 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
                 if rm and _unit_list_like(rm.group("units")):
                     key = key_of_label(rm.group("label"))
                     fields[key] = (fields[key] + "、" if key in fields else "") + rm.group("units")
-                elif _TIME_CLAUSE.search(c):
+                elif TIME_CLAUSE.search(c):
                     fields["deadline"] = _joined(fields.get("deadline"), c)
             return m.start(), fields
         lm = _LEAD_SENTENCE.match(sent)
@@ -172,12 +185,13 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
             continue
         fields = {"lead_units": lm.group("lead")}
         for clause in re.split(r"[，,]", lm.group("rest") or ""):
-            if _TIME_CLAUSE.search(clause):
+            if TIME_CLAUSE.search(clause):
                 fields["deadline"] = _joined(fields.get("deadline"), clause)
                 continue
-            cm = _COOP_CLAUSE.match(clause)
-            if cm and _unit_list_like(cm.group("units")):
-                fields["cooperating_units"] = cm.group("units")
+            cm = _COOP_CLAUSE.match(clause.strip())
+            units = cm and (cm.group("units") or cm.group("with"))
+            if units and _unit_list_like(units):
+                fields["cooperating_units"] = units
                 continue
             rm = _RESP_CLAUSE.match(clause)
             if rm and _unit_list_like(rm.group("units")):

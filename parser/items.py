@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .fields import ROLE_KEYS, find_inline_fields, find_parenthetical, find_role_sentence, label_fields
+from .fields import ROLE_KEYS, TIME_CLAUSE, find_inline_fields, find_parenthetical, find_role_sentence, label_fields
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
 from .tasks import Measure, RawItem
@@ -71,6 +71,44 @@ def find_task_nodes(root: Node) -> list[Node]:
             walk(c)
 
     walk(root)
+    return _with_numbered_siblings(out)
+
+
+def _with_numbered_siblings(found: list[Node]) -> list[Node]:
+    """A numbered item among numbered tasks is a task too, when most of its siblings are and it is
+    not a heading over items of its own: "2.推进落后产能退出。2024年底前完成…" between items that name
+    their units still has a deadline to keep (it gets no units)."""
+    chosen = {id(n) for n in found}
+    added: set[int] = set()
+    parents = {id(n.parent): n.parent for n in found if n.parent is not None}
+    for parent in parents.values():
+        tasks = [c for c in parent.children if id(c) in chosen]
+        level = tasks[0].level
+        same = [c for c in parent.children if c.level == level]
+        if len(tasks) < 2 or 2 * len(tasks) < len(same):
+            continue
+        for c in same:
+            if id(c) not in chosen and not c.children and _has_content(c):
+                added.add(id(c))
+    if not added:
+        return found
+    root = found[0]
+    while root.parent is not None:
+        root = root.parent
+    return [n for n in _walk_all(root) if id(n) in chosen or id(n) in added]  # in document order
+
+
+def _has_content(node: Node) -> bool:
+    """A sentence with a time limit in it (an exhortation such as "各级党委要切实负责" is no task)."""
+    text = node.own_text()
+    return len(text) >= 12 and bool(re.search(r"[。；;，,]", text)) and bool(TIME_CLAUSE.search(text))
+
+
+def _walk_all(root: Node) -> list[Node]:
+    out: list[Node] = []
+    for c in root.children:
+        out.append(c)
+        out += _walk_all(c)
     return out
 
 

@@ -22,6 +22,7 @@ DOCUMENTS = {
     "province_division": STYLES / "province_division.txt",
     "leader_table": STYLES / "leader_table.docx",
     "bracket_labels": STYLES / "bracket_labels.txt",
+    "inline_roles": STYLES / "inline_roles.txt",
     "example_plan": ROOT / "bot" / "data" / "example_plan.txt",
 }
 
