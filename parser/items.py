@@ -123,8 +123,21 @@ def _measures(node: Node, lead_in: str) -> list[Measure]:
         else:
             out.append(Measure(child.all_text()))
     if lead_in and not out:
-        out.append(Measure(lead_in))
+        out += [Measure(m) for m in _inline_numbered(lead_in)]
     return out
+
+
+_INLINE_NUMBER = re.compile(r"(?:^|(?<=[。；;]))\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])\s*(?=\d{4}\s*年|\d{1,2}\s*月|[^\d\s])")
+
+
+def _inline_numbered(text: str) -> list[str]:
+    """"1.开展排查。2.实施改造。" written on one line: one measure each (from 1, in order); else the text."""
+    starts = [m for m in _INLINE_NUMBER.finditer(text)]
+    numbers = [int(re.sub(r"\D", "", m.group(0))) for m in starts]
+    if len(starts) < 2 or starts[0].start() != 0 or numbers != list(range(1, len(numbers) + 1)):
+        return [text]
+    bounds = [m.start() for m in starts] + [len(text)]
+    return [text[m.end():b].strip() for m, b in zip(starts, bounds[1:])]
 
 
 def list_item(node: Node, section: str) -> RawItem:
@@ -144,7 +157,8 @@ def list_item(node: Node, section: str) -> RawItem:
     number = cn_number(node.marker.label) if node.marker.level in (1, 3) else None
     item = RawItem(section, number if number is not None else _label_text(node), problem, problem, fields)
     item.measures = _measures(node, lead_in)
-    item.measure_text = lead_in if item.measures and lead_in and item.measures[0].text != lead_in else ""
+    split = len(item.measures) > 1 and not node.children  # the lead-in was the measures, numbered inline
+    item.measure_text = lead_in if item.measures and lead_in and item.measures[0].text != lead_in and not split else ""
     return item
 
 

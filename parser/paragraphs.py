@@ -13,6 +13,9 @@ CN_DIGITS = "一二三四五六七八九十百零〇"
 # Levels follow GB/T 9704 practice: 一、 > （一） > 1. > （1） > ①
 _MARKERS = [
     (1, re.compile(rf"^\s*([{CN_DIGITS}]{{1,4}})\s*[、]\s*")),
+    # 清单 items named as such: 问题1： / 任务三、 / 第5项：
+    (1, re.compile(rf"^\s*(?:问题|任务|事项|整改事项|反馈问题)\s*([0-9]{{1,3}}|[{CN_DIGITS}]{{1,4}})\s*[：:、.．]\s*")),
+    (1, re.compile(rf"^\s*第\s*([0-9]{{1,3}}|[{CN_DIGITS}]{{1,4}})\s*[项条]\s*[：:、.．\s]\s*")),
     (2, re.compile(rf"^\s*[（(]\s*([{CN_DIGITS}]{{1,4}})\s*[）)]\s*")),
     (3, re.compile(r"^\s*(\d{1,3})\s*[.．、](?!\d)\s*|^\s*(\d{1,3})[.．](?=\d{4}\s*年)")),
     (4, re.compile(r"^\s*[（(]\s*(\d{1,3})\s*[）)]\s*")),

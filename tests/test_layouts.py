@@ -160,3 +160,24 @@ def test_hard_wrapped_gbk_text_without_blank_lines_scores_like_the_seed(tmp_path
     s = scorer.score(seed_gold, parse_json(path))
     assert (s["tasks_matched"], s["date_recall"], s["date_precision"], s["unit_role_f1"], s["binding_acc"]) == (
         38, 1.0, 1.0, 1.0, 1.0)
+
+
+def test_items_named_as_problems_or_by_ordinal_are_numbered_items():
+    from parser.paragraphs import marker_of
+
+    for text, label in (("问题1：某县污水处理厂超标排放。", "1"), ("问题三、矿山修复滞后", "三"), ("任务12．推进…", "12"),
+                        ("第5项：加强监管", "5"), ("第十二条 强化考核", "十二")):
+        m = marker_of(text)
+        assert (m.level, m.label) == (1, label), text
+    for text in ("问题在于管网老化。", "第一项任务是加强监管", "任务清单如下："):
+        assert marker_of(text) is None, text
+
+
+def test_measures_numbered_on_one_line_are_one_measure_each():
+    from parser.items import _inline_numbered
+
+    assert _inline_numbered("1.开展排查。2.2024年3月底前完成招标。3.10月底前完成整治。") == [
+        "开展排查。", "2024年3月底前完成招标。", "10月底前完成整治。"]
+    assert _inline_numbered("（1）编制方案；（2）组织实施。") == ["编制方案；", "组织实施。"]
+    for text in ("投入2.5亿元完成改造。", "1.开展排查。3.完成整治。", "开展排查。2.完成整治。"):
+        assert _inline_numbered(text) == [text], text

@@ -23,6 +23,7 @@ DOCUMENTS = {
     "leader_table": STYLES / "leader_table.docx",
     "bracket_labels": STYLES / "bracket_labels.txt",
     "inline_roles": STYLES / "inline_roles.txt",
+    "problem_labels": STYLES / "problem_labels.txt",
     "example_plan": ROOT / "bot" / "data" / "example_plan.txt",
 }
 
