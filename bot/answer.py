@@ -189,12 +189,15 @@ def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hi
     if late_from:
         soon_title = None
     late_end = window[1] if late_from else today - timedelta(days=1)
-    late, n_late = queries.due_lines(db, start=late_from, end=late_end, unit=unit, lines=lines, count_to=COUNT_TO)
+    role = intent.role if unit else None  # "发改委牵头的任务什么时候到期": the tasks it leads
+    late, n_late = queries.due_lines(db, start=late_from, end=late_end, unit=unit, lines=lines, count_to=COUNT_TO,
+                                     role=role)
     soon, n_soon = [], 0
     if window and not late_from:
         soon, n_soon = queries.due_lines(db, start=max(window[0], today), end=window[1], unit=unit, lines=lines,
-                                         count_to=COUNT_TO)
-    heading = f"**{unit or '全市'}** · {'逾期任务' if intent.kind == 'overdue' else '到期提醒'}（今天 {cn_date(today)}）"
+                                         count_to=COUNT_TO, role=role)
+    whose = f"**{unit or '全市'}**{_ROLE_WORDS.get(role or '', '')}"
+    heading = f"{whose} · {'逾期任务' if intent.kind == 'overdue' else '到期提醒'}（今天 {cn_date(today)}）"
     late_e, soon_e = [entry(i.task, today, i) for i in late], [entry(i.task, today, i) for i in soon]
     _with_plans(db, late_e + soon_e)
     reply = render.render_due(heading, late_e, soon_e, soon_title=soon_title, max_bytes=max_bytes, footer=hint,
@@ -204,10 +207,11 @@ def _due_answer(db, intent: Intent, unit: str | None, today: date, max_bytes, hi
     def listed() -> list[dict]:
         if late_from:
             return _with_plans(db, [entry(i.task, today, i) for i in queries.due_items(
-                db, start=late_from, end=window[1], unit=unit, limit=LIST_LIMIT)])
-        items = queries.overdue(db, today, unit=unit, limit=LIST_LIMIT)
+                db, start=late_from, end=window[1], unit=unit, limit=LIST_LIMIT, role=role)])
+        items = queries.overdue(db, today, unit=unit, limit=LIST_LIMIT, role=role)
         if window:
-            items += queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit, limit=LIST_LIMIT)
+            items += queries.due_items(db, start=max(window[0], today), end=window[1], unit=unit, limit=LIST_LIMIT,
+                                       role=role)
         return _with_plans(db, [entry(i.task, today, i) for i in items])
     return Answer(intent.kind, unit, window, listed, reply)
 
@@ -221,6 +225,7 @@ def _window_title(intent: Intent) -> str:
 
 UNIT_TASKS_LIMIT = 60  # counted per answer; the reply reads and shows the most urgent render.MAX_ITEMS
 _STATE_WORDS = {"open": "未销号", "completed": "已销号", "ongoing": "长期坚持（持续推进）"}
+_ROLE_WORDS = {"lead_units": "牵头", "cooperating_units": "配合"}
 
 
 def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, max_bytes, hint) -> Answer:
@@ -228,7 +233,7 @@ def _unit_tasks_answer(db, directory, intent: Intent, unit: str | None, today, m
     total, pairs = queries.tasks_with_next_due(db, unit, UNIT_TASKS_LIMIT, show=render.MAX_ITEMS, role=role_asked,
                                                state=intent.state)
     entries = _with_plans(db, [entry(t, today, i) for t, i in pairs])
-    role = {"lead_units": "牵头", "cooperating_units": "配合"}.get(role_asked or "", "")
+    role = _ROLE_WORDS.get(role_asked or "", "")
     state = _STATE_WORDS.get(intent.state, "")
     more = total > UNIT_TASKS_LIMIT
     count = f"{UNIT_TASKS_LIMIT}项以上，按时限先后列出" if more else f"{total}项"

@@ -200,7 +200,7 @@ def _unit_guess(tokens: list[str]) -> str | None:
 _BODY_RE = re.compile(rf"正文(?:第)?\(?([{_CN}]{{1,3}})\)?(?:项|条)?(\d{{1,2}})?|第?\(([{_CN}]{{1,3}})\)(\d{{1,2}})?")
 _LIST_RES = [
     re.compile(rf"第([0-9]{{1,3}}|[{_CN}]{{1,4}})(?:项|条|个|号)"),
-    re.compile(r"(?<![0-9月年日./-])([0-9]{1,3})号"),
+    re.compile(rf"(?<![0-9{_CN}月年日./-])([0-9]{{1,3}}|[{_CN}]{{1,4}})号(?!楼|院|线|文|令)"),
     re.compile(rf"(?:清单|任务|事项|编号)([0-9]{{1,3}}|[{_CN}]{{1,4}})(?![0-9天日周月年号个])"),
     re.compile(rf"(?<![第0-9{_CN}])([{_CN}]{{1,4}}|[0-9]{{1,3}})(?:项|条)(?!任务|工作|事项|措施)"),
     re.compile(r"^([0-9]{1,3})$"),
@@ -337,9 +337,10 @@ def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tu
     elif unit or intent.mine or intent.unit_guess or state or _TASK_WORDS_RE.search(rest):
         intent.kind = "unit_tasks"
     intent.state = state[0] if state and intent.kind == "unit_tasks" else None
-    if intent.kind == "unit_tasks" and re.search(r"牵头", rest):
+    listing = intent.kind in ("unit_tasks", "due_soon", "overdue", "due_in_window")
+    if listing and re.search(r"牵头", rest):
         intent.role = "lead_units"
-    elif intent.kind == "unit_tasks" and re.search(r"配合", rest):
+    elif listing and re.search(r"配合", rest):
         intent.role = "cooperating_units"
     if intent.more_units:  # answered one unit at a time, in the order named, each in its own role if given
         named = sorted((intent.unit, *intent.more_units), key=lambda u: (q.find(u) < 0, q.find(u)))

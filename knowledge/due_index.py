@@ -83,20 +83,28 @@ def _bounds(start: date | None, end: date | None) -> tuple[str, str]:
     return (start.isoformat() if start else ""), (end.isoformat() if end else "9999-12-31")
 
 
+def role_tasks(db: sqlite_utils.Database, unit: str, role: str) -> set[int]:
+    """The tasks naming `unit` (or a collective it belongs to) in `role` ("发改委牵头的任务")."""
+    return {r[0] for r in db.execute("SELECT DISTINCT task_id FROM assignments WHERE role = ? AND unit IN"
+                                     " (SELECT value FROM json_each(?))",
+                                     [role, json.dumps(units_answering_as(db, unit), ensure_ascii=False)])}
+
+
 def _walk(db: sqlite_utils.Database, units: list[str], start: date | None, end: date | None,
-          include_done: bool, limit: int | None):
+          include_done: bool, limit: int | None, tasks: set[int] | None = None):
     """(due, ord, task id, milestone id, bound) for any of `units`, in the order a reply lists
-    them (date, then 清单 items first by number, task, milestone), each milestone once."""
+    them (date, then 清单 items first by number, task, milestone), each milestone once; only those
+    of `tasks`, when given."""
     sql = ("SELECT due, ord, task_id, milestone_id, bound FROM unit_due WHERE unit = ? AND done = ? AND due >= ?"
            " AND due <= ? ORDER BY due, ord, task_id, milestone_id")
-    if limit is not None:
+    if limit is not None and tasks is None:
         sql += f" LIMIT {int(limit)}"  # per unit: the merged first `limit` come from these
     lo, hi = _bounds(start, end)
     streams = [db.execute(sql, [u, done, lo, hi]) for u in units for done in ((0, 1) if include_done else (0,))]
     seen: set[int] = set()
     try:
         for row in heapq.merge(*streams):
-            if row[3] not in seen:
+            if row[3] not in seen and (tasks is None or row[2] in tasks):
                 seen.add(row[3])
                 yield row
     finally:  # a caller that stops early leaves no statement open on the store
@@ -105,10 +113,12 @@ def _walk(db: sqlite_utils.Database, units: list[str], start: date | None, end: 
 
 
 def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | None = None,
-                  end: date | None = None, include_done: bool = False, limit: int | None = None) -> list[int]:
-    """Milestones `unit` answers for (collectives resolved; None: all) with start <= due <= end, earliest first."""
+                  end: date | None = None, include_done: bool = False, limit: int | None = None,
+                  tasks: set[int] | None = None) -> list[int]:
+    """Milestones `unit` answers for (collectives resolved; None: all) with start <= due <= end, earliest
+    first (of `tasks` only, when given)."""
     out = []
-    with closing(_walk(db, units_answering_as(db, unit), start, end, include_done, limit)) as rows:
+    with closing(_walk(db, units_answering_as(db, unit), start, end, include_done, limit, tasks)) as rows:
         for _, _, _, mid, _ in rows:
             out.append(mid)
             if limit is not None and len(out) >= limit:
@@ -117,15 +127,15 @@ def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | 
 
 
 def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | None, end: date | None,
-                lines: int, count_to: int) -> tuple[list[int], int]:
+                lines: int, count_to: int, tasks: set[int] | None = None) -> tuple[list[int], int]:
     """The milestones of the first `lines` lines of a due list — a line is one task's milestones on
     one date bound to the same units, in the reply's order — and how many lines the list has
-    (`count_to` + 1 means more)."""
+    (`count_to` + 1 means more); of `tasks` only, when given."""
     units = units_answering_as(db, unit)
     keys: set[tuple] = set()
     mids: list[int] = []
     complete = True
-    with closing(_walk(db, units, start, end, False, None)) as rows:
+    with closing(_walk(db, units, start, end, False, None, tasks)) as rows:
         block = None  # (due, task) of the line that did not fit: its task's other lines may follow
         for due, _, task_id, mid, bound in rows:
             key = (task_id, due, bound)
@@ -140,9 +150,11 @@ def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | No
     if complete:  # the walk saw the whole list
         return mids, len(keys)
     # counted by SQLite over the index alone: a long list is thousands of rows
+    only = "" if tasks is None else " AND task_id IN (SELECT value FROM json_each(?))"
     total = db.execute("SELECT count(*) FROM (SELECT DISTINCT task_id, due, bound FROM unit_due WHERE unit IN"
-                       " (SELECT value FROM json_each(?)) AND done = 0 AND due >= ? AND due <= ? LIMIT ?)",
-                       [json.dumps(units, ensure_ascii=False), *_bounds(start, end), count_to + 1]).fetchone()[0]
+                       f" (SELECT value FROM json_each(?)) AND done = 0 AND due >= ? AND due <= ?{only} LIMIT ?)",
+                       [json.dumps(units, ensure_ascii=False), *_bounds(start, end),
+                        *([] if tasks is None else [json.dumps(sorted(tasks))]), count_to + 1]).fetchone()[0]
     return mids, total
 
 

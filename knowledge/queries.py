@@ -98,19 +98,26 @@ def has_tasks(db: sqlite_utils.Database) -> bool:
     return db.execute(f"SELECT 1 FROM tasks WHERE {CURRENT} AND status != 'withdrawn' LIMIT 1").fetchone() is not None
 
 
+def _in_role(db: sqlite_utils.Database, unit: str | None, role: str | None) -> set[int] | None:
+    return due_index.role_tasks(db, unit, role) if unit and role else None
+
+
 def due_items(db: sqlite_utils.Database, *, start: date | None = None, end: date | None = None,
-              unit: str | None = None, include_done: bool = False, limit: int | None = None) -> list[DueItem]:
-    """Open milestones with start <= due <= end, for a unit (collectives resolved) or everyone;
-    the earliest `limit` only, when given."""
+              unit: str | None = None, include_done: bool = False, limit: int | None = None,
+              role: str | None = None) -> list[DueItem]:
+    """Open milestones with start <= due <= end, for a unit (collectives resolved; with `role`, of the
+    tasks naming it in that role) or everyone; the earliest `limit` only, when given."""
     return _load_items(db, due_index.milestone_ids(db, unit, start=start, end=end, include_done=include_done,
-                                                   limit=limit))
+                                                   limit=limit, tasks=_in_role(db, unit, role)))
 
 
 def due_lines(db: sqlite_utils.Database, *, start: date | None = None, end: date | None = None,
-              unit: str | None = None, lines: int, count_to: int) -> tuple[list[DueItem], int]:
+              unit: str | None = None, lines: int, count_to: int, role: str | None = None
+              ) -> tuple[list[DueItem], int]:
     """A due list's first `lines` lines (one task's milestones on one date) as items, and how many
     lines it has in all (`count_to` + 1: more than `count_to`)."""
-    mids, total = due_index.first_lines(db, unit, start=start, end=end, lines=lines, count_to=count_to)
+    mids, total = due_index.first_lines(db, unit, start=start, end=end, lines=lines, count_to=count_to,
+                                        tasks=_in_role(db, unit, role))
     return _load_items(db, mids), total
 
 
@@ -124,8 +131,9 @@ def _load_items(db: sqlite_utils.Database, milestone_ids: list[int]) -> list[Due
     return _items(db, rows)
 
 
-def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None, limit: int | None = None) -> list[DueItem]:
-    return due_items(db, end=today - timedelta(days=1), unit=unit, limit=limit)
+def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None, limit: int | None = None,
+            role: str | None = None) -> list[DueItem]:
+    return due_items(db, end=today - timedelta(days=1), unit=unit, limit=limit, role=role)
 
 
 def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None,

@@ -319,3 +319,24 @@ def test_closed_tasks_and_roles_a_unit_does_not_hold(seed_db, capsys, tmp_path):
         assert "已销号" in got["reply"]
     still = ask(capsys, closed, "我单位还有哪些没销号", "市生态环境局")
     assert ("list", 13) not in {(t["section"], t["number"]) for t in still["tasks"]} and still["tasks"]
+
+
+@pytest.mark.parametrize("question, unit, role, start, end", [
+    ("发改委牵头的任务什么时候到期", "市发展和改革委员会", "lead_units", "2021-12-01", "2021-12-31"),
+    ("我单位配合的任务明年到期的有哪些", "市生态环境局", "cooperating_units", "2022-01-01", "2022-12-31"),
+    ("城管局牵头的哪些任务2022年到期", "市城市管理和综合执法局", "lead_units", "2022-01-01", "2022-12-31"),
+])
+def test_due_lists_in_one_role_hold_the_gold_s_milestones_of_those_tasks(seed_db, capsys, seed_gold,
+                                                                        question, unit, role, start, end):
+    want = {(t["section"], t["number"], m["due"]) for t in seed_gold["tasks"] if unit in (t[role] or [])
+            for m in t["milestones"] if not m["done"] and (m["due"] < "2021-12-01" or start <= m["due"] <= end)
+            and (not m["units"] or unit in m["units"])}  # the overdue ones are listed first
+    got = ask(capsys, seed_db, question, "市生态环境局")
+    assert got["unit"] == unit and got["window"] == [start, end]
+    assert triples(got["tasks"]) == want and want
+    assert f"**{unit}**{ {'lead_units': '牵头', 'cooperating_units': '配合'}[role]} · 到期提醒" in got["reply"]
+    # without the role: every task naming the unit, a longer list
+    everyone = ask(capsys, seed_db, question.replace("牵头的", "的").replace("配合的", "的"), "市生态环境局")
+    assert triples(everyone["tasks"]) >= want
+    if role == "cooperating_units":  # 市生态环境局 leads many of its tasks: the plain list is longer
+        assert triples(everyone["tasks"]) > want
