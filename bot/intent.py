@@ -4,7 +4,7 @@ parse_question("发改委下个月到期的任务", today=…, unit_names=[…])
 unit="发改委", window=(2022-01-01, 2022-01-31)). The intent carries the unit *as typed and found
 among unit_names* (a name or alias); turning it into a canonical unit is the answer layer's job.
 
-Kinds: due_soon, overdue, due_in_window, task, search, unit_tasks, help, unknown.
+Kinds: due_soon, overdue, due_in_window, task, search, unit_tasks, summary, leader_tasks, help, unknown.
 """
 from __future__ import annotations
 
@@ -95,6 +95,9 @@ _SOON_RE = re.compile(r"即将到期|快到期|快要到期|将要到期|马上�
 _TASK_WORDS_RE = re.compile(r"任务|事项|工作|清单|承担|负责|牵头|有哪些|有什么|有啥")
 _MINE_RE = re.compile(r"我|本单位|本局|本委|本办|咱")
 _EVERYONE_RE = re.compile(r"全市|所有单位|全部单位|各单位|所有任务|全部任务|整体|总体")
+# figures rather than a list: "一共有几项任务", "完成率", "整改情况怎么样" (no task number named)
+_COUNT_RE = re.compile(r"多少|几项|几个|几条|统计|总数|总共|一共|完成率|销号率|完成情况|整体情况|总体情况|整改情况|"
+                       r"进展情况|进度情况|汇总|概况")
 
 _ASKS = [  # (ask, pattern) — first match wins
     ("progress", r"进展|进度|完成了吗|完成没|销号了吗|销号没|办结了吗|落实情况|整改情况|推进情况"),
@@ -327,6 +330,9 @@ def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tu
         intent.kind, intent.window, intent.window_label = "due_in_window", (window.start, window.end), window.label
     elif _OVERDUE_RE.search(rest):
         intent.kind = "overdue"
+    elif _COUNT_RE.search(rest) and not state:
+        intent.kind = "summary"
+        intent.everyone = intent.everyone or (not unit and not intent.mine and bool(re.search(r"一共|总共", rest)))
     elif topic:
         # the topic phrase may include the unit ("邵阳县污水处理厂"): search the whole run
         intent.kind, intent.topic = "search", _with_unit(q, topic, span)

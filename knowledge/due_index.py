@@ -83,15 +83,32 @@ def _bounds(start: date | None, end: date | None) -> tuple[str, str]:
     return (start.isoformat() if start else ""), (end.isoformat() if end else "9999-12-31")
 
 
-def role_tasks(db: sqlite_utils.Database, unit: str, role: str) -> set[int]:
-    """The tasks naming `unit` (or a collective it belongs to) in `role` ("发改委牵头的任务")."""
-    return {r[0] for r in db.execute("SELECT DISTINCT task_id FROM assignments WHERE role = ? AND unit IN"
-                                     " (SELECT value FROM json_each(?))",
-                                     [role, json.dumps(units_answering_as(db, unit), ensure_ascii=False)])}
+class InRole:
+    """The tasks naming a unit (or a collective it belongs to) in a role ("发改委牵头的任务"), asked one task
+    at a time as a due list meets them (one index probe each, remembered), or as SQL for a count."""
+
+    SQL = ("EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = unit_due.task_id AND a.role = ?"
+           " AND a.unit IN (SELECT value FROM json_each(?)))")
+
+    def __init__(self, db: sqlite_utils.Database, unit: str, role: str):
+        self.db, self.role = db, role
+        self.units = json.dumps(units_answering_as(db, unit), ensure_ascii=False)
+        self._seen: dict[int, bool] = {}
+
+    def __contains__(self, task_id: int) -> bool:
+        hit = self._seen.get(task_id)
+        if hit is None:
+            hit = self._seen[task_id] = self.db.execute(
+                "SELECT 1 FROM assignments WHERE task_id = ? AND role = ? AND unit IN (SELECT value FROM json_each(?))"
+                " LIMIT 1", [task_id, self.role, self.units]).fetchone() is not None
+        return hit
+
+    def params(self) -> list:
+        return [self.role, self.units]
 
 
 def _walk(db: sqlite_utils.Database, units: list[str], start: date | None, end: date | None,
-          include_done: bool, limit: int | None, tasks: set[int] | None = None):
+          include_done: bool, limit: int | None, tasks: InRole | None = None):
     """(due, ord, task id, milestone id, bound) for any of `units`, in the order a reply lists
     them (date, then 清单 items first by number, task, milestone), each milestone once; only those
     of `tasks`, when given."""
@@ -114,7 +131,7 @@ def _walk(db: sqlite_utils.Database, units: list[str], start: date | None, end: 
 
 def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | None = None,
                   end: date | None = None, include_done: bool = False, limit: int | None = None,
-                  tasks: set[int] | None = None) -> list[int]:
+                  tasks: InRole | None = None) -> list[int]:
     """Milestones `unit` answers for (collectives resolved; None: all) with start <= due <= end, earliest
     first (of `tasks` only, when given)."""
     out = []
@@ -127,7 +144,7 @@ def milestone_ids(db: sqlite_utils.Database, unit: str | None, *, start: date | 
 
 
 def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | None, end: date | None,
-                lines: int, count_to: int, tasks: set[int] | None = None) -> tuple[list[int], int]:
+                lines: int, count_to: int, tasks: InRole | None = None) -> tuple[list[int], int]:
     """The milestones of the first `lines` lines of a due list — a line is one task's milestones on
     one date bound to the same units, in the reply's order — and how many lines the list has
     (`count_to` + 1 means more); of `tasks` only, when given."""
@@ -150,11 +167,11 @@ def first_lines(db: sqlite_utils.Database, unit: str | None, *, start: date | No
     if complete:  # the walk saw the whole list
         return mids, len(keys)
     # counted by SQLite over the index alone: a long list is thousands of rows
-    only = "" if tasks is None else " AND task_id IN (SELECT value FROM json_each(?))"
+    only = "" if tasks is None else f" AND {InRole.SQL}"
     total = db.execute("SELECT count(*) FROM (SELECT DISTINCT task_id, due, bound FROM unit_due WHERE unit IN"
                        f" (SELECT value FROM json_each(?)) AND done = 0 AND due >= ? AND due <= ?{only} LIMIT ?)",
                        [json.dumps(units, ensure_ascii=False), *_bounds(start, end),
-                        *([] if tasks is None else [json.dumps(sorted(tasks))]), count_to + 1]).fetchone()[0]
+                        *([] if tasks is None else tasks.params()), count_to + 1]).fetchone()[0]
     return mids, total
 
 

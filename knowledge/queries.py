@@ -94,12 +94,32 @@ def _items(db: sqlite_utils.Database, rows: list[dict]) -> list[DueItem]:
                     bool(r["done"])) for r in rows]
 
 
+def task_counts(db: sqlite_utils.Database, unit: str | None) -> dict[str, int]:
+    """How many current tasks a unit (collectives resolved) or everyone has: in all, 销号, 持续推进, and
+    per role ({"total", "completed", "ongoing", "lead_units", "cooperating_units", …})."""
+    sums = "count(*), coalesce(sum(t.status = 'completed'), 0), coalesce(sum(t.status = 'open' AND t.ongoing), 0)"
+    current = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+    if unit is None:
+        row = db.execute(f"SELECT {sums} FROM documents d JOIN tasks t INDEXED BY tasks_state ON t.document_id = d.id"
+                         " AND t.version = d.current_version WHERE t.status != 'withdrawn'").fetchone()
+        return dict(zip(("total", "completed", "ongoing"), row))
+    mine = {"mine": json.dumps(due_index.units_answering_as(db, unit), ensure_ascii=False)}
+    row = db.execute(f"SELECT {sums} FROM tasks t INDEXED BY tasks_state WHERE t.id IN (SELECT a.task_id FROM"
+                     " assignments a WHERE a.unit IN (SELECT value FROM json_each(:mine)) AND a.role !="
+                     f" 'supervising_leaders') AND {current} AND t.status != 'withdrawn'", mine).fetchone()
+    counts = dict(zip(("total", "completed", "ongoing"), row))
+    counts.update(db.execute(f"SELECT a.role, count(DISTINCT a.task_id) FROM assignments a JOIN tasks t INDEXED BY"
+                             " tasks_state ON t.id = a.task_id WHERE a.unit IN (SELECT value FROM json_each(:mine))"
+                             f" AND {current} AND t.status != 'withdrawn' GROUP BY a.role", mine).fetchall())
+    return counts
+
+
 def has_tasks(db: sqlite_utils.Database) -> bool:
     return db.execute(f"SELECT 1 FROM tasks WHERE {CURRENT} AND status != 'withdrawn' LIMIT 1").fetchone() is not None
 
 
-def _in_role(db: sqlite_utils.Database, unit: str | None, role: str | None) -> set[int] | None:
-    return due_index.role_tasks(db, unit, role) if unit and role else None
+def _in_role(db: sqlite_utils.Database, unit: str | None, role: str | None) -> due_index.InRole | None:
+    return due_index.InRole(db, unit, role) if unit and role else None
 
 
 def due_items(db: sqlite_utils.Database, *, start: date | None = None, end: date | None = None,

@@ -340,3 +340,28 @@ def test_due_lists_in_one_role_hold_the_gold_s_milestones_of_those_tasks(seed_db
     assert triples(everyone["tasks"]) >= want
     if role == "cooperating_units":  # 市生态环境局 leads many of its tasks: the plain list is longer
         assert triples(everyone["tasks"]) > want
+
+
+def test_figures_of_a_unit_match_the_gold_and_its_own_lists(seed_db, capsys, seed_gold):
+    roles = {"lead_units": "牵头", "principal_units": "主体责任", "responsible_units": "责任", "cooperating_units": "配合"}
+    unit = "市生态环境局"
+    mine = [t for t in seed_gold["tasks"] if any(unit in (t[r] or []) for r in roles)]
+    got = ask(capsys, seed_db, "我单位一共有几项任务", unit)
+    assert (got["intent"], got["unit"]) == ("summary", unit)
+    by_role = "、".join(f"{w}{n}项" for r, w in roles.items() if (n := sum(unit in (t[r] or []) for t in mine)))
+    assert f"- 整改任务：共{len(mine)}项（其中{by_role}）" in got["reply"]
+    assert f"- 已销号：0项；未销号：{len(mine)}项（完成率0%）" in got["reply"]
+    assert f"- 长期坚持（持续推进）：{sum(t['ongoing'] for t in mine)}项" in got["reply"]
+    late = ask(capsys, seed_db, "我单位有哪些逾期任务", unit, as_json=False)
+    soon = ask(capsys, seed_db, "我单位哪些任务即将到期", unit, as_json=False)
+    n_late = late.split("**已逾期（", 1)[1].split("项", 1)[0]
+    n_soon = soon.split("**30天内到期（", 1)[1].split("项", 1)[0]
+    assert f"- 时限：已逾期{n_late}项，30天内到期{n_soon}项" in got["reply"]
+    # the whole plan: "一共" without a unit; a unit named
+    everyone = ask(capsys, seed_db, "一共有多少项任务", unit)
+    assert everyone["unit"] is None and f"共{len(seed_gold['tasks'])}项" in everyone["reply"]
+    assert ask(capsys, seed_db, "发改委的整改情况怎么样", unit)["unit"] == "市发展和改革委员会"
+    # a number or a state still asks for the task or the list
+    assert ask(capsys, seed_db, "第13项整改情况", unit)["intent"] == "task"
+    assert ask(capsys, seed_db, "逾期的有几项", unit)["intent"] == "overdue"
+    assert ask(capsys, seed_db, "已销号多少项", unit)["intent"] == "unit_tasks"
