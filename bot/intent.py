@@ -330,7 +330,7 @@ def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tu
         intent.kind, intent.window, intent.window_label = "due_in_window", (window.start, window.end), window.label
     elif _OVERDUE_RE.search(rest):
         intent.kind = "overdue"
-    elif _COUNT_RE.search(rest) and not state:
+    elif _COUNT_RE.search(rest) and not state and not topic:  # "长阳矿区的整改情况" is about that place
         intent.kind = "summary"
         intent.everyone = intent.everyone or (not unit and not intent.mine and bool(re.search(r"一共|总共", rest)))
     elif topic:

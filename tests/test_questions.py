@@ -365,3 +365,4 @@ def test_figures_of_a_unit_match_the_gold_and_its_own_lists(seed_db, capsys, see
     assert ask(capsys, seed_db, "第13项整改情况", unit)["intent"] == "task"
     assert ask(capsys, seed_db, "逾期的有几项", unit)["intent"] == "overdue"
     assert ask(capsys, seed_db, "已销号多少项", unit)["intent"] == "unit_tasks"
+    assert ask(capsys, seed_db, "长阳矿区的整改情况", unit)["intent"] == "search"  # about a place, not figures
