@@ -15,6 +15,7 @@ from knowledge.progress import history
 
 from . import render
 from .intent import Intent, parse_question, tokenizer
+from .contacts import render_contacts
 from .summary import render_summary
 from .windows import cn_date
 
@@ -144,6 +145,8 @@ def _unit_answer(db, directory, intent: Intent, asker: str | None, today: date, 
     unit, hint = target
     if intent.kind == "summary":
         return Answer("summary", unit, None, [], render_summary(db, unit, today, hint))
+    if intent.kind == "contacts":
+        return Answer("contacts", unit, None, [], render_contacts(db, unit))
     if intent.kind == "unit_tasks":
         return _unit_tasks_answer(db, directory, intent, unit, today, max_bytes, hint)
     return _due_answer(db, intent, unit, today, max_bytes, hint)

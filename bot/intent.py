@@ -4,7 +4,8 @@ parse_question("发改委下个月到期的任务", today=…, unit_names=[…])
 unit="发改委", window=(2022-01-01, 2022-01-31)). The intent carries the unit *as typed and found
 among unit_names* (a name or alias); turning it into a canonical unit is the answer layer's job.
 
-Kinds: due_soon, overdue, due_in_window, task, search, unit_tasks, summary, leader_tasks, help, unknown.
+Kinds: due_soon, overdue, due_in_window, task, search, unit_tasks, summary, contacts, leader_tasks, help,
+unknown.
 """
 from __future__ import annotations
 
@@ -95,6 +96,8 @@ _SOON_RE = re.compile(r"即将到期|快到期|快要到期|将要到期|马上�
 _TASK_WORDS_RE = re.compile(r"任务|事项|工作|清单|承担|负责|牵头|有哪些|有什么|有啥")
 _MINE_RE = re.compile(r"我|本单位|本局|本委|本办|咱")
 _EVERYONE_RE = re.compile(r"全市|所有单位|全部单位|各单位|所有任务|全部任务|整体|总体")
+_CONTACT_RE = re.compile(r"联系人|联络员|对接人|负责人是谁|谁是负责人|联系方式|联系电话|电话号码|电话是多少|手机号|找谁联系|"
+                         r"跟谁联系|和谁联系")
 # figures rather than a list: "一共有几项任务", "完成率", "整改情况怎么样" (no task number named)
 _COUNT_RE = re.compile(r"多少|几项|几个|几条|统计|总数|总共|一共|完成率|销号率|完成情况|整体情况|总体情况|整改情况|"
                        r"进展情况|进度情况|汇总|概况")
@@ -315,6 +318,10 @@ def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tu
 
     if found := _task_number(rest):
         intent.kind, (intent.number, intent.section) = "task", found
+        return intent
+
+    if _CONTACT_RE.search(rest):  # the people, not the tasks
+        intent.kind = "contacts"
         return intent
 
     window = parse_window(rest, today)

@@ -366,3 +366,22 @@ def test_figures_of_a_unit_match_the_gold_and_its_own_lists(seed_db, capsys, see
     assert ask(capsys, seed_db, "逾期的有几项", unit)["intent"] == "overdue"
     assert ask(capsys, seed_db, "已销号多少项", unit)["intent"] == "unit_tasks"
     assert ask(capsys, seed_db, "长阳矿区的整改情况", unit)["intent"] == "search"  # about a place, not figures
+
+
+def test_a_unit_s_contacts_come_from_the_roster(seed_db, capsys, tmp_path):
+    from knowledge import people
+
+    path = tmp_path / "roster.db"
+    path.write_bytes(seed_db.read_bytes())
+    people.replace_roster(open_db(path), [
+        {"name": "张三", "unit": "市发展和改革委员会", "role": "联络员", "mobile": "13800000001"},
+        {"name": "李四", "unit": "市发展和改革委员会", "role": "负责人", "mobile": "13800000002"},
+        {"name": "王五", "unit": "市生态环境局", "role": "联络员"}])
+    got = ask(capsys, path, "发改委的联络员是谁", "市生态环境局")
+    assert (got["intent"], got["unit"]) == ("contacts", "市发展和改革委员会")
+    assert got["reply"].splitlines()[1:] == ["- 李四（负责人） 13800000002", "- 张三（联络员） 13800000001"]
+    assert "王五（联络员）" in ask(capsys, path, "我单位的联系人", "市生态环境局")["reply"]
+    assert "花名册中没有市住房和城乡建设局的人员" in ask(capsys, path, "住建局找谁联系", None)["reply"]
+    assert "请说明是哪个单位" in ask(capsys, path, "联系人是谁", None)["reply"]
+    # a hotline in a question is a topic, not a contact
+    assert ask(capsys, path, "12345热线电话投诉的问题", None)["intent"] != "contacts"
