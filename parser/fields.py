@@ -14,7 +14,7 @@ ROLE_KEYS = ("supervising_leaders", "principal_units", "lead_units", "cooperatin
 _PAREN_LABEL = re.compile(rf"[（(]\s*(?:{label_words(*ROLE_KEYS)})\s*[:：]")
 _SEGMENT = re.compile(r"^\s*([^:：]{2,8})\s*[:：]\s*(.*)$", re.S)
 # （牵头单位：…；责任单位：…） or （牵头单位：…，配合单位：…）
-_PAREN_SEGMENTS = re.compile(rf"[；;]|[，,](?=\s*(?:{label_words()})\s*[:：])")
+_PAREN_SEGMENTS = re.compile(rf"[；;]|(?:[，,]|\s)\s*(?=(?:{label_words()})\s*[:：])")
 _UNITISH = re.compile(
     r"(局|委|办|办公室|院|府|政府|部|厅|区|县|市|会|委员会|中心|公司|集团|单位|队|所|站|处|旗|镇|乡|街道|管委会|人民政府)"
     r"(?:等)?$")
@@ -132,13 +132,18 @@ _COOP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:配合|参与|协同|协助|
 # "X要会同Y于…开展…": the roles open the measure sentence itself, which stays the measure
 _WITH_SENTENCE = re.compile(r"^(?:由)?(?P<lead>[^，,。；;]{2,40}?)(?:要|应|将|应当|需)?(?:会同|联合)"
                             r"(?P<coop>[^，,。；;]{2,80}?)(?=于|在|对|按|开展|推进|建立|完成|制定|组织|做好|加强|[，,]|$)")
-_RESP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:(?:具体|按职责分工|按职责)?负责(?:落实|实施|推进)?|抓好落实|组织实施|"
-                          r"抓好|组织|落实|实施)")
+_RESP_CLAUSE = re.compile(r"^(?P<units>.{2,120}?)(?:具体|按职责分工|按职责|分别)?(?:负责(?:组织)?(?:落实|实施|推进)?|"
+                          r"抓好落实|组织实施|抓好|组织|落实|实施|推进)")
 # "牵头单位为X，配合单位为Y": a role named in a sentence rather than a label
-_ROLE_IS = re.compile(r"^(?P<label>(?:牵头|配合|协办|责任)(?:单位|部门))(?:为|是)(?P<units>.+)$")
+_ROLE_IS = re.compile(r"^(?P<label>(?:牵头|配合|协办|责任)(?:单位|部门))(?:为|是)(?P<units>.+)$"
+                      r"|^(?P<units2>.+?)(?:为|是)(?P<label2>(?:牵头|配合|协办|责任)(?:单位|部门))$")  # or "X为牵头单位"
 
 
-_RESP_ONLY = re.compile(r"^(?:由)?(?P<units>[^，,。；;]{2,80}?)(?:负责落实|负责实施|负责|为责任单位|具体负责)$")
+_RESP_ONLY = re.compile(r"^(?:由)?(?P<units>[^，,。；;]{2,80}?)(?:具体|按职责分工|按职责|分别)?"
+                        r"(?:负责(?:组织)?(?:落实|实施|推进)?|为责任单位)$")
+# "…牵头，…参与，每季度开展一次联合执法": a recurring duty in the role sentence stays with the measure
+TAIL = "tail"
+_RECURRING_CLAUSE = re.compile(r"^(?:此后|以后|今后)?(?:每|逐)(?:年|半年|季度?|月|周|旬)")
 TIME_CLAUSE = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|"
                           r"持续开展|常态化推进")
 
@@ -148,8 +153,17 @@ def _joined(before: str | None, clause: str) -> str:
     return f"{before}，{clause.strip()}" if before else clause.strip()
 
 
+def _role_is(clause: str) -> tuple[str, str] | None:
+    """("牵头单位", units) of "牵头单位为X" or "X为牵头单位"."""
+    m = _ROLE_IS.match(clause)
+    if not m:
+        return None
+    return (m.group("label"), m.group("units")) if m.group("label") else (m.group("label2"), m.group("units2"))
+
+
 def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
-    """A closing sentence "X牵头，Y配合/负责…" → (offset where it starts, {field key: raw value})."""
+    """A closing sentence "X牵头，Y配合/负责…" → (offset where it starts, {field key: raw value}); a
+    recurring duty among its clauses comes back under TAIL, for the measure text."""
     sentences = [m for m in re.finditer(r"[^。；;]+[。；;]?", text)]
     for m in reversed(sentences[-3:]):
         sent = m.group(0).strip().rstrip("。；;")
@@ -170,13 +184,13 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
         wm = _WITH_SENTENCE.match(sent)
         if wm and _unit_list_like(wm.group("lead")) and _unit_list_like(wm.group("coop")):
             return m.end(), {"lead_units": wm.group("lead"), "cooperating_units": wm.group("coop")}
-        named = [_ROLE_IS.match(c.strip()) for c in [first, *later]]
-        if named[0] and _unit_list_like(named[0].group("units")):
+        named = [_role_is(c.strip()) for c in [first, *later]]
+        if named[0] and _unit_list_like(named[0][1]):
             fields = {}
             for c, rm in zip([first, *later], named):
-                if rm and _unit_list_like(rm.group("units")):
-                    key = key_of_label(rm.group("label"))
-                    fields[key] = (fields[key] + "、" if key in fields else "") + rm.group("units")
+                if rm and _unit_list_like(rm[1]):
+                    key = key_of_label(rm[0])
+                    fields[key] = (fields[key] + "、" if key in fields else "") + rm[1]
                 elif TIME_CLAUSE.search(c):
                     fields["deadline"] = _joined(fields.get("deadline"), c)
             return m.start(), fields
@@ -185,6 +199,9 @@ def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
             continue
         fields = {"lead_units": lm.group("lead")}
         for clause in re.split(r"[，,]", lm.group("rest") or ""):
+            if _RECURRING_CLAUSE.match(clause.strip()):
+                fields[TAIL] = _joined(fields.get(TAIL), clause)
+                continue
             if TIME_CLAUSE.search(clause):
                 fields["deadline"] = _joined(fields.get("deadline"), clause)
                 continue

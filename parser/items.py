@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .fields import ROLE_KEYS, TIME_CLAUSE, find_inline_fields, find_parenthetical, find_role_sentence, label_fields
+from .fields import ROLE_KEYS, TAIL, TIME_CLAUSE, find_inline_fields, find_parenthetical, find_role_sentence, label_fields
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
 from .tasks import Measure, RawItem
@@ -195,8 +195,9 @@ def body_item(node: Node, number: str) -> RawItem:
         elif found := find_role_sentence(text):
             fields.update(found[1])
             text = text[:found[0]]
+    tail = fields.pop(TAIL, "")
     item = RawItem("body", number, node.head, "", fields)
-    item.measure_text = re.sub(r"\s*\n\s*", "", text)
+    item.measure_text = re.sub(r"\s*\n\s*", "", text) + (f"{tail}。" if tail else "")
     return item
 
 

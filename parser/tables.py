@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .fields import find_inline_fields, find_role_sentence, key_of_label
+from .fields import TAIL, find_inline_fields, find_role_sentence, key_of_label
 from .items import cn_number
 from .paragraphs import is_heading_like, marker_of
 from .tasks import Measure, RawItem
@@ -121,7 +121,7 @@ def table_items(rows: list[list[str]]) -> list[RawItem]:
                 found = find_role_sentence(fields[k])
                 if found:
                     del fields[k]
-                    fields.update(found[1])
+                    fields.update({f: v for f, v in found[1].items() if f != TAIL})
         item = RawItem("list", number if number is not None else raw_no, text.replace("\n", ""),
                        cells.get("problem", "").replace("\n", ""), fields)
         lead, measures = _split_measures(cells.get("measures", ""))

@@ -181,3 +181,19 @@ def test_measures_numbered_on_one_line_are_one_measure_each():
     assert _inline_numbered("（1）编制方案；（2）组织实施。") == ["编制方案；", "组织实施。"]
     for text in ("投入2.5亿元完成改造。", "1.开展排查。3.完成整治。", "开展排查。2.完成整治。"):
         assert _inline_numbered(text) == [text], text
+
+
+def test_role_phrasings_in_a_closing_sentence():
+    """"X为牵头单位，Y为配合单位", "X牵头负责，Y具体实施", "由X负责组织实施，Y负责监督指导", "X、Y按职责分工负责",
+    space-separated labels in a parenthetical, and a recurring duty inside the role sentence."""
+    plan = parse_file(DATA / "role_phrasings.txt")
+    got = {t.number: t for t in plan.tasks}
+    assert list(got) == ["1", "2", "3", "4", "5", "6"]
+    assert brief(got["1"]) == (["市水利局"], ["市城管局", "市生态环境局"], [], [date(2024, 10, 31)])
+    assert brief(got["2"]) == (["市住房城乡建设局"], None, ["各区县"], [date(2024, 9, 30)])  # no 配合 named
+    assert brief(got["3"]) == ([], None, ["市城管局", "市生态环境局"], [date(2024, 12, 31)])
+    assert brief(got["4"]) == ([], None, ["市城管局", "市商务局"], [date(2025, 6, 30)])
+    assert brief(got["5"]) == ([], ["市公安局"], ["市生态环境局"], [date(2024, 11, 30)])
+    assert got["5"].deadline_text == "2024年11月30日前"
+    assert brief(got["6"]) == (["市生态环境局"], ["市公安局", "市检察院"], [], [])
+    assert [(r.every, r.text) for r in got["6"].recurring] == [("quarter", "每季度开展一次联合执法")]
