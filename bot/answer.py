@@ -118,6 +118,11 @@ def answer_question(db, text: str, *, asker_unit: str | None, today: date, direc
         return Answer("help", asker, None, [], render.render_help())
     if intent.kind == "unknown":
         return Answer("unknown", asker, None, [], render.render_help(short=True))
+    if intent.kind == "task" and intent.more_numbers:  # one part per number, in the order asked
+        parts = [_task_answer(db, replace(intent, number=n, more_numbers=()), asker, today,
+                              max_bytes and max_bytes // (1 + len(intent.more_numbers)))
+                 for n in (intent.number, *intent.more_numbers)]
+        return Answer("task", asker, None, [t for p in parts for t in p.tasks], "\n\n".join(p.reply for p in parts))
     if intent.kind == "task":
         return _task_answer(db, intent, asker, today, max_bytes)
     if intent.kind == "search":

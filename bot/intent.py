@@ -41,6 +41,7 @@ class Intent:
     window: tuple[date, date] | None = None
     window_label: str | None = None
     number: int | str | None = None   # 13 (list) or "（一）1" (body)
+    more_numbers: tuple[int, ...] = ()  # further list items asked about together ("第13项和第14项谁牵头")
     section: str | None = None
     ask: str = "content"              # content / lead / units / leaders / deadline / measures
     role: str | None = None           # unit_tasks restricted to a role (发改委牵头的任务 → lead_units)
@@ -213,6 +214,26 @@ _LIST_RES = [
 ]
 
 
+_NUM = rf"(?:[0-9]{{1,3}}|[{_CN}]{{1,4}})"
+_NUMBER_LIST_RE = re.compile(rf"第?({_NUM}(?:\s*(?:项|条|号)?\s*(?:[、,，和及与]|以及)\s*第?{_NUM})+)\s*(?:项|条|号)")
+_NUMBER_RANGE_RE = re.compile(rf"第?({_NUM})\s*(?:项|条|号)?\s*(?:至|到|-|—|~)\s*第?({_NUM})\s*(?:项|条|号)")
+MAX_NUMBERS = 5
+
+
+def _numbers_asked(text: str) -> tuple[int, ...]:
+    """Several list numbers asked about together, in order: "第13项和第14项", "第13、14项", "第13至15项"
+    (at most MAX_NUMBERS); () for one."""
+    found: list[int | None] = []
+    if m := _NUMBER_RANGE_RE.search(text):
+        a, b = to_int(m.group(1)), to_int(m.group(2))
+        if a is not None and b is not None and 0 < a < b:
+            found = list(range(a, min(b, a + MAX_NUMBERS - 1) + 1))
+    elif m := _NUMBER_LIST_RE.search(text):
+        found = [to_int(n) for n in re.findall(_NUM, m.group(1))]
+    numbers = tuple(dict.fromkeys(n for n in found if n is not None and 0 < n < 1000))[:MAX_NUMBERS]
+    return numbers if len(numbers) > 1 else ()
+
+
 def _task_number(text: str) -> tuple[int | str, str] | None:
     if m := _BODY_RE.search(text):
         cn, sub = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
@@ -318,6 +339,8 @@ def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tu
 
     if found := _task_number(rest):
         intent.kind, (intent.number, intent.section) = "task", found
+        if intent.section == "list" and (several := _numbers_asked(rest)):
+            intent.number, intent.more_numbers = several[0], several[1:]
         return intent
 
     if _CONTACT_RE.search(rest):  # the people, not the tasks

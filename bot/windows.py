@@ -200,10 +200,26 @@ def _absolute_years(text: str, today: date) -> str:
     return _REL_YEAR_RE.sub(lambda m: f"{today.year + _REL_YEAR[m.group(1)]}年", text)
 
 
+_WEEKDAY_RE = re.compile(r"(?:(本|这|下)(?:个)?)?(?:周|星期|礼拜)([一二三四五六日天1-7])(?:前|之前|以前|到期|截止|要完成)")
+_WEEKDAYS = {c: i for i, c in enumerate("一二三四五六")} | {"日": 6, "天": 6} | {str(i): i - 1 for i in range(1, 8)}
+
+
+def _weekday(text: str, today: date) -> Window | None:
+    """"周五前" (this week's Friday, or next week's once it is past), "下周三前"."""
+    m = _WEEKDAY_RE.search(text)
+    if not m:
+        return None
+    monday = today - timedelta(days=today.weekday())
+    day = monday + timedelta(days=_WEEKDAYS[m.group(2)] + (7 if m.group(1) == "下" else 0))
+    if day < today:
+        day += timedelta(days=7)
+    return Window(today, day, f"{cn_date(day)}前")
+
+
 def parse_window(text: str, today: date) -> Window | None:
     """The time window a question asks about, or None."""
     text = _absolute_years(_cn_months_to_digits(text), today)
-    found = _period(text, today) or _explicit(text, today) or _span(text, today)
+    found = _period(text, today) or _explicit(text, today) or _span(text, today) or _weekday(text, today)
     if found:
         return found
     for pattern, build in _NAMED:

@@ -252,6 +252,9 @@ def test_a_supervising_leader_s_tasks_match_the_gold(seed_db, capsys, seed_gold)
     ("12月中旬前要完成的", "2021-12-20", "2021-12-20"),
     ("明年6月上旬前", "2021-12-20", "2022-06-10"),
     ("后年3月到期", "2023-03-01", "2023-03-31"),
+    ("周五前要完成哪些", "2021-12-20", "2021-12-24"),  # 2021-12-20 is a Monday
+    ("下周三前到期的", "2021-12-20", "2021-12-29"),
+    ("星期天前", "2021-12-20", "2021-12-26"),
     ("明天要完成哪些任务", "2021-12-21", "2021-12-21"),
 ])
 def test_named_periods_and_festivals_as_windows(text, start, end):
@@ -385,3 +388,17 @@ def test_a_unit_s_contacts_come_from_the_roster(seed_db, capsys, tmp_path):
     assert "请说明是哪个单位" in ask(capsys, path, "联系人是谁", None)["reply"]
     # a hotline in a question is a topic, not a contact
     assert ask(capsys, path, "12345热线电话投诉的问题", None)["intent"] != "contacts"
+
+
+@pytest.mark.parametrize("question, numbers", [
+    ("第13项和第14项谁牵头", [13, 14]), ("第13、14项的整改时限", [13, 14]), ("第3至5项是什么", [3, 4, 5]),
+    ("13和14号谁牵头", [13, 14]), ("清单第十三、十四项", [13, 14]), ("第13项谁牵头", [13]),
+])
+def test_several_task_numbers_are_each_answered_in_order(seed_db, capsys, gold_by_key, question, numbers):
+    got = ask(capsys, seed_db, question, None)
+    assert got["intent"] == "task"
+    heads = [ln.split("**")[1] for ln in got["reply"].splitlines() if ln.startswith("**第")]
+    assert heads == [f"第{n}项" for n in numbers]
+    if "牵头" in question:  # each part names its own lead units, as in the gold
+        for n, part in zip(numbers, got["reply"].split("\n\n")):
+            assert "、".join(gold_by_key[f"list-{n}"]["lead_units"]) in part
