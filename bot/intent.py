@@ -149,7 +149,7 @@ def _find_unit(text: str, names: tuple[str, ...]) -> tuple[str | None, tuple[int
     index, ordered = _name_index(names)
     best = None
     for k in ordered:
-        i = text.find(k)
+        i = _find_name(text, k)
         if i >= 0 and (best is None or len(k) > len(best[0])):
             best = (k, i)
             break  # ordered longest first
@@ -157,6 +157,18 @@ def _find_unit(text: str, names: tuple[str, ...]) -> tuple[str | None, tuple[int
         k, i = best
         return index[k], (i, i + len(k)), False
     return _fuzzy_unit(text, index)
+
+
+def _find_name(text: str, name: str) -> int:
+    """Where `name` occurs; a two-character short form (环保, 住建) only when it is not the head of
+    another organ's name (市环保厅, 住建部)."""
+    i = text.find(name)
+    while len(name) == 2 and i >= 0 and text[i + 2:i + 3] in _ORGAN_CHARS and text[i + 2:i + 3]:
+        i = text.find(name, i + 1)
+    return i
+
+
+_ORGAN_CHARS = "局厅委办部处科院所站队"
 
 
 def _fuzzy_unit(text: str, index: dict[str, str]):
@@ -277,7 +289,7 @@ _TIME_SPANS_RE = re.compile(
 # ---- the parser -------------------------------------------------------------------------------
 
 _STATE_RES = [  # (state, pattern): first match wins, "没销号" before "销号了"
-    ("open", re.compile(r"[没未](?:有)?销号|[没未](?:有)?完成|尚未完成|还没|在办|未办结|没办结")),
+    ("open", re.compile(r"[没未](?:有)?销号|[没未](?:有)?完成|尚未完成|还没|在办|未办结|没办结|[没未][干做办弄]完")),
     ("completed", re.compile(r"已(?:经)?(?:销号|完成|办结|整改到位)|(?:销号|完成|办结)了(?![吗么没])|完成销号")),
     ("ongoing", re.compile(r"长期坚持|持续推进|长期推进|常态化|长期任务|长期性|持续性|没有(?:具体)?时限|无(?:具体)?时限"
                            r"|没有(?:具体)?期限|没有截止")),

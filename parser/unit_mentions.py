@@ -20,7 +20,7 @@ def _build(directory: UnitDirectory) -> tuple[dict[str, str], dict[str, list[str
     canon: dict[str, str] = {}
     for name in directory.all_names():
         c = directory.canonical(name)
-        if c and len(name) >= 2:
+        if c and (len(name) >= 3 or name == c):  # short forms (环保, 住建) are ordinary words in running text
             canon[name] = c
     aliases: dict[str, list[str]] = {}
     for name, c in canon.items():

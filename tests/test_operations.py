@@ -178,7 +178,7 @@ def test_a_running_server_sees_what_another_process_changed(two_plans):
     assert "已销号" not in ask("第3项完成了吗")
     assert "已销号" in say(two_plans, "zs", "销号 3")  # another connection
     assert "已销号" in ask("第3项完成了吗")
-    assert ask("住建老局哪些任务即将到期").startswith("没有找到单位“住建老局”")
-    other.execute("INSERT INTO unit_aliases VALUES ('住建老局', '市住房和城乡建设局')")
+    assert ask("城建老局哪些任务即将到期").startswith("没有找到单位“城建老局”")
+    other.execute("INSERT INTO unit_aliases VALUES ('城建老局', '市住房和城乡建设局')")
     other.conn.commit()
-    assert ask("住建老局哪些任务即将到期").startswith("**市住房和城乡建设局** · 到期提醒")
+    assert ask("城建老局哪些任务即将到期").startswith("**市住房和城乡建设局** · 到期提醒")

@@ -402,3 +402,17 @@ def test_several_task_numbers_are_each_answered_in_order(seed_db, capsys, gold_b
     if "牵头" in question:  # each part names its own lead units, as in the gold
         for n, part in zip(numbers, got["reply"].split("\n\n")):
             assert "、".join(gold_by_key[f"list-{n}"]["lead_units"]) in part
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("帮我看看发改那边的任务", "市发展和改革委员会"), ("住建的任务", "市住房和城乡建设局"),
+    ("环保这边下月到期", "市生态环境局"), ("城管有几项逾期", "市城市管理和综合执法局"),
+])
+def test_two_character_short_forms_name_their_unit(seed_db, capsys, question, unit):
+    """Officials type 发改 / 住建 / 环保 / 城管: that unit, not the asker's own."""
+    assert ask(capsys, seed_db, question, "市水利局")["unit"] == unit
+
+
+def test_colloquial_open_tasks(seed_db, capsys):
+    got = ask(capsys, seed_db, "咱们局还有啥没干完的", "市生态环境局")
+    assert got["intent"] == "unit_tasks" and "未销号的整改任务" in got["reply"]
