@@ -134,29 +134,29 @@ def _stopped(token: str) -> bool:
 # ---- unit mentions ----------------------------------------------------------------------------
 
 @lru_cache(maxsize=8)
-def _name_index(names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    """normalised name → name as given; names longest first (longest match wins: 各县市区 over 县市区)."""
+def _name_index(names: tuple[str, ...]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """normalised name → name as given; and by first character, the names longest first (longest
+    match wins: 各县市区 over 县市区), so a question only tries the names that can start in it."""
     index = {}
     for n in names:
         k = normalize(n)
         if len(k) >= 2:
             index.setdefault(k, n)
-    return index, sorted(index, key=len, reverse=True)
+    by_first: dict[str, list[str]] = {}
+    for k in sorted(index, key=len, reverse=True):
+        by_first.setdefault(k[0], []).append(k)
+    return index, by_first
 
 
 def _find_unit(text: str, names: tuple[str, ...]) -> tuple[str | None, tuple[int, int] | None, bool]:
     """(name, span, fuzzy): the longest known name in the text, else a one-typo match."""
-    index, ordered = _name_index(names)
-    best = None
-    for k in ordered:
-        i = _find_name(text, k)
-        if i >= 0 and (best is None or len(k) > len(best[0])):
-            best = (k, i)
-            break  # ordered longest first
-    if best:
-        k, i = best
-        return index[k], (i, i + len(k)), False
-    return _fuzzy_unit(text, index)
+    index, by_first = _name_index(names)
+    candidates = sorted((k for c in set(text) for k in by_first.get(c, ())), key=lambda k: (-len(k), k))
+    for k in candidates:
+        i = _find_name(text, k) if len(k) == 2 else text.find(k)
+        if i >= 0:
+            return index[k], (i, i + len(k)), False
+    return _fuzzy_unit(text, index, by_first)
 
 
 def _find_name(text: str, name: str) -> int:
@@ -171,13 +171,13 @@ def _find_name(text: str, name: str) -> int:
 _ORGAN_CHARS = "局厅委办部处科院所站队"
 
 
-def _fuzzy_unit(text: str, index: dict[str, str]):
+def _fuzzy_unit(text: str, index: dict[str, str], by_first: dict[str, list[str]]):
     """One edit away from a known name of ≥4 characters, same first and last character
     (市生太环境局 → 市生态环境局); ties between different names → no match. Shorter names are too
     close to each other (邵阳市 / 邵东市): they get suggestions instead."""
     hits: dict[str, tuple[int, int]] = {}
-    for k in index:
-        if len(k) < 4 or k[0] not in text:
+    for k in (k for c in set(text) for k in by_first.get(c, ())):
+        if len(k) < 4 or k[-1] not in text:
             continue
         for size in (len(k) - 1, len(k), len(k) + 1):
             if size < 4:
@@ -326,7 +326,8 @@ def _role_after(q: str, name: str) -> str | None:
 def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tuple[str, ...] = ()) -> Intent:
     """Understand one question. Never raises; unintelligible text gives kind "unknown"."""
     q = normalize(text)
-    names = tuple(sorted(set(unit_names)))
+    # the answer path passes one sorted tuple, kept while the store stays the same: no copy to make
+    names = unit_names if isinstance(unit_names, tuple) else tuple(sorted(set(unit_names)))
     intent = Intent(kind="unknown", text=q)
     if not q or _HELP_RE.search(q):
         intent.kind = "help"

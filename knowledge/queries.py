@@ -259,10 +259,14 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int,
     params = {"mine": json.dumps(mine, ensure_ascii=False), "role": role or "supervising_leaders"}
     status = _STATES[state]
     keep = None
-    if (unit and role) or state == "ongoing":
+    if (unit and role) or state == "ongoing":  # the due index holds open tasks: only the role and 持续推进 to check
+        ongoing = " AND tasks.ongoing = 1" if state == "ongoing" else ""
+        in_role = involved if role else ""
+
         def keep(task_ids: list[int]) -> set[int]:
-            return {r[0] for r in db.execute(f"SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(:ids))"
-                                             f" AND {status} {involved}", {**params, "ids": json.dumps(task_ids)})}
+            return {r[0] for r in db.execute(
+                f"SELECT id FROM tasks INDEXED BY tasks_state WHERE id IN (SELECT value FROM json_each(:ids))"
+                f"{ongoing} {in_role}", {**params, "ids": json.dumps(task_ids)})}
     # the due index holds open tasks only: closed ones have no next date
     first = {} if state == "completed" else due_index.next_due_by_task(db, unit, limit, keep)
     ids = list(first)
