@@ -283,12 +283,13 @@ def _detail_entries(db, task: queries.TaskRow, today: date) -> tuple[dict, list[
 
 
 def _task_answer(db, intent: Intent, asker, today, max_bytes) -> Answer:
-    found = queries.task_by_number(db, intent.number, intent.section, limit=MAX_DOCS, prefer_unit=asker)
+    total = queries.count_by_number(db, intent.number, intent.section)  # once: also decides whose come first
+    found = queries.task_by_number(db, intent.number, intent.section, limit=MAX_DOCS, prefer_unit=asker,
+                                   total=total) if total else []
     if not found:
         label = render.task_label(intent.section or "list", intent.number)
         return Answer("task", asker, None, [],
                       f"没有找到{label}任务，请核对编号（清单任务如“第13项”，正文任务如“正文（二）”）。")
-    total = queries.count_by_number(db, intent.number, intent.section) if len(found) == MAX_DOCS else len(found)
     # the same number in several plans: the asker's own come first; say how many more there are
     note = f"\n\n另有 {total - MAX_DOCS} 个文件也有该编号，请在问题中注明文件名称。" if total > MAX_DOCS else ""
     entries, replies = [], []

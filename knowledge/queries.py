@@ -157,10 +157,13 @@ def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None, lim
 
 
 def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None,
-                   limit: int | None = None, prefer_unit: str | None = None) -> list[TaskRow]:
+                   limit: int | None = None, prefer_unit: str | None = None, total: int | None = None) -> list[TaskRow]:
     """Current tasks numbered `number` (清单第13项 → list 13; （一）1 style numbers for the body);
-    when more plans have it than `limit`, those naming `prefer_unit` come first."""
-    prefer = prefer_unit if prefer_unit and limit is not None and count_by_number(db, number, section) > limit else None
+    when more plans have it than `limit`, those naming `prefer_unit` come first (`total`: how many
+    have it, when the caller counted them already)."""
+    if prefer_unit and limit is not None and total is None:
+        total = count_by_number(db, number, section)
+    prefer = prefer_unit if prefer_unit and limit is not None and total > limit else None
     ids = _ids_by_number(db, number, section, prefer, limit)
     return _tasks_by_id(db, ids) if ids else []
 
