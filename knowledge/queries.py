@@ -215,7 +215,9 @@ def search(db: sqlite_utils.Database, text: str, limit: int = 5) -> list[TaskRow
         if not many:
             rows = _fts_rows(db, phrase, "rank", limit)
         else:  # bm25 would score every match: title matches first, then the newest plans', both in index order
-            rows = _fts_rows(db, f"{{title}} : ({phrase})", "tasks_fts.rowid DESC", limit)
+            rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks_title_fts JOIN tasks ON tasks.id = tasks_title_fts.rowid"
+                             f" WHERE tasks_title_fts MATCH :q AND {CURRENT} ORDER BY tasks_title_fts.rowid DESC LIMIT :lim",
+                         {"q": phrase, "lim": limit})
             seen = {r["id"] for r in rows}
             rows += [r for r in _fts_rows(db, phrase, "tasks_fts.rowid DESC", limit) if r["id"] not in seen]
             rows = rows[:limit]

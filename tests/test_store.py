@@ -378,3 +378,32 @@ def test_generation_moves_with_every_change_an_answer_depends_on(tmp_path, direc
     outbox.set_channel(other, "邵阳县", "console", {})
     people.record(other, datetime.now(timezone.utc), "dingtalk", "zs", "绑定", "邵阳县", True)
     assert not moved()
+
+
+def test_the_title_index_is_built_for_an_older_store_and_follows_every_write(tmp_path, directory, monkeypatch):
+    """A store from before the title index gets it (from the tasks already there) when opened; tasks
+    added or retitled later are in it too."""
+    from knowledge import queries
+    from knowledge.db import open_db
+
+    path = tmp_path / "old.db"
+    db = open_db(path)
+    ingest_file(db, SEED_TXT, directory)
+    for name in ("tasks_title_ai", "tasks_title_ad", "tasks_title_au"):
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("DROP TABLE tasks_title_fts")
+    db.execute("DELETE FROM migrations WHERE name = '_m016_title_index'")
+    db.conn.commit()
+    db = open_db(path)
+    monkeypatch.setattr(queries, "RANK_AT_MOST", 1)  # the path that asks the title index
+
+    def titled(phrase):
+        return [h.title for h in queries.search(db, phrase, limit=10) if phrase in h.title]
+
+    assert titled("尾矿库") and titled("尾矿库") == [h.title for h in queries.search(db, "尾矿库", limit=10)][:len(titled("尾矿库"))]
+    task_id = db.execute("SELECT id FROM tasks WHERE title LIKE '%尾矿库%' LIMIT 1").fetchone()[0]
+    with db.atomic():
+        db.execute("UPDATE tasks SET title = '矸石山综合治理' WHERE id = ?", [task_id])
+    assert "矸石山综合治理" in titled("矸石山综合治理")
+    assert db.execute("SELECT count(*) FROM tasks_title_fts WHERE tasks_title_fts MATCH '\"尾矿库\"'").fetchone()[0] == \
+        db.execute("SELECT count(*) FROM tasks WHERE title LIKE '%尾矿库%'").fetchone()[0]
