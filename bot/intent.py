@@ -163,7 +163,8 @@ def _find_name(text: str, name: str) -> int:
     """Where `name` occurs; a two-character short form (环保, 住建) only when it is not the head of
     another organ's name (市环保厅, 住建部)."""
     i = text.find(name)
-    while len(name) == 2 and i >= 0 and text[i + 2:i + 3] in _ORGAN_CHARS and text[i + 2:i + 3]:
+    while len(name) == 2 and i >= 0 and text[i + 2:i + 3] and text[i + 2:i + 3] in _ORGAN_CHARS \
+            and not text.startswith("部门", i + 2):  # 住建部门 is the 住建 department
         i = text.find(name, i + 1)
     return i
 

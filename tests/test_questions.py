@@ -407,6 +407,7 @@ def test_several_task_numbers_are_each_answered_in_order(seed_db, capsys, gold_b
 @pytest.mark.parametrize("question, unit", [
     ("帮我看看发改那边的任务", "市发展和改革委员会"), ("住建的任务", "市住房和城乡建设局"),
     ("环保这边下月到期", "市生态环境局"), ("城管有几项逾期", "市城市管理和综合执法局"),
+    ("住建部门下个月到期的", "市住房和城乡建设局"),
 ])
 def test_two_character_short_forms_name_their_unit(seed_db, capsys, question, unit):
     """Officials type 发改 / 住建 / 环保 / 城管: that unit, not the asker's own."""
