@@ -14,7 +14,7 @@ from knowledge.directory import known_unit_names, leader_titles, resolve_unit
 from knowledge.progress import history
 
 from . import render
-from .intent import Intent, parse_question, tokenizer
+from .intent import MAX_NUMBERS, Intent, parse_question, tokenizer
 from .contacts import render_contacts
 from .summary import render_summary
 from .windows import cn_date
@@ -119,10 +119,16 @@ def answer_question(db, text: str, *, asker_unit: str | None, today: date, direc
     if intent.kind == "unknown":
         return Answer("unknown", asker, None, [], render.render_help(short=True))
     if intent.kind == "task" and intent.more_numbers:  # one part per number, in the order asked
+        numbers = (intent.number, *intent.more_numbers)
+        shown = numbers[:MAX_NUMBERS]
         parts = [_task_answer(db, replace(intent, number=n, more_numbers=()), asker, today,
-                              max_bytes and max_bytes // (1 + len(intent.more_numbers)))
-                 for n in (intent.number, *intent.more_numbers)]
-        return Answer("task", asker, None, [t for p in parts for t in p.tasks], "\n\n".join(p.reply for p in parts))
+                              max_bytes and max_bytes // (len(shown) + 1)) for n in shown]
+        rest = numbers[len(shown):]
+        again = (f"第{rest[0]}至{rest[-1]}项" if len(rest) > 1 and list(rest) == list(range(rest[0], rest[-1] + 1))
+                 else f"第{'、'.join(map(str, rest))}项")
+        note = f"\n\n（一次最多列出{MAX_NUMBERS}项，另有{len(rest)}项未列出，请再问“{again}”）" if rest else ""
+        return Answer("task", asker, None, [t for p in parts for t in p.tasks],
+                      "\n\n".join(p.reply for p in parts) + note)
     if intent.kind == "task":
         return _task_answer(db, intent, asker, today, max_bytes)
     if intent.kind == "search":

@@ -234,16 +234,16 @@ MAX_NUMBERS = 5
 
 
 def _numbers_asked(text: str) -> tuple[int, ...]:
-    """Several list numbers asked about together, in order: "第13项和第14项", "第13、14项", "第13至15项"
-    (at most MAX_NUMBERS); () for one."""
+    """Several list numbers asked about together, in order: "第13项和第14项", "第13、14项", "第13至15项";
+    () for one. The answer shows the first MAX_NUMBERS and says how many more were asked."""
     found: list[int | None] = []
     if m := _NUMBER_RANGE_RE.search(text):
         a, b = to_int(m.group(1)), to_int(m.group(2))
-        if a is not None and b is not None and 0 < a < b:
-            found = list(range(a, min(b, a + MAX_NUMBERS - 1) + 1))
+        if a is not None and b is not None and 0 < a < b < 1000:
+            found = list(range(a, b + 1))
     elif m := _NUMBER_LIST_RE.search(text):
         found = [to_int(n) for n in re.findall(_NUM, m.group(1))]
-    numbers = tuple(dict.fromkeys(n for n in found if n is not None and 0 < n < 1000))[:MAX_NUMBERS]
+    numbers = tuple(dict.fromkeys(n for n in found if n is not None and 0 < n < 1000))
     return numbers if len(numbers) > 1 else ()
 
 

@@ -393,12 +393,15 @@ def test_a_unit_s_contacts_come_from_the_roster(seed_db, capsys, tmp_path):
 @pytest.mark.parametrize("question, numbers", [
     ("第13项和第14项谁牵头", [13, 14]), ("第13、14项的整改时限", [13, 14]), ("第3至5项是什么", [3, 4, 5]),
     ("13和14号谁牵头", [13, 14]), ("清单第十三、十四项", [13, 14]), ("第13项谁牵头", [13]),
+    ("第3-12项", [3, 4, 5, 6, 7]),  # five at a time, and the rest named
 ])
 def test_several_task_numbers_are_each_answered_in_order(seed_db, capsys, gold_by_key, question, numbers):
     got = ask(capsys, seed_db, question, None)
     assert got["intent"] == "task"
     heads = [ln.split("**")[1] for ln in got["reply"].splitlines() if ln.startswith("**第")]
     assert heads == [f"第{n}项" for n in numbers]
+    if question == "第3-12项":
+        assert "另有5项未列出" in got["reply"] and "第8至12项" in got["reply"]
     if "牵头" in question:  # each part names its own lead units, as in the gold
         for n, part in zip(numbers, got["reply"].split("\n\n")):
             assert "、".join(gold_by_key[f"list-{n}"]["lead_units"]) in part
