@@ -14,5 +14,5 @@ def render_contacts(db, unit: str | None) -> str:
         return f"花名册中没有{unit}的人员。请管理员导入花名册（duban roster import 文件）。"
     lines = [f"**{unit}**的联系人（花名册）："]
     for o in officials:
-        lines.append(f"- {o.name}（{o.role}）" + (f" {o.mobile}" if o.mobile else ""))
+        lines.append(f"- {o.name}（{o.role}）")  # names only: anyone in a group may ask; numbers stay in the roster
     return "\n".join(lines)

@@ -48,15 +48,17 @@ class Conversation:
         self.inbox = inbox  # the watched folder, for an administrator's 重新解析
         # officials ask the same things: answers and askers' units are kept while the store's generation stays
         self._answers: dict[tuple, Answer] = {}
-        self._askers: dict[tuple, tuple[int, str | None]] = {}
+        self._askers: dict[tuple, tuple[tuple, str | None]] = {}
+        # commands carried out here: a message of the same burst (same stamp) must not get what was kept before
+        self._writes = 0
         self.directory = directory
         self.today = today
         self.now = now
 
-    def asker_and_stamp(self, turn: Turn) -> tuple[str | None, int]:
+    def asker_and_stamp(self, turn: Turn) -> tuple[str | None, tuple]:
         """The asker's own unit (roster), else their binding, else the group's binding; with the
         store's generation (what was kept under an older one is stale)."""
-        stamp = turn.stamp if turn.stamp is not None else generation.current(self.db)
+        stamp = (turn.stamp if turn.stamp is not None else generation.current(self.db), self._writes)
         if turn.as_unit:
             return turn.as_unit, stamp
         key = (turn.platform, turn.user_id, turn.chat_id)
@@ -98,6 +100,7 @@ class Conversation:
             return kept
         done = self.command(turn, text)
         if done is not None:
+            self._writes += 1  # it may have changed what answers and askers' units depend on
             return done
         answer = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)
         _keep(self._answers, key, answer)

@@ -160,16 +160,15 @@ def _find_unit(text: str, names: tuple[str, ...]) -> tuple[str | None, tuple[int
 
 
 def _find_name(text: str, name: str) -> int:
-    """Where `name` occurs; a two-character short form (环保, 住建) only when it is not the head of
-    another organ's name (市环保厅, 住建部)."""
+    """Where `name` occurs; a two-character short form (环保, 住建) only when what follows it is not the
+    rest of another word (环保督察, 文旅产业, 市环保厅): the end, a particle or a question word."""
     i = text.find(name)
-    while len(name) == 2 and i >= 0 and text[i + 2:i + 3] and text[i + 2:i + 3] in _ORGAN_CHARS \
-            and not text.startswith("部门", i + 2):  # 住建部门 is the 住建 department
+    while len(name) == 2 and i >= 0 and not _SHORT_FORM_END.match(text, i + 2):
         i = text.find(name, i + 1)
     return i
 
 
-_ORGAN_CHARS = "局厅委办部处科院所站队"
+_SHORT_FORM_END = re.compile(r"$|部门|[的那这有下哪牵配负和与及、，,。？?逾到任什今本明共一几还要在]")
 
 
 def _fuzzy_unit(text: str, index: dict[str, str], by_first: dict[str, list[str]]):

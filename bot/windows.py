@@ -122,6 +122,8 @@ def _explicit(text: str, today: date) -> Window | None:
     def year_of(y: str | None, end_of: date) -> date:
         # a year-less date already past means the next one ("12月31日前" asked in January is fine too)
         if y is None and end_of < today:
+            if end_of == month_end(end_of.year, end_of.month):  # 2月底 after a 29 February: next year's end
+                return month_end(end_of.year + 1, end_of.month)
             return end_of.replace(year=end_of.year + 1)
         return end_of
 

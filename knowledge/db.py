@@ -131,16 +131,15 @@ def _m015_task_state_indexes(db: sqlite_utils.Database) -> None:
 def _m016_title_index(db: sqlite_utils.Database) -> None:
     # titles alone, for "title matches first" when a phrase is in hundreds of plans: asking the whole
     # text's index for title matches walks every match (about 1 ms for 1,800), this one only titles
-    if "tasks_title_fts" in db.table_names():
-        return
+    # every step idempotent and the index rebuilt from the tasks: a run cut short is completed by the next
     for stmt in (  # one by one: the trigger bodies hold semicolons
-        "CREATE VIRTUAL TABLE tasks_title_fts USING fts5(title, content='tasks', content_rowid='id',"
+        "CREATE VIRTUAL TABLE IF NOT EXISTS tasks_title_fts USING fts5(title, content='tasks', content_rowid='id',"
         " tokenize='trigram')",
-        "CREATE TRIGGER tasks_title_ai AFTER INSERT ON tasks BEGIN"
+        "CREATE TRIGGER IF NOT EXISTS tasks_title_ai AFTER INSERT ON tasks BEGIN"
         " INSERT INTO tasks_title_fts(rowid, title) VALUES (new.id, new.title); END",
-        "CREATE TRIGGER tasks_title_ad AFTER DELETE ON tasks BEGIN"
+        "CREATE TRIGGER IF NOT EXISTS tasks_title_ad AFTER DELETE ON tasks BEGIN"
         " INSERT INTO tasks_title_fts(tasks_title_fts, rowid, title) VALUES ('delete', old.id, old.title); END",
-        "CREATE TRIGGER tasks_title_au AFTER UPDATE OF title ON tasks BEGIN"
+        "CREATE TRIGGER IF NOT EXISTS tasks_title_au AFTER UPDATE OF title ON tasks BEGIN"
         " INSERT INTO tasks_title_fts(tasks_title_fts, rowid, title) VALUES ('delete', old.id, old.title);"
         " INSERT INTO tasks_title_fts(rowid, title) VALUES (new.id, new.title); END",
         "INSERT INTO tasks_title_fts(tasks_title_fts) VALUES ('rebuild')",

@@ -182,3 +182,20 @@ def test_a_running_server_sees_what_another_process_changed(two_plans):
     other.execute("INSERT INTO unit_aliases VALUES ('城建老局', '市住房和城乡建设局')")
     other.conn.commit()
     assert ask("城建老局哪些任务即将到期").startswith("**市住房和城乡建设局** · 到期提醒")
+
+
+def test_a_command_in_a_burst_reaches_the_next_message_of_that_burst(two_plans):
+    """Webhook messages of one burst share one reading of the store's generation: a 销号 among them
+    must still reach the answers that follow it."""
+    db = open_db(two_plans)
+    people.replace_roster(db, [{"name": "张三", "unit": "市住房和城乡建设局", "role": "联络员", "dingtalk_id": "zs"}])
+    conv = Conversation(open_db(two_plans), UnitDirectory.load(), today=lambda: date(2021, 12, 1), now=lambda: NOW)
+    from knowledge import generation
+    burst = generation.current(conv.db)
+
+    def say_in_burst(text: str) -> str:
+        return conv.handle(Turn("dingtalk", "zs", text, stamp=burst)).reply
+
+    assert "已销号" not in say_in_burst("第3项完成了吗")
+    assert "已销号" in say_in_burst("销号 3")
+    assert "已销号" in say_in_burst("第3项完成了吗")
