@@ -74,7 +74,7 @@ _SPAN_RE = re.compile(
     rf"|(?:未来|近|最近|今后)(半|\d+|[{_CN_NUM}]+)(?:个)?(天|日|周|星期|礼拜|月)")
 
 
-_YEAR_WORD = {"今": 0, "本": 0, "明": 1, "去": -1}
+_YEAR_WORD = {"今": 0, "本": 0, "明": 1, "去": -1, "后": 2}  # 今年 … 后年, relative to today
 _HALF_RE = re.compile(r"(?:(\d{4}|[今本明去])年)?([上下])半年")
 # not 下一季度 / 这一季度 / 前三季度 (next, this, the first three)
 _QUARTER_RE = re.compile(r"(?:(\d{4}|[今本明去])年)?(?<![下这上本每前])第?([一二三四1-4])季度")
@@ -193,13 +193,12 @@ _NAMED = [
 ]
 
 
-_REL_YEAR_RE = re.compile(r"(今|本|明|去|后)年(?=\d{1,2}月)")
-_REL_YEAR = {"今": 0, "本": 0, "明": 1, "去": -1, "后": 2}
+_REL_YEAR_RE = re.compile(rf"([{''.join(_YEAR_WORD)}])年(?=\d{{1,2}}月)")
 
 
 def _absolute_years(text: str, today: date) -> str:
     """"明年3月" → "2022年3月": a year named relative to today, before a month."""
-    return _REL_YEAR_RE.sub(lambda m: f"{today.year + _REL_YEAR[m.group(1)]}年", text)
+    return _REL_YEAR_RE.sub(lambda m: f"{today.year + _YEAR_WORD[m.group(1)]}年", text)
 
 
 _WEEKDAY_RE = re.compile(r"(?:(本|这|下)(?:个)?)?(?:周|星期|礼拜)([一二三四五六日天1-7])(?:前|之前|以前|到期|截止|要完成)")

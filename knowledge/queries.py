@@ -98,7 +98,7 @@ def task_counts(db: sqlite_utils.Database, unit: str | None) -> dict[str, int]:
     """How many current tasks a unit (collectives resolved) or everyone has: in all, 销号, 持续推进, and
     per role ({"total", "completed", "ongoing", "lead_units", "cooperating_units", …})."""
     sums = "count(*), coalesce(sum(t.status = 'completed'), 0), coalesce(sum(t.status = 'open' AND t.ongoing), 0)"
-    current = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+    current = CURRENT.replace("tasks.", "t.")
     if unit is None:
         row = db.execute(f"SELECT {sums} FROM documents d JOIN tasks t INDEXED BY tasks_state ON t.document_id = d.id"
                          " AND t.version = d.current_version WHERE t.status != 'withdrawn'").fetchone()
