@@ -7,6 +7,7 @@ import re
 from .fields import ROLE_KEYS, TAIL, TIME_CLAUSE, find_inline_fields, find_parenthetical, find_role_sentence, label_fields
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
+from .role_clauses import find_role_brackets
 from .tasks import Measure, RawItem
 
 _CN = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
@@ -44,7 +45,8 @@ def _has_roles(node: Node) -> bool:
     if any(k in ROLE_KEYS for _, k, _ in _labelled(node)):
         return True
     text = node.own_text()
-    return bool(find_parenthetical(text) or find_inline_fields(text) or find_role_sentence(text))
+    return bool(find_parenthetical(text) or find_inline_fields(text) or find_role_sentence(text)
+                or find_role_brackets(text))
 
 
 def _closes_parent(n: Node) -> bool:
@@ -169,6 +171,7 @@ def body_item(node: Node, number: str) -> RawItem:
     own = [node.head] + [p for i, p in enumerate(node.paragraphs[1:], 1) if i not in skip]
     text = "".join(own) + "".join(c.all_text_with_marker() for c in node.children)
     fields: dict[str, str] = {}
+    notes: dict[str, object] = {}
     for i, key, value in labelled:
         if key in ("measures", "goal"):  # 整改措施：/ 工作目标： lines belong to the measure text
             text += value + "".join(p for j, p in enumerate(node.paragraphs) if j > i and j not in skip)
@@ -180,6 +183,8 @@ def body_item(node: Node, number: str) -> RawItem:
         for k, v in pf.items():
             fields.setdefault(k, v)
         text = text[:start] + text[end:]
+    elif not any(k in ROLE_KEYS for k in fields) and (brackets := find_role_brackets(text)):
+        text = _take_brackets(text, brackets, fields, notes)
     elif not any(k in ROLE_KEYS for k in fields):
         inline = find_inline_fields(text, roles_required=False)
         # a unit role decides; a 督办领导 or time label alone may follow the role sentence
@@ -197,8 +202,22 @@ def body_item(node: Node, number: str) -> RawItem:
             text = text[:found[0]]
     tail = fields.pop(TAIL, "")
     item = RawItem("body", number, node.head, "", fields)
+    item.first_is_lead = bool(notes.get("first_is_lead"))
+    item.carry = str(notes.get("carry") or "")
     item.measure_text = re.sub(r"\s*\n\s*", "", text) + (f"{tail}。" if tail else "")
     return item
+
+
+def _take_brackets(text: str, brackets: list, fields: dict[str, str], notes: dict[str, object]) -> str:
+    """Merge the roles of every role bracket into fields; the text without them."""
+    for b in brackets:
+        for key, value in b.fields.items():
+            fields[key] = f"{fields[key]}、{value}" if key in fields and key != "deadline" else value
+        notes["first_is_lead"] = notes.get("first_is_lead") or b.first_is_lead
+        notes["carry"] = notes.get("carry") or b.carry
+    for b in reversed(brackets):
+        text = text[:b.start] + text[b.end:]
+    return text
 
 
 def task_number(node: Node, full: bool = False) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CN_DIGITS = "一二三四五六七八九十百零〇"
+from .lexicon import CN_DIGITS, FIELD_LABELS
+
 # Levels follow GB/T 9704 practice: 一、 > （一） > 1. > （1） > ①
 _MARKERS = [
     (1, re.compile(rf"^\s*([{CN_DIGITS}]{{1,4}})\s*[、]\s*")),
@@ -21,20 +22,6 @@ _MARKERS = [
     (4, re.compile(r"^\s*[（(]\s*(\d{1,3})\s*[）)]\s*")),
     (5, re.compile(r"^\s*([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])\s*")),
 ]
-# The labels of a task's fields, by field: the five roles, the time limit, the goal and the measures.
-FIELD_LABELS: list[tuple[tuple[str, ...], str]] = [
-    (("督办领导", "责任领导", "包案领导", "牵头领导", "分管领导", "联系领导"), "supervising_leaders"),
-    (("主体责任单位", "责任主体"), "principal_units"),
-    (("牵头单位", "牵头部门", "主办单位"), "lead_units"),
-    (("配合单位", "配合部门", "协办单位", "参与单位", "协同单位", "协助单位"), "cooperating_units"),
-    (("责任单位", "责任部门", "落实单位", "承办单位"), "responsible_units"),
-    (("整改时限", "完成时限", "完成时间", "完成期限", "时限要求", "时间要求", "时间节点", "办结时限", "截止时间"),
-     "deadline"),
-    (("整改目标", "工作目标"), "goal"),
-    (("整改措施", "工作措施", "具体措施"), "measures"),
-]
-
-
 def label_words(*keys: str) -> str:
     """An alternation of the labels of these fields (all of them: none given), longest first."""
     words = [w for names, key in FIELD_LABELS if not keys or key in keys for w in names]

@@ -9,8 +9,10 @@ from .errors import DocumentError
 from .items import body_item, find_task_nodes, is_list_style, list_item, task_number
 from .model import Plan
 from .outline import build_tree, split_attachment
+from .normalize import normalize_width, split_lost_breaks
 from .paragraphs import label_words, rejoin, split_at_elements
 from .readers import read_document
+from .role_clauses import apply_list_notes
 from .readers.blocks import Block
 from .tables import is_task_table, table_items
 from .tasks import build_task
@@ -74,8 +76,9 @@ def _declared_count(paragraphs: list[str]) -> int | None:
 def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = None,
                  directory: UnitDirectory | None = None) -> Plan:
     directory = directory or UnitDirectory.load()
-    heads = {i for i, b in enumerate(b for b in blocks if b.kind == "para") if b.heading}
-    paras = rejoin([b.text for b in blocks if b.kind == "para"], heads)
+    lines = [(q, b.heading) for b in blocks if b.kind == "para" for q in split_lost_breaks(normalize_width(b.text))]
+    heads = {i for i, (_, heading) in enumerate(lines) if heading}
+    paras = rejoin([q for q, _ in lines], heads)
     paras = [q for p in paras for q in split_at_elements(p)]
     title = _title(blocks, paras, source_name)
     titled = title != Path(source_name).stem
@@ -92,6 +95,7 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     full = len(set(short)) < len(short)  # （一） under both 一、 and 二、: number them 一（一）, 二（一）
     for node in body_nodes:
         raws.append(list_item(node, "list") if is_list_style(node) else body_item(node, task_number(node, full)))
+        raws[-1].list_id = id(node.parent) if full else node.level  # one list while numbers run on
     for node in find_task_nodes(build_tree(attachment)):
         if node.marker.level in (1, 3) or is_list_style(node):
             raws.append(list_item(node, "list"))
@@ -102,6 +106,7 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
             raws.extend(table_items(b.rows))
     doc_text = re.sub(r"\s", "", "".join(paras) + "".join("".join(c or "" for row in b.rows for c in row)
                                                             for b in blocks if b.kind == "table"))
+    apply_list_notes(raws)
     plan.tasks = [build_task(r, directory, plan.year, doc_text, plan.issued) for r in raws]
     _check(plan, directory)
     return plan

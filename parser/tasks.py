@@ -35,6 +35,9 @@ class RawItem:
     fields: dict[str, str] = field(default_factory=dict)  # role keys, "deadline", "goal"
     measures: list[Measure] = field(default_factory=list)
     measure_text: str = ""  # body task: the measure paragraph(s) without the role parenthetical
+    first_is_lead: bool = False  # its bracket says 列第一位者为牵头单位（下同）
+    carry: str = ""  # its bracket says 以下均需X负责，不再列出: X
+    list_id: int = 0  # items of one list share it (carried units stay within their list)
 
 
 def make_title(text: str) -> str:
@@ -49,10 +52,17 @@ def make_title(text: str) -> str:
 def as_written(unit: str, value: str, doc_text: str, directory: UnitDirectory) -> str:
     """Keep the document's own form of a unit when the directory's full name never occurs in it
     (no outside knowledge: another city's 市住房城乡建设局 is not renamed to ours)."""
-    if not doc_text or unit in doc_text:
+    if not doc_text:
         return unit
-    pieces = [re.sub(r"[（(][^（()）]*[）)]$|牵头$|配合$|^由|(人民政府|政府)$", "", p)
-              for p in re.split(r"[、，,；;\s]", value)]
+    written = [p.strip() for p in re.split(r"[、，,；;\s]", value)]
+    if unit in written:
+        return unit
+    for p in written:  # a collective the directory names otherwise ("各区政府", not 各区)
+        if re.search(r".{2}(政府|管委会)$", p) and directory.is_collective(p) and directory.resolve(p)[0] == unit:
+            return p
+    if unit in doc_text:
+        return unit
+    pieces = [re.sub(r"[（(][^（()）]*[）)]$|牵头$|配合$|^由|(人民政府|政府)$", "", p) for p in written]
     pieces = [p for p in pieces if len(p) >= 2]
     for p in pieces:
         if p == unit or directory.resolve(p)[0] == unit:

@@ -36,6 +36,8 @@ _UNIT_END_RE = re.compile(
 # Parenthetical contents that are part of a name: 各区县（市）, 各县（市、区）, 各乡镇（街道）.
 _NAME_PAREN_RE = re.compile(r"^[县市区旗乡镇街道办事处、]+$")
 _NOTE_WORD_RE = re.compile(r"牵头|配合|负责|主责|协办|协助|参与|督办|责任|按职责|第一")
+# a group of localities written as one ("各区政府", "各市州人民政府") is kept as written, like any collective
+_COLLECTIVE_LEAD = re.compile(r"^(各|有关|相关|地方|所在|全市|全省)")
 _SUFFIX_NOTE_RE = re.compile(r"^(?P<unit>.+?)(?P<note>牵头负责|牵头|配合|参与|协助|负责)$")
 
 
@@ -251,7 +253,8 @@ def _locality_government(tok: str, d: UnitDirectory) -> str:
     if not m or d.canonical(tok) and not d.is_locality(tok):
         return tok
     loc = m["prefix"]
-    if len(loc) >= 2 and loc != d.level_word and _locality_of(loc, d):
+    if len(loc) >= 2 and loc != d.level_word and not _COLLECTIVE_LEAD.match(loc) and _locality_of(loc, d) \
+            and not (m.group(2) in ("管委会", "管理委员会") and not d.is_locality(loc)):
         return loc
     return tok
 

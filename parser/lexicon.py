@@ -1,0 +1,56 @@
+"""The Chinese words duban reads plans and questions by, in one place: role labels and role verbs, organ
+and locality endings, ongoing words, numerals, and headings that assign no work.
+
+Each table is ordered: where two entries could match, the earlier one wins (so 牵头责任单位 is a lead
+label before 责任单位 is a responsible one). The parser and the question parser both import from here.
+"""
+from __future__ import annotations
+
+# Chinese numerals as they number items (一 … 十 … 一百零二) and write years (二〇二二).
+CN_DIGITS = "一二三四五六七八九十百零〇"
+
+# The labels of a task's fields, by field: the five roles, the time limit, the goal, the measures, and
+# labels whose value is never a unit (scope: 适用范围 lists where a measure applies, not who does it).
+FIELD_LABELS: list[tuple[tuple[str, ...], str]] = [
+    (("督办领导", "责任领导", "包案领导", "牵头领导", "分管领导", "联系领导"), "supervising_leaders"),
+    (("主体责任单位", "责任主体"), "principal_units"),
+    (("牵头责任单位", "牵头负责单位", "牵头单位", "牵头部门", "主办单位", "主责单位"), "lead_units"),
+    (("配合单位", "配合部门", "协办单位", "参与单位", "参与部门", "协同单位", "协助单位"), "cooperating_units"),
+    (("责任单位", "责任部门", "落实单位", "承办单位", "负责部门", "负责单位", "实施单位", "指导部门", "指导单位"),
+     "responsible_units"),
+    (("整改时限", "完成时限", "完成时间", "完成期限", "时限要求", "时间要求", "时间节点", "办结时限", "截止时间"),
+     "deadline"),
+    (("整改目标", "工作目标"), "goal"),
+    (("整改措施", "工作措施", "具体措施"), "measures"),
+    (("适用范围", "推广范围", "实施范围"), "scope"),
+]
+
+# Verbs that close a unit list and give its role ("A、B牵头", "C配合", "D按职责分工负责"), longest first
+# within a role; "指导" makes a unit answerable for the item (responsible), "参与" cooperating.
+ROLE_VERBS: list[tuple[str, str]] = [
+    ("牵头负责", "lead_units"), ("牵头抓总", "lead_units"), ("共同牵头", "lead_units"), ("牵头", "lead_units"),
+    ("配合", "cooperating_units"), ("参与", "cooperating_units"), ("协助", "cooperating_units"),
+    ("协同", "cooperating_units"), ("协办", "cooperating_units"),
+    ("按职责分工负责", "responsible_units"), ("按职责分工落实", "responsible_units"),
+    ("按职责负责", "responsible_units"), ("分别负责", "responsible_units"), ("具体负责", "responsible_units"),
+    ("负责落实", "responsible_units"), ("负责实施", "responsible_units"), ("负责", "responsible_units"),
+    ("指导", "responsible_units"), ("落实", "responsible_units"),
+]
+
+# How the name of an organ or a place ends: a string ending so can stand for a unit.
+ORGAN_ENDINGS = (
+    "委员会", "管委会", "办公室", "人民政府", "政府", "部门", "机关", "机构", "单位", "组织", "企业", "银行", "协会",
+    "总局", "总社", "总署", "局", "委", "办", "院", "府", "部", "厅", "署", "会", "联", "社", "中心", "公司", "集团",
+    "队", "所", "站", "处", "室", "海关", "中央", "党委", "党工委",
+)
+LOCALITY_ENDINGS = ("街道", "开发区", "经开区", "高新区", "新区", "自治区", "县", "市", "区", "旗", "州", "盟", "镇", "乡",
+                    "地区", "各地")
+
+# Words that mark a task as long-term (持续推进 …) rather than dated.
+ONGOING_WORDS = ("长期坚持", "持续推进")
+
+# Item headings that frame a plan and assign no work (a task list never starts with 指导思想).
+FRAMING_HEADINGS = (
+    "重大意义", "指导思想", "基本原则", "工作原则", "总体要求", "总体思路", "基本思路", "总体目标", "主要目标", "发展目标",
+    "工作目标", "整改目标", "目标任务", "试点目标", "试点范围", "适用范围", "实施范围", "编制依据", "工作依据",
+)

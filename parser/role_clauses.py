@@ -1,0 +1,164 @@
+"""Unlabelled role clauses in brackets after a measure, as State Council, provincial and city plans write
+them: "（A、B、C等负责。列第一位者为牵头单位，下同）", "（X牵头，Y、Z参与）", "（X指导，Y负责落实。以下均需Y落实，
+不再列出）", "（各地级以上市人民政府，省X厅，省Y局按职责分工负责）", "（A、B等和各有关省级人民政府负责）",
+"（市发改委，市政府相关部门，各县市区政府）".
+
+A bracket is a role clause when every comma-separated clause of its first sentence is a unit list with
+or without a role verb (or a time such as 持续推进); bare lists take the role of the next verb, and a
+bracket of bare lists only is a list of responsible units. The later sentences of the bracket are
+notes that govern the items after it (see NOTE_FORMS).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexicon import LOCALITY_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS
+
+_UNIT_END = re.compile("(?:" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS, key=len, reverse=True)) + r")(?:等)?$")
+_VERB = re.compile(r"^(?P<units>.+?)(?:等)?(?:均|分别|共同|具体)?(?P<verb>"
+                   + "|".join(sorted({v for v, _ in ROLE_VERBS}, key=len, reverse=True)) + r")$")
+_ROLE_OF = dict(ROLE_VERBS)
+_WITH = re.compile(r"^(?P<lead>.+?)会同(?P<coop>.+?)(?:负责|落实|实施)?$")
+_TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|持续开展|常态化")
+_FIRST_IS_LEAD = re.compile(r"列(?:第一|首)位(?:者|的)?(?:单位)?为牵头")
+_CARRY = re.compile(r"以下(?:均|各项|任务)?(?:均需|均由|需|由)(?P<units>.+?)(?:负责|落实|参与)(?:[，,]|$)[^。]*不再(?:一一)?列出")
+
+
+@dataclass
+class RoleClause:
+    """The roles one bracket assigns, and the notes it states for later items."""
+
+    start: int
+    end: int
+    fields: dict[str, str] = field(default_factory=dict)  # role key → "A、B"; "deadline" → time text
+    first_is_lead: bool = False  # 列第一位者为牵头单位（下同）
+    carry: str = ""  # 以下均需X负责，不再列出 → X
+
+
+def unit_list_like(text: str, lenient: bool = False) -> bool:
+    """Every part (split on 、) names an organ or place; `lenient`: most parts do (a verb closed the list)."""
+    parts = [p for p in re.split(r"[、]", text.strip()) if p]
+    if not parts or any(len(p) > 30 or len(p) < 2 or re.search(r"[。；：]", p) for p in parts):
+        return False
+    good = sum(1 for p in parts if _UNIT_END.search(_strip_bracket(p)))
+    return good == len(parts) or (lenient and good >= 0.6 * len(parts) and bool(_UNIT_END.search(parts[-1])))
+
+
+def _strip_bracket(p: str) -> str:
+    return re.sub(r"（[^（）]*）$", "", p) or p
+
+
+def _split_top(text: str, seps: str) -> list[str]:
+    """Split on seps outside brackets (各镇（街道） stays whole)."""
+    parts, buf, depth = [], [], 0
+    for ch in text:
+        depth += ch == "（"
+        depth -= ch == "）" and depth > 0
+        if ch in seps and depth == 0:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _add(fields: dict[str, str], key: str, units: str) -> None:
+    fields[key] = f"{fields[key]}、{units}" if key in fields else units
+
+
+def _with_collective(units: str) -> list[str]:
+    """"A、B等和各有关省级人民政府" → the list and the collective (等 ends the list, 和 joins a group)."""
+    return [u for u in re.split(r"等和|等以及|等及", units) if u]
+
+
+def parse_clauses(sentence: str) -> dict[str, str] | None:
+    """Role fields of "X牵头，Y参与" and the other forms in the module docstring; None: not a role clause."""
+    fields: dict[str, str] = {}
+    pending: list[str] = []
+    verbs = 0
+    for clause in _split_top(sentence, "，,；"):
+        if _TIME.search(clause) and not unit_list_like(clause):
+            fields["deadline"] = f"{fields['deadline']}，{clause}" if "deadline" in fields else clause
+            continue
+        if (w := _WITH.match(clause)) and unit_list_like(w["lead"]) and unit_list_like(w["coop"], lenient=True):
+            _add(fields, "lead_units", w["lead"])
+            _add(fields, "cooperating_units", w["coop"])
+            verbs += 1
+            continue
+        m = _VERB.match(clause)
+        if m:
+            groups = _with_collective(m["units"])
+            if not all(unit_list_like(g, lenient=True) for g in groups):
+                return None
+            for units in pending + groups:
+                _add(fields, _ROLE_OF[m["verb"]], units)
+            pending, verbs = [], verbs + 1
+            continue
+        if not unit_list_like(clause):
+            return None
+        pending.append(clause)
+    if pending and verbs:
+        return None  # "X牵头，Y": a list after the last verb has no role of its own
+    if not verbs and any(len(u) < 3 for units in pending for u in units.split("、")):
+        return None  # 各区县（市）: a bracket inside a name, not a list
+    for units in pending:
+        _add(fields, "responsible_units", units)
+    return fields if any(k != "deadline" for k in fields) else None
+
+
+def _brackets(text: str) -> list[tuple[int, int]]:
+    """Top-level （…） spans."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "（":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == "）" and depth:
+            depth -= 1
+            if depth == 0:
+                out.append((start, i + 1))
+    return out
+
+
+def find_role_brackets(text: str) -> list[RoleClause]:
+    """Every bracket of text that assigns roles, in order."""
+    out: list[RoleClause] = []
+    for a, b in _brackets(text):
+        inner = text[a + 1:b - 1].strip()
+        first, _, notes = inner.partition("。")
+        fields = parse_clauses(first.strip())
+        if fields is None:
+            continue
+        clause = RoleClause(a, b, fields, first_is_lead=bool(_FIRST_IS_LEAD.search(notes)))
+        if carry := _CARRY.search(notes):
+            clause.carry = carry["units"]
+        out.append(clause)
+    return out
+
+
+def apply_list_notes(items: list) -> None:
+    """Carry the notes of role brackets to the items they govern (RawItem: fields, first_is_lead, carry,
+    list_id): 列第一位者为牵头单位，下同 makes the first unit of each later item without a lead its lead;
+    以下均需X负责，不再列出 adds X as responsible to the later items of the same list."""
+    first_is_lead = False
+    carried: dict[int, str] = {}
+    for item in items:
+        if item.section != "body":
+            continue
+        first_is_lead = first_is_lead or item.first_is_lead
+        fields = item.fields
+        if first_is_lead and "lead_units" not in fields and fields.get("responsible_units"):
+            first, *rest = _split_top(fields["responsible_units"], "、，")
+            fields["lead_units"] = first
+            if rest:
+                fields["responsible_units"] = "、".join(rest)
+            else:
+                del fields["responsible_units"]
+        carry = carried.get(item.list_id)
+        if carry and not any(carry in (fields.get(k) or "") for k in fields):
+            _add(fields, "responsible_units", carry)
+        if item.carry:
+            carried[item.list_id] = item.carry
