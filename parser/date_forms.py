@@ -155,6 +155,8 @@ TARGET_CUES = re.compile(
     r"提高至|提升至|降至|降到|降低到|下降到|控制在|不低于|不超过|重点|稳定在|保持在|"
     r"突破|新增|覆盖|全部|要(?!求|点)|下降|降低|减少|提高|提升|消除"
 )
+# A quantity of things done makes a bare year the target year ("2023年新增筹建…不少于22万套").
+QUANTIFIED = re.compile(r"[0-9][0-9.]*\s*(?:万|亿|千|百)?\s*(?:个|家|户|套|间|人次|人|场|座|公里|千米|亩|张|所|辆|台|项|条|处|吨|次|批|件)")
 # Past narrative, or a year that labels an inspection round or a document.
 PAST_CUES = re.compile(r"已|才|曾|以来|同比|相继|随着|督察|反馈|交办|印发|出台|发布|通报|披露")
 # A bare year introduced by these words is a time limit ("到2025年，…").

@@ -230,7 +230,7 @@ def _judge(norm: str, start: int, d: _Date, doc_year: int | None) -> DateHit | N
         return None  # 在2020年已完成…的基础上
     if d.kind == "year" and d.bare_year and not F.TIME_PREFIX.search(norm, lo, start):
         clause = _clause(norm, d.end)
-        if F.PAST_CUES.search(clause) or not F.TARGET_CUES.search(clause):
+        if F.PAST_CUES.search(clause) or not (F.TARGET_CUES.search(clause) or F.QUANTIFIED.search(clause)):
             return None
     done = bool(F.DONE_PREFIX.search(norm, lo, start) or F.DONE_SUFFIX.match(norm, d.end))
     kind = "relative" if d.relative else d.kind

@@ -7,6 +7,7 @@ import re
 from .fields import ROLE_KEYS, TAIL, TIME_CLAUSE, find_inline_fields, find_parenthetical, find_role_sentence, label_fields
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
+from . import task_levels
 from .role_clauses import find_role_brackets
 from .tasks import Measure, RawItem
 
@@ -62,7 +63,9 @@ def _subtree_has_roles(n: Node) -> bool:
     return _has_roles(n) or any(_subtree_has_roles(c) for c in n.children)
 
 
-def find_task_nodes(root: Node) -> list[Node]:
+def find_task_nodes(root: Node, extend: bool = False, attached_list: bool = False) -> list[Node]:
+    """The task items of a tree: those with role information, and with `extend` the items of their
+    level that lack it (see task_levels)."""
     out: list[Node] = []
 
     def walk(n: Node) -> None:
@@ -73,7 +76,8 @@ def find_task_nodes(root: Node) -> list[Node]:
             walk(c)
 
     walk(root)
-    return _with_numbered_siblings(out)
+    found = _with_numbered_siblings(out) if out else out
+    return task_levels.extend(root, found, attached_list) if extend else found
 
 
 def _with_numbered_siblings(found: list[Node]) -> list[Node]:

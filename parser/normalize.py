@@ -11,10 +11,10 @@ import re
 
 # full-width digits and Latin letters → ASCII
 _WIDE = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)}
-_HALF = str.maketrans({"(": "（", ")": "）", ";": "；", "!": "！", "?": "？"})
+# (；and ， stay as written: every rule reads both widths of them, and texts are quoted verbatim)
+_HALF = str.maketrans({"(": "（", ")": "）"})
 # a colon or comma between digits is part of a number or a time (9:30, 1,000)
 _COLON = re.compile(r"(?<!\d):|:(?!\d)")
-_COMMA = re.compile(r"(?<!\d),|,(?!\d{3})")
 _SPACES = re.compile(r"[\u00a0\u2002\u2003\u2009\u200b\ufeff]")
 _DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
 
@@ -27,12 +27,10 @@ LONG_LINE = 600  # characters; shorter lines keep inline enumerations ("主要�
 
 
 def normalize_width(text: str) -> str:
-    """One width everywhere: （）；：， full-width, digits and letters ASCII, odd spaces plain."""
+    """One width for brackets and colons: （）： full-width, digits and letters ASCII, odd spaces plain."""
     text = _SPACES.sub(" ", text.translate(_WIDE)).translate(_HALF)
     if ":" in text:
         text = _COLON.sub("：", text)
-    if "," in text:
-        text = _COMMA.sub("，", text)
     return text
 
 

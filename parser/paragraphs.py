@@ -61,9 +61,13 @@ def is_heading_like(text: str) -> bool:
     return marker_of(t) is not None or t.startswith("附件")
 
 
+_DATE_ONLY = re.compile(r"^\s*(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")  # the signature date line
+
+
 def opens_element(text: str) -> bool:
     t = text.lstrip()
-    return bool(marker_of(t) or FIELD_LABEL.match(t) or t.startswith("附件") or _DOC_NUMBER.search(t.strip()))
+    return bool(marker_of(t) or FIELD_LABEL.match(t) or t.startswith("附件") or _DOC_NUMBER.search(t.strip())
+                or _DATE_ONLY.match(t))
 
 
 _BRACKETED_LABEL = re.compile(r"^\s*【[^】]{2,8}】")
@@ -105,6 +109,7 @@ def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]
             or is_heading_like(last)
             or (len(out) <= 5 and len(last) <= 80 and _DOC_KIND_END.search(last.rstrip("》")))
             or _DOC_NUMBER.search(last)
+            or _DATE_ONLY.match(last)
             or "\n" in last
         )
     return out

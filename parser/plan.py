@@ -19,7 +19,8 @@ from .tasks import build_task
 from .units import UnitDirectory
 
 _DOC_NO = re.compile(r"[^\s，。：:]{0,12}[〔\[［【（(]\s*((?:19|20)\d\d)\s*[〕\]］】）)]\s*\d+\s*号")
-_DATE_LINE = re.compile(r"^\s*((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
+# the date line under the issuing office; a text copy may have joined it to the office's name
+_DATE_LINE = re.compile(r"^(?:[^。；，\d]{2,30}?)?\s*((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
 _DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
 # 【牵头单位】X → 牵头单位：X
 _BRACKET_LABEL = re.compile(rf"【\s*((?:市直|市级)?(?:{label_words()}))\s*】\s*")
@@ -90,20 +91,22 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     paras = [re.sub(r"(^|[。；;：:])；", r"\1", _BRACKET_LABEL.sub(r"；\1：", p)) for p in paras]
     body, attachment = split_attachment(paras)
     raws = []
-    body_nodes = find_task_nodes(build_tree(body))
+    listed = []
+    for node in find_task_nodes(build_tree(attachment)):
+        if node.marker.level in (1, 3) or is_list_style(node):
+            listed.append(list_item(node, "list"))
+        else:
+            listed.append(body_item(node, task_number(node)))
+    for b in blocks:
+        if b.kind == "table" and is_task_table(b.rows):
+            listed.extend(table_items(b.rows))
+    body_nodes = find_task_nodes(build_tree(body), extend=True, attached_list=bool(listed))
     short = [task_number(n) for n in body_nodes if not is_list_style(n)]
     full = len(set(short)) < len(short)  # （一） under both 一、 and 二、: number them 一（一）, 二（一）
     for node in body_nodes:
         raws.append(list_item(node, "list") if is_list_style(node) else body_item(node, task_number(node, full)))
         raws[-1].list_id = id(node.parent) if full else node.level  # one list while numbers run on
-    for node in find_task_nodes(build_tree(attachment)):
-        if node.marker.level in (1, 3) or is_list_style(node):
-            raws.append(list_item(node, "list"))
-        else:
-            raws.append(body_item(node, task_number(node)))
-    for b in blocks:
-        if b.kind == "table" and is_task_table(b.rows):
-            raws.extend(table_items(b.rows))
+    raws += listed
     doc_text = re.sub(r"\s", "", "".join(paras) + "".join("".join(c or "" for row in b.rows for c in row)
                                                             for b in blocks if b.kind == "table"))
     apply_list_notes(raws)

@@ -40,13 +40,18 @@ class RawItem:
     list_id: int = 0  # items of one list share it (carried units stay within their list)
 
 
-def make_title(text: str) -> str:
-    """Verbatim first sentence, without the final 。, cut to 60 characters."""
-    t = text.replace("\n", "").strip()
-    m = re.search(r"[。；;！？!?]", t)
-    if m:
-        t = t[:m.start()]
-    return t[:60]
+SHORT_HEADING = 8  # a first sentence this short ("打通供应链条。") says too little: the title runs on
+
+
+def make_title(text: str, section: str = "list") -> str:
+    """Verbatim first sentence, without the final 。, cut to 60 characters; a body item whose first
+    sentence is a short heading keeps its first 40 characters of running text, so it says what is done."""
+    line = text.strip().split("\n", 1)[0].strip() if section == "body" else text.replace("\n", "").strip()
+    m = re.search(r"[。；;！？!?]", line)
+    first = line[:m.start()] if m else line
+    if section == "body" and m and len(first) < SHORT_HEADING and line[m.end():].strip():
+        return line[:40]
+    return first[:60]
 
 
 def as_written(unit: str, value: str, doc_text: str, directory: UnitDirectory) -> str:
@@ -140,7 +145,7 @@ def _bind_goals_to_groups(task: Task, raw: RawItem, loc: milestones.Localities) 
 
 def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc_text: str = "",
                issued: date | None = None) -> Task:
-    task = Task(section=raw.section, number=raw.number, title=make_title(raw.title),
+    task = Task(section=raw.section, number=raw.number, title=make_title(raw.title, raw.section),
                 problem_text=raw.problem)
     _assign_units(raw, directory, task, doc_text)
     task.deadline_text = raw.fields.get("deadline")

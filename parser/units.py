@@ -37,7 +37,7 @@ _UNIT_END_RE = re.compile(
 _NAME_PAREN_RE = re.compile(r"^[县市区旗乡镇街道办事处、]+$")
 _NOTE_WORD_RE = re.compile(r"牵头|配合|负责|主责|协办|协助|参与|督办|责任|按职责|第一")
 # a group of localities written as one ("各区政府", "各市州人民政府") is kept as written, like any collective
-_COLLECTIVE_LEAD = re.compile(r"^(各|有关|相关|地方|所在|全市|全省)")
+_COLLECTIVE_LEAD = re.compile(r"^(各|有关|相关|地方|所在|全市|全省)|(城市|地方|所在地|当地)$")
 _SUFFIX_NOTE_RE = re.compile(r"^(?P<unit>.+?)(?P<note>牵头负责|牵头|配合|参与|协助|负责)$")
 
 
@@ -163,7 +163,8 @@ def _split_conjunctions(part: str, d: UnitDirectory) -> list[str]:
         start = 0
         while (i := part.find(word, start)) > 0:
             left, right = part[:i], part[i + len(word):]
-            if right and _unit_like(left, d) and _unit_like(right, d) and not _name_inside(part, i, d):
+            # only between names the directory knows: "市计划生育协会和市托育联席会议其他成员单位" is one group
+            if right and d.canonical(left) and _unit_like(right, d) and not _name_inside(part, i, d):
                 return [left, *_split_conjunctions(right, d)]
             start = i + 1
     return [part]

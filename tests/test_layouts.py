@@ -20,7 +20,7 @@ def test_inline_labels_after_the_measure_give_roles_and_deadline():
     assert plan.year == 2023  # 娄政办发〔2023〕8号
     t1, t2, t3 = plan.tasks
     assert (t1.number, t1.title) == ("1", "推进钢铁行业超低排放改造")
-    assert brief(t1) == (["市生态环境局"], None, ["市工业和信息化局", "各县市区"],
+    assert brief(t1) == (["市生态环境局"], None, ["市工业和信息化局", "各县市区人民政府"],
                          [date(2023, 9, 30), date(2023, 12, 31)])
     assert t1.deadline_text == "2023年12月31日前"
     assert brief(t2) == (["市生态环境局"], ["市市场监管局"], [], [date(2023, 10, 31)])  # 10月底前 takes 2023
@@ -35,7 +35,7 @@ def test_labelled_items_under_two_sections_are_numbered_with_their_section():
     assert brief(a) == (["市生态环境局"], None, ["市水利局", "珠晖区", "雁峰区"],
                         [date(2024, 6, 30), date(2024, 9, 30)])  # 6月底前 inside 整改措施
     assert b.lead_units == ["市工信局"] and b.responsible_units == ["市发展改革委"] and b.ongoing
-    assert brief(c) == ([], None, ["市生态环境局", "各县市区"], [date(2024, 12, 31)])
+    assert brief(c) == ([], None, ["市生态环境局", "各县市区人民政府"], [date(2024, 12, 31)])
     assert (d.lead_units, d.cooperating_units, d.deadline_text, d.ongoing) == (
         ["市生态环境局"], ["市公安局"], "持续推进", True)  # 【牵头单位】…【配合单位】…【完成时限】…
     assert any("珠晖区" in w for w in plan.warnings)  # another city's districts are kept and flagged
@@ -59,7 +59,7 @@ def test_table_with_a_title_row_and_two_header_rows():
     assert (t1.section, t1.number) == ("list", 1)
     assert brief(t1) == (["市住房城乡建设局"], ["市财政局", "市自然资源局"], None,
                          [date(2025, 6, 30), date(2025, 12, 31)])
-    assert t2.cooperating_units == ["各县市区"] and t2.ongoing and not t2.milestones
+    assert t2.cooperating_units == ["各县市区人民政府"] and t2.ongoing and not t2.milestones
 
 
 def test_role_labels_inside_one_table_cell():
@@ -116,7 +116,7 @@ def test_several_labels_on_one_line_and_quarter_end():
     assert (one.responsible_units, one.cooperating_units, one.deadline_text) == (
         ["市生态环境局"], ["市水利局"], "2023年9月底前")
     assert [m.due for m in one.milestones] == [date(2023, 9, 30)]
-    assert two.responsible_units == ["各县市区"] and [m.due for m in two.milestones] == [date(2023, 12, 31)]
+    assert two.responsible_units == ["各县市区人民政府"] and [m.due for m in two.milestones] == [date(2023, 12, 31)]
     assert three.lead_units == ["市住房城乡建设局"]
     assert sorted(m.due for m in three.milestones) == [date(2023, 6, 30), date(2023, 12, 31)]
     assert not plan.warnings
@@ -141,7 +141,7 @@ def test_roles_after_the_last_sub_item_close_the_whole_measure():
     plan = parse_file(DATA / "roles_after_last_sub_item.txt")
     one, two = plan.tasks
     assert (one.number, one.title) == ("（一）", "推进农村厕所革命")
-    assert (one.lead_units, one.responsible_units) == (["市农业农村局"], ["各县市区"])
+    assert (one.lead_units, one.responsible_units) == (["市农业农村局"], ["各县市区人民政府"])
     assert [m.due for m in one.milestones] == [date(2023, 6, 30)]  # from sub-item 1, kept
     assert (two.number, [m.due for m in two.milestones]) == ("（二）", [date(2023, 12, 31)])
 
@@ -190,7 +190,7 @@ def test_role_phrasings_in_a_closing_sentence():
     got = {t.number: t for t in plan.tasks}
     assert list(got) == ["1", "2", "3", "4", "5", "6"]
     assert brief(got["1"]) == (["市水利局"], ["市城管局", "市生态环境局"], [], [date(2024, 10, 31)])
-    assert brief(got["2"]) == (["市住房城乡建设局"], None, ["各区县"], [date(2024, 9, 30)])  # no 配合 named
+    assert brief(got["2"]) == (["市住房城乡建设局"], None, ["各区县人民政府"], [date(2024, 9, 30)])  # no 配合 named
     assert brief(got["3"]) == ([], None, ["市城管局", "市生态环境局"], [date(2024, 12, 31)])
     assert brief(got["4"]) == ([], None, ["市城管局", "市商务局"], [date(2025, 6, 30)])
     assert brief(got["5"]) == ([], ["市公安局"], ["市生态环境局"], [date(2024, 11, 30)])

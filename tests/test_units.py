@@ -272,7 +272,8 @@ def test_any_locality_party_and_government_pair_collapses(empty):
 def test_bracketed_collectives_stay_whole(empty):
     assert split_units("各区县（市）委、政府，各乡镇（街道）党委、政府，县直各单位", empty) == [
         "各区县（市）", "各乡镇（街道）", "县直各单位"]
-    assert split_units("各县（市、区）人民政府", empty) == ["各县（市、区）"]  # a locality's government names the locality
+    # a group of localities' governments stays as written (a single locality's names the locality)
+    assert split_units("各县（市、区）人民政府", empty) == ["各县（市、区）人民政府"]
     assert split_units("各区县（市）委、政府") == ["各县市区"]
 
 
