@@ -8,7 +8,7 @@ from .fields import ROLE_KEYS, TAIL, TIME_CLAUSE, find_inline_fields, find_paren
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
 from . import task_levels
-from .role_clauses import find_role_brackets
+from .role_clauses import find_prose_roles, find_role_brackets
 from .tasks import Measure, RawItem
 
 _CN = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
@@ -204,6 +204,8 @@ def body_item(node: Node, number: str) -> RawItem:
         elif found := find_role_sentence(text):
             fields.update(found[1])
             text = text[:found[0]]
+        else:
+            fields.update(find_prose_roles(text))
     tail = fields.pop(TAIL, "")
     item = RawItem("body", number, node.head, "", fields)
     item.first_is_lead = bool(notes.get("first_is_lead"))

@@ -162,3 +162,40 @@ def apply_list_notes(items: list) -> None:
             _add(fields, "responsible_units", carry)
         if item.carry:
             carried[item.list_id] = item.carry
+
+
+# Prose: "X要…", "X应…", "X负责…", "X要协助…", "X会同Y…" at the start of a clause (subjects of obligations).
+_PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”《》]{2,40}?)(?P<verb>要(?:协助|配合)?|应当?|须|必须|负责|会同)")
+
+
+_LONG_END = re.compile("(?:" + "|".join(e for e in ORGAN_ENDINGS + LOCALITY_ENDINGS if len(e) > 1) + ")$")
+
+
+def _shortest_unit(text: str) -> str | None:
+    """The shortest prefix of text that names a unit ("有关部门组建…" → 有关部门, not 有关部)."""
+    for end in range(2, min(len(text), 30) + 1):
+        longer = _LONG_END.search(text[:end + 1])
+        if _UNIT_END.search(text[:end]) and not text[:end].endswith("等") and not (longer and longer.start() < end):
+            return text[:end]
+    return None
+
+
+def find_prose_roles(text: str) -> dict[str, str]:
+    """Units named as the subjects of obligations in running text, when a plan names them nowhere else."""
+    fields: dict[str, str] = {}
+    for m in _PROSE_SUBJECT.finditer(text):
+        subj = re.sub(r"^(?:同时|并|另外|此外|其中|经|由|请)", "", m["subj"].strip())
+        subj = re.sub(r"^[0-9.%％]+以上的", "", subj)  # "80%以上的环境监察机构"
+        if m["verb"] == "会同":
+            coop = _shortest_unit(text[m.end():])
+            if unit_list_like(subj) and coop:
+                _add(fields, "lead_units", subj)
+                _add(fields, "cooperating_units", coop)
+            continue
+        units = [u for u in re.split(r"和|及", subj) if u]
+        if not units or not all(unit_list_like(u) for u in units):
+            continue
+        key = "cooperating_units" if m["verb"] in ("要协助", "要配合") else "responsible_units"
+        for u in units:
+            _add(fields, key, u)
+    return fields

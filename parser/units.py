@@ -37,7 +37,7 @@ _UNIT_END_RE = re.compile(
 _NAME_PAREN_RE = re.compile(r"^[县市区旗乡镇街道办事处、]+$")
 _NOTE_WORD_RE = re.compile(r"牵头|配合|负责|主责|协办|协助|参与|督办|责任|按职责|第一")
 # a group of localities written as one ("各区政府", "各市州人民政府") is kept as written, like any collective
-_COLLECTIVE_LEAD = re.compile(r"^(各|有关|相关|地方|所在|全市|全省)|(城市|地方|所在地|当地)$")
+_COLLECTIVE_LEAD = re.compile(r"^(各|有关|相关|地方|所在|全市|全省)|(城市|地方|所在地|当地)$|^(乡镇|街道|县|区|市|镇|乡)$")
 _SUFFIX_NOTE_RE = re.compile(r"^(?P<unit>.+?)(?P<note>牵头负责|牵头|配合|参与|协助|负责)$")
 
 
@@ -98,7 +98,21 @@ def _split_top(text: str) -> list[str]:
         else:
             buf.append(ch)
     parts.append("".join(buf))
-    return [p for p in (p.strip(_WS) for p in parts) if p]
+    return _join_distributive([p for p in (p.strip(_WS) for p in parts) if p])
+
+
+_LEVEL_ONLY = re.compile(r"^各?[省市县区州镇乡]$")
+
+
+def _join_distributive(parts: list[str]) -> list[str]:
+    """"各市、县级人民政府", "各省、市、县级人民政府": a bare level word shares the name after it."""
+    out: list[str] = []
+    for p in parts:
+        if out and _LEVEL_ONLY.match(out[-1].split("、")[-1]):
+            out[-1] += "、" + p
+        else:
+            out.append(p)
+    return out
 
 
 def _split_whitespace(piece: str, d: UnitDirectory) -> list[str]:
@@ -254,7 +268,7 @@ def _locality_government(tok: str, d: UnitDirectory) -> str:
     if not m or d.canonical(tok) and not d.is_locality(tok):
         return tok
     loc = m["prefix"]
-    if len(loc) >= 2 and loc != d.level_word and not _COLLECTIVE_LEAD.match(loc) and _locality_of(loc, d) \
+    if len(loc) >= 2 and loc != d.level_word and not _COLLECTIVE_LEAD.search(loc) and _locality_of(loc, d) \
             and not (m.group(2) in ("管委会", "管理委员会") and not d.is_locality(loc)):
         return loc
     return tok
