@@ -47,12 +47,21 @@ class Node:
         return out[::-1]
 
 
+# A paragraph addressing everyone or the plan itself closes the plan: "各地区、各有关部门要…", "…负责本意见的…"
+_CLOSING = re.compile(r"^(?:各地区|各有关部门|各部门|各地|各单位)[^。，]{0,12}(?:要|应)|本(?:意见|方案|通知|措施|办法|计划)")
+_ASSIGNS = re.compile(r"(?:单位|部门)\s*[：:]|(?:负责|牵头|配合)\s*[）)]")  # an item's own roles: not closing words
+
+
 def build_tree(paragraphs: list[str]) -> Node:
     """Nest paragraphs by marker level; a marker of a new kind nests under the current one."""
     root = Node(None)
     stack = [root]
     for p in paragraphs:
         m = marker_of(p)
+        if m is None and len(stack) > 2 and _CLOSING.search(p[:40]) and not _ASSIGNS.search(p):
+            root.paragraphs.append(p)  # the plan's closing words, not the last item's
+            stack = [root]
+            continue
         if m is None:
             stack[-1].paragraphs.append(p)
             continue

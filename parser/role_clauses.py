@@ -21,6 +21,8 @@ _VERB = re.compile(r"^(?P<units>.+?)(?:等)?(?:均|分别|共同|具体)?(?P<ver
 _ROLE_OF = dict(ROLE_VERBS)
 _WITH = re.compile(r"^(?P<lead>.+?)会同(?P<coop>.+?)(?:负责|落实|实施)?$")
 _TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|持续开展|常态化")
+# words that make a bracket an explanation, not a list of units: （以下简称自贸试验区）, （不含深圳市）
+_NOT_A_LIST = re.compile(r"简称|包括|包含|含|即|指|除外|以下|下同|如|例如|试点|范围")
 _FIRST_IS_LEAD = re.compile(r"列(?:第一|首)位(?:者|的)?(?:单位)?为牵头")
 _CARRY = re.compile(r"以下(?:均|各项|任务)?(?:均需|均由|需|由)(?P<units>.+?)(?:负责|落实|参与)(?:[，,]|$)[^。]*不再(?:一一)?列出")
 
@@ -96,7 +98,7 @@ def parse_clauses(sentence: str) -> dict[str, str] | None:
                 _add(fields, _ROLE_OF[m["verb"]], units)
             pending, verbs = [], verbs + 1
             continue
-        if not unit_list_like(clause):
+        if not unit_list_like(clause) or _NOT_A_LIST.search(clause):
             return None
         pending.append(clause)
     if pending and verbs:

@@ -59,7 +59,7 @@ def as_written(unit: str, value: str, doc_text: str, directory: UnitDirectory) -
     (no outside knowledge: another city's 市住房城乡建设局 is not renamed to ours)."""
     if not doc_text:
         return unit
-    written = [p.strip() for p in re.split(r"[、，,；;\s]", value)]
+    written = [re.sub(r"等(?:有关|相关|其他)?(?:部门|单位)?$", "", p.strip()) for p in re.split(r"[、，,；;\s]", value)]
     if unit in written:
         return unit
     for p in written:  # a collective the directory names otherwise ("各区政府", not 各区)

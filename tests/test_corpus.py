@@ -1,0 +1,115 @@
+"""Real plans from other issuers (../shared/corpus: State Council, provinces, cities, districts) scored
+against their hand-checked gold with ../shared/tools/score.py, and one row per role-clause and text form
+the parser reads in them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import SHARED
+from parser.normalize import normalize_width, split_lost_breaks
+from parser.plan import parse_document
+from parser.role_clauses import find_prose_roles, find_role_brackets, parse_clauses
+
+CORPUS = SHARED / "corpus"
+DOCS = sorted((CORPUS / "docs").glob("*.txt"))
+
+
+def _parse(path):
+    text = path.read_text(encoding="utf-8").split("\n", 1)[1]  # the first line names the source
+    return parse_document(text.encode("utf-8"), path.name).to_json()
+
+
+@pytest.fixture(scope="module")
+def scores(scorer):
+    out = {}
+    for path in DOCS:
+        gold = json.loads((CORPUS / "gold" / (path.stem + ".json")).read_text(encoding="utf-8"))
+        out[path.stem] = scorer.score(gold, _parse(path))
+    return out
+
+
+def test_every_corpus_document_is_read(scores):
+    assert len(scores) == 11
+    refused = [name for name, s in scores.items() if s["tasks_pred"] == 0]
+    assert not refused
+
+
+def test_pooled_figures_meet_the_targets(scores):
+    gold = sum(s["tasks_gold"] for s in scores.values())
+    matched = sum(s["tasks_matched"] for s in scores.values())
+    pred = sum(s["tasks_pred"] for s in scores.values())
+    dates = sum(s["dates_gold"] for s in scores.values())
+    hit = sum(round(s["date_recall"] * s["dates_gold"]) for s in scores.values())
+    unit = sum(s["unit_any_f1"] * s["tasks_gold"] for s in scores.values()) / gold
+    assert matched / gold >= 0.97 and matched / pred >= 0.95, (matched, gold, pred)
+    assert hit / dates >= 0.95, (hit, dates)
+    assert unit >= 0.93, unit
+
+
+@pytest.mark.parametrize("name", [p.stem for p in DOCS])
+def test_each_document_finds_its_tasks(scores, name):
+    s = scores[name]
+    assert s["tasks_matched"] >= 0.9 * s["tasks_gold"], s
+    assert s["unit_any_f1"] >= 0.55, s
+
+
+# one row per role-clause form: (name, bracket content, expected fields)
+ROLE_FORMS = [
+    ("lead_and_others", "X牵头", None),
+    ("list_with_verb", "工业和信息化部、发展改革委、科技部等负责",
+     {"responsible_units": "工业和信息化部、发展改革委、科技部"}),
+    ("lead_then_participants", "生态环境部牵头，国家发展改革委、国家统计局参与",
+     {"lead_units": "生态环境部", "cooperating_units": "国家发展改革委、国家统计局"}),
+    ("guide_then_carry_out", "生态环境部指导，试点城市政府负责落实",
+     {"responsible_units": "生态环境部、试点城市政府"}),
+    ("comma_groups_one_verb", "各地级以上市人民政府，省住房城乡建设厅、自然资源厅，省税务局按职责分工负责",
+     {"responsible_units": "各地级以上市人民政府、省住房城乡建设厅、自然资源厅、省税务局"}),
+    ("list_and_collective", "商务部、农业农村部等和各有关省级人民政府负责",
+     {"responsible_units": "商务部、农业农村部、各有关省级人民政府"}),
+    ("bare_list", "市发改委，市政府相关部门，各县市区政府",
+     {"responsible_units": "市发改委、市政府相关部门、各县市区政府"}),
+    ("with_time", "市财政局、市发展改革委负责，持续推进",
+     {"responsible_units": "市财政局、市发展改革委", "deadline": "持续推进"}),
+    ("not_roles_a_name_part", "市", None),
+    ("not_roles_an_explanation", "以下简称自贸试验区", None),
+]
+
+
+@pytest.mark.parametrize("name,text,want", ROLE_FORMS, ids=[r[0] for r in ROLE_FORMS])
+def test_role_clause_forms(name, text, want):
+    got = parse_clauses(text)
+    if want is None and name == "lead_and_others":
+        assert got is None  # "X" names no unit
+        return
+    assert got == want
+
+
+def test_bracket_notes_govern_later_items():
+    first = find_role_brackets("…建设。（工业和信息化部、发展改革委等负责。列第一位者为牵头单位，下同）")
+    assert first[0].first_is_lead
+    carry = find_role_brackets("…（市卫生健康委、市财政局按职责分工负责。以下均需各区政府、北京经济技术开发区管委会负责，不再列出）")
+    assert carry[0].carry == "各区政府、北京经济技术开发区管委会"
+
+
+def test_units_named_as_subjects_in_prose():
+    got = find_prose_roles("2015年底前，地方各级人民政府要组织开展一次环境保护全面排查。乡镇人民政府、街道办事处要协助做好相关工作。"
+                           "生态环境部会同有关部门组建协调小组。鼓励各地制定更严格的标准。")
+    assert got == {"responsible_units": "地方各级人民政府", "cooperating_units": "乡镇人民政府、街道办事处、有关部门",
+                   "lead_units": "生态环境部"}
+
+
+def test_widths_and_lost_line_breaks():
+    assert normalize_width("(牵头单位:市发改委;配合单位:市财政局)２０２３年") == "（牵头单位：市发改委;配合单位：市财政局）2023年"
+    assert normalize_width("9:30前") == "9:30前"
+    line = "通知如下：　　一、总体要求　　（一）加快完善法规。各地要抓紧。　　（二）实施联动。公安机关要配合。"
+    assert split_lost_breaks(line) == ["通知如下：", "一、总体要求", "（一）加快完善法规。各地要抓紧。", "（二）实施联动。公安机关要配合。"]
+
+
+def test_a_whole_crawled_plan_on_one_line_is_read_by_its_markers():
+    path = next(p for p in DOCS if "oneline" in p.stem)
+    text = path.read_text(encoding="utf-8").split("\n", 1)[1]
+    assert "\n" not in text.strip()
+    numbers = [t["number"] for t in _parse(path)["tasks"]]
+    assert numbers[:3] == ["（一）", "（二）", "（三）"] and len(numbers) == 15
