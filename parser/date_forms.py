@@ -138,6 +138,13 @@ def _after(words: str) -> re.Pattern:
 NEG_PREFIX = _before("截至|截止到|截止至|直到|直至|本应于|本应在|本应|曾于|曾在|曾经|曾|早在|过去"
                      "|同比|相比|对比|较|比|自|从")
 CUTOFF_PREFIX = _before("截止")
+# Validity and benefit windows, permissions and ranges are no deadlines of the units: 执行至2022年底,
+# 自本意见印发之日起至2023年12月31日前, 2022年1月1日至12月31日期间, 可于2023年底前补缴.
+WINDOW_PREFIX = _before("执行到|执行至|期限至|期限到|期限为|延至|延长至|延期至|起至|之日至|不超过|可于|可在|可以在|可延至")
+WINDOW_SUFFIX = _after(r"期间|(?:至|到|—|–|-|~)\s*(?:[0-9]{4}\s*年|[0-9]{1,2}\s*月)")
+# A span counts from the plan when the plan says so (印发之日起3个月内) or it opens its clause (三年内，全市…).
+SPAN_FROM_PLAN = _before("印发之日起|印发后|发布之日起|发布后|实施之日起|施行之日起|下发之日起|出台后|力争|确保|争取|要在|须在|应在")
+SPAN_BAD_NEXT = _after("的|（含")
 TALLY = re.compile(r"已|累计|共")
 # After a date without 前/内: 以来 = since, 起 = from, 相比 = compared with …
 NEG_SUFFIX = _after("以来|至今|起(?!草|诉)|开始|以后|之后|后|才|相比|比较|为基|同期|的?水平")
@@ -156,7 +163,7 @@ TARGET_CUES = re.compile(
     r"突破|新增|覆盖|全部|要(?!求|点)|下降|降低|减少|提高|提升|消除"
 )
 # A quantity of things done makes a bare year the target year ("2023年新增筹建…不少于22万套").
-QUANTIFIED = re.compile(r"[0-9][0-9.]*\s*(?:万|亿|千|百)?\s*(?:个|家|户|套|间|人次|人|场|座|公里|千米|亩|张|所|辆|台|项|条|处|吨|次|批|件)")
+QUANTIFIED = re.compile(r"[0-9][0-9.]*\s*(?:万|亿|千|百)?\s*(?:个(?!月|工作日|小时)|家|户|套|间|人次|人|场|座|公里|千米|亩|张|所|辆|台|项|条|处|吨|次|批|件)")
 # Past narrative, or a year that labels an inspection round or a document.
 PAST_CUES = re.compile(r"已|才|曾|以来|同比|相继|随着|督察|反馈|交办|印发|出台|发布|通报|披露")
 # A bare year introduced by these words is a time limit ("到2025年，…").

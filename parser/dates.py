@@ -166,8 +166,9 @@ def _parse_yearless(norm: str, pos: int, doc_year: int | None,
         eve = eve if eve >= issued else F.festival_eve(issued.year + 1, g["fest"])
         return m.end(), _Date(m.end(), eve, "festival", eve.year, relative=True, deadline_suffix=True)
     if g.get("span"):  # 3个月内完成: from the document's date (unknown: no date)
-        if issued is None or F.YEARLESS_BAD_PREFIX.search(norm, max(0, pos - 4), pos):
-            return m.end(), None
+        if issued is None or F.YEARLESS_BAD_PREFIX.search(norm, max(0, pos - 4), pos) \
+                or not _span_from_plan(norm, pos) or F.SPAN_BAD_NEXT.match(norm, m.end()):
+            return m.end(), None  # 在一年内交清 / 离校2年内 / 3个月内招用的员工 bind others
         due = _after(issued, g["span"], g["per"])
         return m.end(), None if due is None else _Date(m.end(), due, "relative", due.year, relative=True,
                                                        deadline_suffix=True)
@@ -183,6 +184,11 @@ def _parse_yearless(norm: str, pos: int, doc_year: int | None,
     d.relative = True
     d = _extend_range(norm, d, doc_year)
     return d.end, d
+
+
+def _span_from_plan(norm: str, pos: int) -> bool:
+    before = norm[max(0, pos - 12):pos]
+    return not before.strip() or before.rstrip()[-1] in ",，。；;:：、(（" or bool(F.SPAN_FROM_PLAN.search(before))
 
 
 def _after(issued: datetime.date, span: str, per: str) -> datetime.date | None:
@@ -226,6 +232,11 @@ def _judge(norm: str, start: int, d: _Date, doc_year: int | None) -> DateHit | N
         return None
     if not d.deadline_suffix and F.NEG_SUFFIX.match(norm, d.end):
         return None
+    if F.WINDOW_PREFIX.search(norm, lo, start) or F.WINDOW_SUFFIX.match(norm, d.end):
+        return None
+    if d.kind == "year" and d.bare_year and start and norm[start - 1] not in " ,，。；;:：、(（\"“" \
+            and not F.TIME_PREFIX.search(norm, lo, start):
+        return None  # 开展2023年新能源汽车下乡活动 / 提高2025年…补助标准: a year inside a name
     if not d.deadline_suffix and F.BASIS_PREFIX.search(norm, lo, start) and F.BASIS.match(norm, d.end):
         return None  # 在2020年已完成…的基础上
     if d.kind == "year" and d.bare_year and not F.TIME_PREFIX.search(norm, lo, start):

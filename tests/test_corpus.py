@@ -113,3 +113,28 @@ def test_a_whole_crawled_plan_on_one_line_is_read_by_its_markers():
     assert "\n" not in text.strip()
     numbers = [t["number"] for t in _parse(path)["tasks"]]
     assert numbers[:3] == ["（一）", "（二）", "（三）"] and len(numbers) == 15
+
+
+# dates in prose: (name, text, expected due dates) with doc year 2022, issued 2022-07-25
+DATE_FORMS = [
+    ("month_without_year", "确保专项债券资金8月底前使用完毕", ["2022-08-31"]),
+    ("within_the_year", "力争年内建成投用19个基础设施项目", ["2022-12-31"]),
+    ("bare_year_of_a_quantified_action", "2023年新增筹建保障性租赁住房不少于22万套", ["2023-12-31"]),
+    ("span_from_issue", "自本方案印发之日起3个月内完成清理", ["2022-10-25"]),
+    ("benefit_window", "中小微企业在2022年1月1日至2022年12月31日期间新购置的设备", []),
+    ("validity", "政策执行至2022年底", []),
+    ("window_from_issue", "自本意见印发之日起至2023年12月31日前，暂停征收", []),
+    ("permission", "2022年未缴费月度，可于2023年底前进行补缴", []),
+    ("span_binding_beneficiaries", "剩余尾款在一年内交清", []),
+    ("span_as_attribute", "从入驻园区之日起3个月内招用的员工", []),
+    ("year_inside_a_name", "积极开展2023年新能源汽车下乡活动", []),
+    ("duration_not_quantity", "2022年对小微企业承租国有房屋减免6个月租金", []),
+]
+
+
+@pytest.mark.parametrize("name,text,want", DATE_FORMS, ids=[r[0] for r in DATE_FORMS])
+def test_date_forms_in_prose(name, text, want):
+    from datetime import date
+
+    from parser.dates import find_dates
+    assert [h.due.isoformat() for h in find_dates(text, 2022, date(2022, 7, 25))] == want
