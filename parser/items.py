@@ -71,6 +71,10 @@ def find_task_nodes(root: Node, extend: bool = False, attached_list: bool = Fals
     def walk(n: Node) -> None:
         if n.marker is not None and (_has_roles(n) or _closes_parent(n)):
             out.append(n)
+            # two levels that both assign work: （一） with its units and 1．2． with units of their own
+            if not is_list_style(n) and not _closes_parent(n) and sum(_has_roles(c) for c in n.children) >= 2:
+                for c in n.children:
+                    walk(c)
             return
         for c in n.children:
             walk(c)
@@ -168,12 +172,13 @@ def list_item(node: Node, section: str) -> RawItem:
     return item
 
 
-def body_item(node: Node, number: str) -> RawItem:
-    """A body measure closed by a role parenthetical, labelled role lines or a role sentence."""
+def body_item(node: Node, number: str, own_only: bool = False) -> RawItem:
+    """A body measure closed by a role parenthetical, labelled role lines or a role sentence
+    (`own_only`: its numbered sub-items are tasks of their own, so their text is not its)."""
     labelled = _labelled(node)
     skip = {i for i, _, _ in labelled}
     own = [node.head] + [p for i, p in enumerate(node.paragraphs[1:], 1) if i not in skip]
-    text = "".join(own) + "".join(c.all_text_with_marker() for c in node.children)
+    text = "".join(own) + ("" if own_only else "".join(c.all_text_with_marker() for c in node.children))
     fields: dict[str, str] = {}
     notes: dict[str, object] = {}
     for i, key, value in labelled:

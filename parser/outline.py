@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .paragraphs import Marker, marker_of
+from .paragraphs import _DATE_ONLY, Marker, marker_of
 
 
 @dataclass
@@ -58,6 +58,13 @@ def build_tree(paragraphs: list[str]) -> Node:
     stack = [root]
     for p in paragraphs:
         m = marker_of(p)
+        if m is None and len(stack) > 1 and _DATE_ONLY.match(p):  # the signature: office name, date
+            last = stack[-1].paragraphs
+            if len(last) > 1 and len(last[-1]) <= 25 and not re.search(r"[。；;，,：:]", last[-1]):
+                root.paragraphs.append(last.pop())
+            root.paragraphs.append(p)
+            stack = [root]
+            continue
         if m is None and len(stack) > 2 and _CLOSING.search(p[:40]) and not _ASSIGNS.search(p):
             root.paragraphs.append(p)  # the plan's closing words, not the last item's
             stack = [root]

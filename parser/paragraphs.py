@@ -61,7 +61,7 @@ def is_heading_like(text: str) -> bool:
     return marker_of(t) is not None or t.startswith("附件")
 
 
-_DATE_ONLY = re.compile(r"^\s*(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")  # the signature date line
+_DATE_ONLY = re.compile(r"^\s*(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:[（(][^（）()]{0,12}[）)])?\s*$")  # the signature date line
 
 
 def opens_element(text: str) -> bool:

@@ -103,8 +103,11 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     body_nodes = find_task_nodes(build_tree(body), extend=True, attached_list=bool(listed))
     short = [task_number(n) for n in body_nodes if not is_list_style(n)]
     full = len(set(short)) < len(short)  # （一） under both 一、 and 二、: number them 一（一）, 二（一）
+    chosen = {id(n) for n in body_nodes}
     for node in body_nodes:
-        raws.append(list_item(node, "list") if is_list_style(node) else body_item(node, task_number(node, full)))
+        own_only = any(id(c) in chosen for c in node.children)
+        raws.append(list_item(node, "list") if is_list_style(node)
+                    else body_item(node, task_number(node, full), own_only))
         raws[-1].list_id = id(node.parent) if full else node.level  # one list while numbers run on
     raws += listed
     doc_text = re.sub(r"\s", "", "".join(paras) + "".join("".join(c or "" for row in b.rows for c in row)

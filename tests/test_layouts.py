@@ -197,3 +197,16 @@ def test_role_phrasings_in_a_closing_sentence():
     assert got["5"].deadline_text == "2024年11月30日前"
     assert brief(got["6"]) == (["市生态环境局"], ["市公安局", "市检察院"], [], [])
     assert [(r.every, r.text) for r in got["6"].recurring] == [("quarter", "每季度开展一次联合执法")]
+
+
+def test_two_levels_that_both_assign_work_in_a_web_copy():
+    """Half-width punctuation of a web copy; a （N） item with its own units and numbered measures with
+    units of their own are both tasks; the signature is no part of the last item."""
+    plan = parse_file(DATA / "two_levels_web_copy.txt")
+    got = {str(t.number): t for t in plan.tasks}
+    assert list(got) == ["（一）", "（一）1", "（一）2", "（二）", "（三）"]
+    assert brief(got["（一）"]) == (["市政务服务中心"], ["市司法局", "市财政局"], [], [date(2024, 6, 30)])
+    assert brief(got["（一）1"]) == ([], None, ["市政务服务中心"], [date(2024, 3, 31)])
+    assert got["（一）2"].responsible_units == ["市数据资源局", "市司法局"]
+    assert got["（二）"].lead_units == ["市自然资源和规划局"]
+    assert plan.issued == date(2024, 1, 15) and not got["（三）"].milestones
