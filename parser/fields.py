@@ -15,10 +15,6 @@ _PAREN_LABEL = re.compile(rf"[（(]\s*(?:{label_words(*ROLE_KEYS)})\s*[:：]")
 _SEGMENT = re.compile(r"^\s*([^:：]{2,8})\s*[:：]\s*(.*)$", re.S)
 # （牵头单位：…；责任单位：…） or （牵头单位：…，配合单位：…）
 _PAREN_SEGMENTS = re.compile(rf"[；;]|(?:[，,]|\s)\s*(?=(?:{label_words()})\s*[:：])")
-_UNITISH = re.compile(
-    r"(局|委|办|办公室|院|府|政府|部|厅|区|县|市|会|委员会|中心|公司|集团|单位|队|所|站|处|旗|镇|乡|街道|管委会|人民政府)"
-    r"(?:等)?$")
-
 
 def key_of_label(label: str) -> str | None:
     if label.endswith("领导"):  # 市级督办领导, 牵头省领导, 责任领导, 包案市领导 …
@@ -123,8 +119,10 @@ def find_inline_fields(text: str, roles_required: bool = True) -> tuple[int, dic
 
 
 def _unit_list_like(s: str) -> bool:
-    parts = [p for p in re.split(r"[、，,]", s.strip()) if p]
-    return bool(parts) and all(len(p) <= 30 and _UNITISH.search(p) for p in parts)
+    """Every part (split on 、，) names an organ or a place, by the lexicon's endings."""
+    from .role_clauses import unit_list_like
+    parts = [p for p in re.split(r"[，,]", s.strip()) if p]
+    return bool(parts) and all(unit_list_like(p.rstrip("等")) for p in parts)
 
 
 _LEAD_SENTENCE = re.compile(r"^(?:由)?(?P<lead>[^。；;，,]{2,80}?)(?:共同)?牵头(?:负责|抓总|组织实施)?(?:[，,、](?P<rest>.*))?$")
@@ -161,7 +159,24 @@ def _role_is(clause: str) -> tuple[str, str] | None:
     return (m.group("label"), m.group("units")) if m.group("label") else (m.group("label2"), m.group("units2"))
 
 
+# "由王副市长负责，市住建局牵头，…": a person leads the work as its supervising leader, never as a unit
+_PERSON_CLAUSE = re.compile(r"(?:^|(?<=[。；;]))\s*由?(?P<who>[^，,。；;]{1,12}?(?:副?(?:省|市|县|区|州)长|书记|秘书长|主任|同志))"
+                            r"(?:负责|督办|牵头|分管|挂帅)[，,]")
+
+
 def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
+    """find_role_sentence_of_units, with a person's clause in it taken as the supervising leader."""
+    person = _PERSON_CLAUSE.search(text)
+    if person is None:
+        return find_role_sentence_of_units(text)
+    found = find_role_sentence_of_units(text[:person.start()] + text[person.end():])
+    if found is None:
+        return None
+    offset = found[0] if found[0] <= person.start() else found[0] + person.end() - person.start()
+    return min(offset, person.start()), {**found[1], "supervising_leaders": person["who"]}
+
+
+def find_role_sentence_of_units(text: str) -> tuple[int, dict[str, str]] | None:
     """A closing sentence "X牵头，Y配合/负责…" → (offset where it starts, {field key: raw value}); a
     recurring duty among its clauses comes back under TAIL, for the measure text."""
     sentences = [m for m in re.finditer(r"[^。；;]+[。；;]?", text)]

@@ -210,3 +210,10 @@ def test_two_levels_that_both_assign_work_in_a_web_copy():
     assert got["（一）2"].responsible_units == ["市数据资源局", "市司法局"]
     assert got["（二）"].lead_units == ["市自然资源和规划局"]
     assert plan.issued == date(2024, 1, 15) and not got["（三）"].milestones
+
+
+def test_a_person_in_the_role_sentence_is_the_supervising_leader_never_a_unit():
+    lines = ["某某市老旧小区改造方案", "一、重点任务",
+             "1.推进老旧小区改造，2024年底前完成120个小区改造。由王副市长负责，市住建局牵头，相关部门配合。"]
+    task = parse_blocks([Block("para", x) for x in lines], "x.txt").tasks[0]
+    assert (task.supervising_leaders, task.lead_units, task.cooperating_units) == (["王副市长"], ["市住建局"], ["相关部门"])
