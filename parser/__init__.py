@@ -9,11 +9,12 @@ from parser.errors import DocumentError
 from parser.items import cn_number
 from parser.limits import Limits
 from parser.model import ROLE_LABELS, ROLES, Milestone, Plan, Task
+from parser.organs import canonical_plan, plan_aliases
 from parser.plan import parse_document, parse_file
 from parser.units import UnitDirectory, default_directory
 
 __all__ = [
     "FESTIVALS", "PLAN", "ROLES", "ROLE_LABELS", "DocumentError", "Limits", "Milestone", "Plan", "Task",
-    "UnitDirectory", "cn_number", "default_directory", "festival_eve", "find_dates", "lexicon", "month_end",
-    "normalise", "parse_document", "parse_file", "plan_period_end",
+    "UnitDirectory", "canonical_plan", "cn_number", "default_directory", "festival_eve", "find_dates", "lexicon", "month_end",
+    "normalise", "parse_document", "parse_file", "plan_aliases", "plan_period_end",
 ]

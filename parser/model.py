@@ -105,6 +105,7 @@ class Plan:
     unknown_units: list[str] = field(default_factory=list)
     titled: bool = True  # False when the document had no title line and the file name stands in
     issued: date | None = None  # the document's date line (2026年3月15日), for 春节前 and the like
+    directory: object = field(default=None, repr=False, compare=False)  # the unit directory it was read by
 
     def to_json(self) -> dict:
         body = [t for t in self.tasks if t.section == "body"]

@@ -76,17 +76,18 @@ def _declared_count(paragraphs: list[str]) -> int | None:
 
 def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = None,
                  directory: UnitDirectory | None = None) -> Plan:
-    directory = directory or UnitDirectory.load()
     lines = [(q, b.heading) for b in blocks if b.kind == "para" for q in split_lost_breaks(normalize_width(b.text))]
     heads = {i for i, (_, heading) in enumerate(lines) if heading}
     paras = rejoin([q for q, _ in lines], heads)
     paras = [q for p in paras for q in split_at_elements(p)]
     title = _title(blocks, paras, source_name)
+    directory = directory or UnitDirectory.for_document(title + "".join(paras[:12])[:2000])
     titled = title != Path(source_name).stem
     found_year, doc_no = _doc_year(paras, title)
     plan = Plan(title=title, source_name=source_name, year=year or found_year, doc_number=doc_no, titled=titled,
                 issued=_issued(paras))
     plan.declared_task_count = _declared_count(paras)
+    plan.directory = directory
 
     paras = [re.sub(r"(^|[。；;：:])；", r"\1", _BRACKET_LABEL.sub(r"；\1：", p)) for p in paras]
     body, attachment = split_attachment(paras)
@@ -144,7 +145,7 @@ def _check(plan: Plan, directory: UnitDirectory) -> None:
                 if not directory.resolve(u)[1] and u not in unknown:
                     unknown.append(u)
     plan.unknown_units = unknown
-    if unknown:
+    if unknown and directory.region:  # only a local directory can tell a misspelt unit from a new one
         plan.warnings.append(f"{len(unknown)} 个单位不在单位名录中：{'、'.join(unknown[:10])}"
                              + ("等" if len(unknown) > 10 else ""))
     if plan.year is None and any(t.deadline_text and re.match(r"^\s*\d{1,2}\s*月", t.deadline_text)

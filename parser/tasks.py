@@ -98,6 +98,11 @@ def _assign_units(raw: RawItem, directory: UnitDirectory, task: Task, doc_text: 
     else:
         roles.setdefault("lead_units", [])
         roles.setdefault("responsible_units", [])
+    seen: set[str] = set()
+    for key in ("lead_units", "responsible_units", "cooperating_units"):  # a unit once, in its strongest role
+        if roles.get(key):
+            roles[key] = [u for u in roles[key] if u not in seen]
+            seen.update(roles[key])
     for key, units in roles.items():
         setattr(task, key, units)
 

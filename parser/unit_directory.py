@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from functools import lru_cache
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -82,6 +83,13 @@ class UnitDirectory:
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"unit directory {source} is not valid UTF-8 TOML: {exc}") from exc
         return cls.from_dict(data, source)
+
+    @classmethod
+    def for_document(cls, opening: str) -> "UnitDirectory":
+        """The packaged local directory whose city the document's opening names (its title, issuer and
+        addressees), else an empty one: another city's plan is read by the general rules and the
+        customary organ names (organs.py), never by this city's aliases."""
+        return _local_directory(opening)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "<dict>") -> "UnitDirectory":
@@ -229,3 +237,23 @@ class UnitDirectory:
             best[canon] = max(best.get(canon, 0.0), float(score))
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], len(kv[0])))
         return ranked[:limit]
+
+
+@lru_cache(maxsize=8)
+def _packaged(name: str) -> "UnitDirectory":
+    return UnitDirectory.load(None if name == DEFAULT_FILE else resources.files(__package__).joinpath("data", name))
+
+
+def _local_directory(opening: str) -> "UnitDirectory":
+    for entry in sorted(resources.files(__package__).joinpath("data").iterdir(), key=lambda e: e.name):
+        if entry.name.startswith("units_") and entry.name.endswith(".toml"):
+            d = _packaged(entry.name)
+            short = re.sub(r"[市省县区州]$", "", d.region)
+            if d.region and (d.region in opening or (len(short) >= 2 and short in opening)):
+                return d
+    return _empty()
+
+
+@lru_cache(maxsize=1)
+def _empty() -> "UnitDirectory":
+    return UnitDirectory.from_dict({"region": {"name": "", "level": "市"}}, "<none>")
