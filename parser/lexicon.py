@@ -43,11 +43,13 @@ ORGAN_ENDINGS = (
     "总局", "总社", "总署", "局", "委", "办", "院", "府", "部", "厅", "署", "会", "联", "社", "中心", "公司", "集团",
     "队", "所", "站", "处", "室", "海关", "中央", "党委", "党工委",
 )
-LOCALITY_ENDINGS = ("街道", "开发区", "经开区", "高新区", "新区", "自治区", "县", "市", "区", "旗", "州", "盟", "镇", "乡",
-                    "地区", "各地")
+LOCALITY_ENDINGS = ("街道", "开发区", "经开区", "高新区", "新区", "自治区", "县", "市", "区", "旗", "州", "盟", "镇", "乡")
+COLLECTIVE_PLACES = ("各地区", "各地")  # every locality, named as one
 
-# Words that mark a task as long-term (持续推进 …) rather than dated.
+# Words that mark a task as long-term rather than dated: anywhere in a body item's text, and the wider set
+# in a 清单 item's 整改时限 field (where "长期" alone is the whole time limit).
 ONGOING_WORDS = ("长期坚持", "持续推进")
+ONGOING_DEADLINE_WORDS = ("持续推进", "持续开展", "长期坚持", "长期推进", "常态化", "长期", "持续")
 
 # Item headings that frame a plan and assign no work (a task list never starts with 指导思想).
 FRAMING_HEADINGS = (

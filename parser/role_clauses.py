@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import LOCALITY_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS
+from .lexicon import COLLECTIVE_PLACES, LOCALITY_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS
 
-_UNIT_END = re.compile("(?:" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS, key=len, reverse=True)) + r")(?:等)?$")
+_UNIT_END = re.compile("(?:" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS + COLLECTIVE_PLACES, key=len,
+                                               reverse=True)) + r")(?:等)?$")
 _VERB = re.compile(r"^(?P<units>.+?)(?:等)?(?:均|分别|共同|具体)?(?P<verb>"
                    + "|".join(sorted({v for v, _ in ROLE_VERBS}, key=len, reverse=True)) + r")$")
 _ROLE_OF = dict(ROLE_VERBS)
@@ -170,7 +171,8 @@ def apply_list_notes(items: list) -> None:
 _PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”《》]{2,40}?)(?P<verb>要(?:协助|配合)?|应当?|须|必须|负责|会同)")
 
 
-_LONG_END = re.compile("(?:" + "|".join(e for e in ORGAN_ENDINGS + LOCALITY_ENDINGS if len(e) > 1) + ")$")
+_LONG_END = re.compile("(?:" + "|".join(e for e in ORGAN_ENDINGS + LOCALITY_ENDINGS + COLLECTIVE_PLACES
+                                        if len(e) > 1) + ")$")
 
 
 def _shortest_unit(text: str) -> str | None:

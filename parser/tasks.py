@@ -11,12 +11,13 @@ from rapidfuzz import fuzz
 
 from . import milestones, recurring
 from .fields import ROLE_KEYS
+from .lexicon import ONGOING_DEADLINE_WORDS
 from .model import MeasureGroup, Milestone, Task
 from .unit_mentions import aliases_of, units_named_in
 from .units import UnitDirectory, split_leaders, split_units_with_notes
 
 _NOTE_ROLE = {"牵头": "lead_units", "配合": "cooperating_units", "协办": "cooperating_units"}
-_ONGOING = re.compile(r"持续推进|持续开展|长期坚持|长期推进|常态化|长期|持续")
+_ONGOING = re.compile("|".join(ONGOING_DEADLINE_WORDS))
 _LOCALITY = re.compile(r"^(?![市省])\S{1,12}(县|区|旗|市|开发区|经开区|高新区|新区)$")
 
 

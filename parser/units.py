@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .lexicon import LOCALITY_ENDINGS, ORGAN_ENDINGS
 from .unit_directory import UnitDirectory, clean_name, normalize
 
 __all__ = ["UnitDirectory", "default_directory", "split_units", "split_units_with_notes", "split_leaders"]
@@ -27,12 +28,10 @@ _PARTY_RE = re.compile(r"^(?P<loc>.+?)(党工委|党委|委)$")
 _GOV_RE = re.compile(r"^(?P<prefix>.*?)(人民政府|政府|管委会|管理委员会|办事处)$")
 # A locality by its shape (for names the directory does not know), checked after removing a
 # trailing parenthesis: 岳麓区, 各区县（市）, 各乡镇（街道）, 某某高新区.
-_LOCALITY_END_RE = re.compile(r"(县|市|区|旗|州|盟|镇|乡|街道|开发区|经开区|高新区|新区)$")
+_LOCALITY_END_RE = re.compile("(" + "|".join(sorted(LOCALITY_ENDINGS, key=len, reverse=True)) + ")$")
 _LEVEL_WORDS = {"市", "县", "区", "镇", "乡", "旗", "州", "盟", "省"}
 # Something that can be a unit on its own (for deciding whether 和/及 joins two units).
-_UNIT_END_RE = re.compile(
-    r"(局|委|委员会|办|办公室|厅|部|院|政府|管委会|中心|站|所|队|公司|集团|社|会|联|处|室|海关|单位|部门"
-    r"|县|市|区|旗|州|盟|镇|乡|街道|）)$")
+_UNIT_END_RE = re.compile("(" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS, key=len, reverse=True)) + "|）)$")
 # Parenthetical contents that are part of a name: 各区县（市）, 各县（市、区）, 各乡镇（街道）.
 _NAME_PAREN_RE = re.compile(r"^[县市区旗乡镇街道办事处、]+$")
 _NOTE_WORD_RE = re.compile(r"牵头|配合|负责|主责|协办|协助|参与|督办|责任|按职责|第一")
