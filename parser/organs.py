@@ -61,6 +61,23 @@ def canonical_name(unit: str, national_plan: bool, table: OrganTable | None = No
     return unit
 
 
+_LEVEL_PREFIX = re.compile(r"^[省市县区州]")
+_GOV_ORGAN = re.compile(r"(局|厅|委|委员会|办|办公室)$")
+
+
+def _with_elided_prefix(units: list[str]) -> list[str]:
+    """"市发改委、国土房管局" → 市国土房管局: a list written once with its level prefix."""
+    out: list[str] = []
+    for unit in units:
+        prev = out[-1] if out else ""
+        if prev and _LEVEL_PREFIX.match(prev) and _GOV_ORGAN.search(prev) and _GOV_ORGAN.search(unit) \
+                and not _LEVEL_PREFIX.match(unit) and not re.match(r"^(各|有关|相关|国家|国务院|中国|中央)", unit) \
+                and not _PREFIX.match(unit[:2]) and len(unit) >= 3:
+            unit = prev[0] + unit
+        out.append(unit)
+    return out
+
+
 def canonical_plan(plan: Plan) -> Plan:
     """A copy of plan with the names the store keeps (see canonical_name); plan itself is unchanged."""
     table = OrganTable.load()
@@ -71,6 +88,7 @@ def canonical_plan(plan: Plan) -> Plan:
         for role in ROLES[1:]:
             units = getattr(task, role)
             if units:
+                units = units if national else _with_elided_prefix(units)
                 setattr(task, role, list(dict.fromkeys(canonical_name(u, national, table) for u in units)))
         for m in task.milestones:
             m.units = [canonical_name(u, national, table) for u in m.units]

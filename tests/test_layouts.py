@@ -218,3 +218,11 @@ def test_a_person_in_the_role_sentence_is_the_supervising_leader_never_a_unit():
              "1.推进老旧小区改造，2024年底前完成120个小区改造。由王副市长负责，市住建局牵头，相关部门配合。"]
     task = parse_blocks([Block("para", x) for x in lines], "x.txt").tasks[0]
     assert (task.supervising_leaders, task.lead_units, task.cooperating_units) == (["王副市长"], ["市住建局"], ["相关部门"])
+
+
+def test_a_limit_counted_from_the_issue_date():
+    lines = ["某某市排查整治方案", "一、重点任务", "1.开展排查。于本方案印发后3个月内完成排查。（牵头单位：市公安局）"]
+    undated = parse_blocks([Block("para", x) for x in lines], "x.txt")
+    assert not undated.tasks[0].milestones and any("印发后3个月内" in w for w in undated.warnings)
+    dated = parse_blocks([Block("para", x) for x in lines + ["某某市人民政府", "2024年3月1日"]], "x.txt")
+    assert [m.due for m in dated.tasks[0].milestones] == [date(2024, 6, 1)] and not dated.warnings
