@@ -118,6 +118,12 @@ def find_inline_fields(text: str, roles_required: bool = True) -> tuple[int, dic
     return first, fields
 
 
+def _units_after(text: str) -> str:
+    """"有关部门组建协调小组…" → 有关部门: the units that open text, joined with 、 ("" if none)."""
+    from .role_clauses import unit_run
+    return "、".join(unit_run(text))
+
+
 def _unit_list_like(s: str) -> bool:
     """Every part (split on 、，) names an organ or a place, by the lexicon's endings."""
     from .role_clauses import unit_list_like
@@ -197,8 +203,9 @@ def find_role_sentence_of_units(text: str) -> tuple[int, dict[str, str]] | None:
                     fields["deadline"] = "，".join(times)
                 return m.start(), fields
         wm = _WITH_SENTENCE.match(sent)
-        if wm and _unit_list_like(wm.group("lead")) and _unit_list_like(wm.group("coop")):
-            return m.end(), {"lead_units": wm.group("lead"), "cooperating_units": wm.group("coop")}
+        if wm and _unit_list_like(wm.group("lead")) and _unit_list_like(wm.group("coop")) \
+                and (coop := _units_after(wm.group("coop"))):
+            return m.end(), {"lead_units": wm.group("lead"), "cooperating_units": coop}
         named = [_role_is(c.strip()) for c in [first, *later]]
         if named[0] and _unit_list_like(named[0][1]):
             fields = {}

@@ -167,8 +167,11 @@ def apply_list_notes(items: list) -> None:
             carried[item.list_id] = item.carry
 
 
-# Prose: "X要…", "X应…", "X负责…", "X要协助…", "X会同Y…" at the start of a clause (subjects of obligations).
-_PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”《》]{2,40}?)(?P<verb>要(?:协助|配合)?|应当?|须|必须|负责|会同)")
+# Prose: "X要…", "X应…", "X负责…", "X每年要…", "X要协助…", "X会同Y、Z等…" at the start of a clause.
+_PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”《》]{2,40}?)(?:每年|每季度|每月|定期|及时|切实|依法)?"
+                            r"(?P<verb>要(?:协助|配合)?|应当?|须|必须|负责|负[^，。；]{0,2}责任|承担|会同)")
+# a group named as one: "各类企业、事业单位和社会组织", "具备条件的乡镇（街道）及工业集聚区", "各省、市、县级人民政府"
+_ONE_GROUP = re.compile(r"^(?:各类|各|具备条件的|有条件的|符合条件的)")
 
 
 _LONG_END = re.compile("(?:" + "|".join(e for e in ORGAN_ENDINGS + LOCALITY_ENDINGS + COLLECTIVE_PLACES
@@ -184,6 +187,19 @@ def _shortest_unit(text: str) -> str | None:
     return None
 
 
+def unit_run(text: str) -> list[str]:
+    """The units listed at the start of text: "国家发展改革委、财政部等部门确定…" → [国家发展改革委, 财政部]."""
+    out: list[str] = []
+    pos = 0
+    while (unit := _shortest_unit(text[pos:])) is not None:
+        out.append(unit)
+        pos += len(unit)
+        if text[pos:pos + 1] != "、":
+            break
+        pos += 1
+    return out
+
+
 def find_prose_roles(text: str) -> dict[str, str]:
     """Units named as the subjects of obligations in running text, when a plan names them nowhere else."""
     fields: dict[str, str] = {}
@@ -191,10 +207,13 @@ def find_prose_roles(text: str) -> dict[str, str]:
         subj = re.sub(r"^(?:同时|并|另外|此外|其中|经|由|请)", "", m["subj"].strip())
         subj = re.sub(r"^[0-9.%％]+以上的", "", subj)  # "80%以上的环境监察机构"
         if m["verb"] == "会同":
-            coop = _shortest_unit(text[m.end():])
+            coop = unit_run(text[m.end():])
             if unit_list_like(subj) and coop:
                 _add(fields, "lead_units", subj)
-                _add(fields, "cooperating_units", coop)
+                _add(fields, "cooperating_units", "、".join(coop))
+            continue
+        if _ONE_GROUP.match(subj) and _UNIT_END.search(_strip_bracket(subj)):
+            _add(fields, "responsible_units", subj)
             continue
         units = [u for u in re.split(r"和|及", subj) if u]
         if not units or not all(unit_list_like(u) for u in units):
