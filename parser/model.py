@@ -16,6 +16,20 @@ ROLE_LABELS = {
 
 
 @dataclass
+class Source:
+    """Where a task or a milestone comes from: section path, page (PDF), the verbatim clause. `document`
+    is the store's id, filled in by the store (None in a parse)."""
+
+    section: str = ""  # "附件 第13项 整改时限", "正文 四（二）"
+    page: int | None = None
+    text: str = ""
+    document: int | None = None
+
+    def to_json(self) -> dict:
+        return {"document": self.document, "page": self.page, "section": self.section, "text": self.text}
+
+
+@dataclass
 class Milestone:
     """One dated commitment: what is due, when, and (if the clause names one) which unit."""
 
@@ -24,10 +38,11 @@ class Milestone:
     source: str  # "deadline" (整改时限), "goal" (整改目标) or "measure" (整改措施 / body measure)
     units: list[str] = field(default_factory=list)
     done: bool = False
+    origin: Source | None = None
 
     def to_json(self) -> dict:
         return {"due": self.due.isoformat(), "text": self.text, "units": list(self.units),
-                "done": self.done, "source": self.source}
+                "done": self.done, "field": self.source, "source": self.origin.to_json() if self.origin else None}
 
 
 @dataclass
@@ -67,6 +82,7 @@ class Task:
     recurring: list[Recurring] = field(default_factory=list)
     ongoing: bool = False
     full_text: str = ""
+    origin: Source | None = None
 
     @property
     def key(self) -> str:
@@ -87,6 +103,7 @@ class Task:
             "ongoing": self.ongoing,
             "recurring": [r.to_json() for r in self.recurring],
             "measures_count": len(self.measures) if self.section == "list" else 0,
+            "source": self.origin.to_json() if self.origin else None,
         }
         if self.measure_groups:
             d["measure_groups"] = [{"unit": g.unit, "count": g.count} for g in self.measure_groups]

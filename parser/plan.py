@@ -5,6 +5,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from .citations import cite
 from .errors import DocumentError
 from .items import body_item, find_task_nodes, is_list_style, list_item, task_number
 from .model import Plan
@@ -113,13 +114,22 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
         raws.append(list_item(node, "list") if is_list_style(node)
                     else body_item(node, task_number(node, full), own_only))
         raws[-1].list_id = id(node.parent) if full else node.level  # one list while numbers run on
+        raws[-1].where = task_number(node, True)
     raws += listed
     doc_text = re.sub(r"\s", "", "".join(paras) + "".join("".join(c or "" for row in b.rows for c in row)
                                                             for b in blocks if b.kind == "table"))
     apply_list_notes(raws)
     plan.tasks = [build_task(r, directory, plan.year, doc_text, plan.issued) for r in raws]
+    cite(plan.tasks, [_place(r) for r in raws], blocks)
     _check(plan, directory)
     return plan
+
+
+def _place(raw) -> str:
+    """A task's section path: 正文 四（二） for the body, 附件 第13项 for a 清单 item."""
+    if raw.section == "body":
+        return f"正文 {raw.where or raw.number}"
+    return f"附件 第{raw.number}项" if isinstance(raw.number, int) or str(raw.number).isdigit() else f"附件 {raw.number}"
 
 
 def _check(plan: Plan, directory: UnitDirectory) -> None:

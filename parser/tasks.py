@@ -39,6 +39,7 @@ class RawItem:
     first_is_lead: bool = False  # its bracket says 列第一位者为牵头单位（下同）
     carry: str = ""  # its bracket says 以下均需X负责，不再列出: X
     list_id: int = 0  # items of one list share it (carried units stay within their list)
+    where: str = ""  # its full outline number (四（二）), for citing it
 
 
 SHORT_HEADING = 8  # a first sentence this short ("打通供应链条。") says too little: the title runs on
