@@ -16,3 +16,4 @@ class Block:
     text: str = ""
     rows: list[list[str]] = field(default_factory=list)
     heading: bool = False
+    page: int | None = None  # 1-based page of a paged format (PDF, OFD), for citing sources
