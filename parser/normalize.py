@@ -16,7 +16,6 @@ _HALF = str.maketrans({"(": "（", ")": "）"})
 # a colon or comma between digits is part of a number or a time (9:30, 1,000)
 _COLON = re.compile(r"(?<!\d):|:(?!\d)")
 _SPACES = re.compile(r"[\u00a0\u2002\u2003\u2009\u200b\ufeff]")
-_DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
 
 # A run of ideographic spaces inside a line is where a paragraph break was lost.
 _LOST_BREAK = re.compile(r"\u3000{2,}")
@@ -49,3 +48,20 @@ def split_lost_breaks(paragraph: str) -> list[str]:
         bounds = [0, *cuts, len(part)]
         out += [part[a:b] for a, b in zip(bounds, bounds[1:]) if part[a:b].strip()]
     return [p.strip(" \u3000\t") for p in out]
+
+
+def split_outside_brackets(text: str, seps: str) -> list[str]:
+    """Split on any of seps outside （…） and 《…》 (各县（市、区） and a quoted title stay whole); parts unstripped."""
+    parts, buf, depth = [], [], 0
+    for ch in text:
+        if ch in "（《":
+            depth += 1
+        elif ch in "）》":
+            depth = max(0, depth - 1)
+        if ch in seps and depth == 0:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return parts

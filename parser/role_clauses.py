@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .lexicon import COLLECTIVE_PLACES, LOCALITY_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS
+from .normalize import split_outside_brackets
 
 _UNIT_END = re.compile("(?:" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS + COLLECTIVE_PLACES, key=len,
                                                reverse=True)) + r")(?:等)?$")
@@ -54,17 +55,7 @@ def _strip_bracket(p: str) -> str:
 
 def _split_top(text: str, seps: str) -> list[str]:
     """Split on seps outside brackets (各镇（街道） stays whole)."""
-    parts, buf, depth = [], [], 0
-    for ch in text:
-        depth += ch == "（"
-        depth -= ch == "）" and depth > 0
-        if ch in seps and depth == 0:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-    parts.append("".join(buf))
-    return [p.strip() for p in parts if p.strip()]
+    return [p.strip() for p in split_outside_brackets(text, seps) if p.strip()]
 
 
 def _add(fields: dict[str, str], key: str, units: str) -> None:

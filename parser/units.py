@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from .lexicon import LOCALITY_ENDINGS, ORGAN_ENDINGS
+from .normalize import split_outside_brackets
 from .unit_directory import UnitDirectory, clean_name, normalize
 
 __all__ = ["UnitDirectory", "default_directory", "split_units", "split_units_with_notes", "split_leaders"]
@@ -85,18 +86,7 @@ def split_units_with_notes(text: str, directory: UnitDirectory | None = None) ->
 
 def _split_top(text: str) -> list[str]:
     """Split on 、，； outside parentheses (各县（市、区） stays whole)."""
-    parts, buf, depth = [], [], 0
-    for ch in text:
-        if ch in "（《":
-            depth += 1
-        elif ch in "）》":
-            depth = max(0, depth - 1)
-        if ch in _SEPARATORS and depth == 0:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-    parts.append("".join(buf))
+    parts = split_outside_brackets(text, _SEPARATORS)
     return _join_distributive([p for p in (p.strip(_WS) for p in parts) if p])
 
 
