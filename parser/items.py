@@ -8,7 +8,8 @@ from .fields import ROLE_KEYS, TAIL, TIME_CLAUSE, find_inline_fields, find_paren
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
 from . import task_levels
-from .role_clauses import find_prose_roles, find_role_brackets
+from .role_clauses import find_role_brackets
+from .role_forms import ROLE_FORMS, labelled_bracket
 from .tasks import Measure, RawItem
 
 _CN = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
@@ -186,49 +187,20 @@ def body_item(node: Node, number: str, own_only: bool = False) -> RawItem:
             text += value + "".join(p for j, p in enumerate(node.paragraphs) if j > i and j not in skip)
             continue
         fields[key] = (fields[key] + "、" + value) if key in fields else value
-    paren = find_parenthetical(text)
-    if paren:
-        start, end, pf = paren
-        for k, v in pf.items():
-            fields.setdefault(k, v)
-        text = text[:start] + text[end:]
-    elif not any(k in ROLE_KEYS for k in fields) and (brackets := find_role_brackets(text)):
-        text = _take_brackets(text, brackets, fields, notes)
-    elif not any(k in ROLE_KEYS for k in fields):
-        inline = find_inline_fields(text, roles_required=False)
-        # a unit role decides; a 督办领导 or time label alone may follow the role sentence
-        if inline and any(k in ROLE_KEYS and k != "supervising_leaders" for k in inline[1]):
-            fields.update(inline[1])
-            text = text[:inline[0]]
-        elif inline and (found := find_role_sentence(text[:inline[0]])):
-            # "由X牵头，Y配合。时间要求：2024年11月底前。": the role sentence, then a time label of its own
-            fields.update(inline[1])
-            for k, v in found[1].items():
+    # labelled lines gave the roles: a labelled bracket may still add a time limit, nothing else is looked for
+    forms = [("labelled_bracket", labelled_bracket)] if any(k in ROLE_KEYS for k in fields) else ROLE_FORMS
+    for _, finder in forms:
+        if found := finder(text):
+            found_fields, notes, text = found
+            for k, v in found_fields.items():
                 fields.setdefault(k, v)
-            text = text[:found[0]]
-        elif found := find_role_sentence(text):
-            fields.update(found[1])
-            text = text[:found[0]]
-        else:
-            fields.update(find_prose_roles(text))
+            break
     tail = fields.pop(TAIL, "")
     item = RawItem("body", number, node.head, "", fields)
     item.first_is_lead = bool(notes.get("first_is_lead"))
     item.carry = str(notes.get("carry") or "")
     item.measure_text = re.sub(r"\s*\n\s*", "", text) + (f"{tail}。" if tail else "")
     return item
-
-
-def _take_brackets(text: str, brackets: list, fields: dict[str, str], notes: dict[str, object]) -> str:
-    """Merge the roles of every role bracket into fields; the text without them."""
-    for b in brackets:
-        for key, value in b.fields.items():
-            fields[key] = f"{fields[key]}、{value}" if key in fields and key != "deadline" else value
-        notes["first_is_lead"] = notes.get("first_is_lead") or b.first_is_lead
-        notes["carry"] = notes.get("carry") or b.carry
-    for b in reversed(brackets):
-        text = text[:b.start] + text[b.end:]
-    return text
 
 
 def task_number(node: Node, full: bool = False) -> str:
