@@ -1,57 +1,68 @@
-"""清单 and 分工 tables (one row per item) → RawItems.
+"""清单 and 分工 tables (one row per item, or several sub-rows per item) → RawItems.
 
-Columns are recognised by their header text (序号 / 问题 / 重点任务 / 市级督办领导 / 主体责任单位 /
-牵头单位 / 配合单位 / 责任单位 / 整改时限 / 完成时限 / 整改目标 / 整改措施), in any order.
+Columns are recognised by their header words (parser.table_forms), in any order and under title
+rows. Rows arrive as every reader gives them: a merged cell is either repeated (Word, PDF) or empty
+in the rows it covers (web pages, pasted text, spreadsheets); both are read the same way.
 """
 from __future__ import annotations
 
 import re
 
-from .fields import TAIL, find_inline_fields, find_role_sentence, key_of_label
+from .fields import TAIL, find_inline_fields, find_role_sentence
 from .items import cn_number
 from .paragraphs import is_heading_like, marker_of
+from .table_forms import (IGNORED_KEYS, TEXT_KEYS, UNIT_KEYS, column_keys, infer_unlabelled, is_none,
+                          looks_numbered, shifted_header)
 from .tasks import Measure, RawItem
 
-_NUMBER_COLS = ("序号", "编号", "序")
-_PROBLEM_COLS = ("问题", "存在问题", "反馈问题", "问题描述")
-_TASK_COLS = ("任务", "重点任务", "工作任务", "任务内容", "工作内容", "整改任务", "主要任务", "工作事项", "事项",
-              "重点工作", "主要工作", "具体工作", "工作要点", "工作重点", "项目名称", "建设内容")
+# Columns whose merged cell covers several items: an empty cell in a later item's row takes the
+# value above. Other columns (配合单位, 目标, 措施) are often empty for real.
+_CARRIED = ("supervising_leaders", "principal_units", "lead_units", "responsible_units", "deadline")
+_STRENGTH = ("lead_units", "principal_units", "responsible_units", "cooperating_units")  # strongest first
+_HEADER_SCAN = 6
 
 
-def _column_keys(header: list[str]) -> dict[int, str]:
-    keys: dict[int, str] = {}
-    for i, cell in enumerate(header):
-        h = re.sub(r"\s", "", cell or "")
-        if not h:
-            continue
-        if h in _NUMBER_COLS:
-            keys[i] = "number"
-        elif (k := key_of_label(h)) is not None:
-            keys[i] = k
-        elif any(c in h for c in _PROBLEM_COLS):
-            keys[i] = "problem"
-        elif any(c in h for c in _TASK_COLS) or h in ("内容", "措施"):
-            keys[i] = "task"
-    return keys
+def _norm(cell: str | None) -> str:
+    return re.sub(r"\s", "", cell or "")
 
 
 def _header(rows: list[list[str]]) -> tuple[list[str], int]:
     """The header row (after any title rows), or two header rows read as one
     ("责任单位" over "牵头单位 | 配合单位"). Returns the header and the index of the first data row."""
-    start = next((i for i in range(min(3, len(rows))) if len(_column_keys(rows[i])) >= 2), 0)
+    start = next((i for i in range(min(_HEADER_SCAN, len(rows)))
+                  if len(column_keys(rows[i])) >= 2 and _has_text_column(column_keys(rows[i]))), None)
+    if start is None:
+        start = next((i for i in range(min(_HEADER_SCAN, len(rows))) if len(column_keys(rows[i])) >= 2), 0)
     if len(rows) >= start + 3:
         top, sub = rows[start], rows[start + 1]
         merged = [(s or t or "") if (s or "").strip() else (t or "") for t, s in zip(top, sub)]
-        if len(_column_keys(merged)) > len(_column_keys(top)) and not re.search(r"\d", "".join(sub)):
+        if len(column_keys(merged)) > len(column_keys(top)) and not re.search(r"\d", "".join(sub)):
             return merged, start + 2
     return rows[start], start + 1
+
+
+def _has_text_column(keys: dict[int, str]) -> bool:
+    return any(k in TEXT_KEYS for k in keys.values())
+
+
+def _layout(rows: list[list[str]]) -> tuple[dict[int, str], int]:
+    """Column index → meaning, and the first data row."""
+    header, skip = _header(rows)
+    data = rows[skip:]
+    header = shifted_header(list(header), data)
+    keys = infer_unlabelled(column_keys(header), header, data)
+    if "task" not in keys.values() and "problem" not in keys.values():
+        # 主要内容 / 工作内容 alone is the item's text
+        keys = {i: ("task" if k == "content" else k) for i, k in keys.items()}
+    return keys, skip
 
 
 def is_task_table(rows: list[list[str]]) -> bool:
     if len(rows) < 2:
         return False
-    keys = set(_column_keys(_header(rows)[0]).values())
-    return bool(keys & {"problem", "task"}) and bool(keys - {"number", "problem", "task"})
+    keys = set(_layout(rows)[0].values())
+    assigns = keys - {"number", "scope", "remark", *TEXT_KEYS}
+    return bool(keys & {"problem", "task"}) and bool(assigns)
 
 
 def _split_measures(text: str) -> tuple[str, list[Measure]]:
@@ -75,56 +86,158 @@ def _split_measures(text: str) -> tuple[str, list[Measure]]:
     return lead, out
 
 
-def _merged_rows(rows: list[list[str]]) -> list[dict[str, str]]:
-    """One cell dict per item. A row with an empty 序号 (split across pages, or a sub-row) or with the
-    same 序号 as the row above (a vertically merged cell read once per row) continues that item:
-    cells that differ are appended, so a sub-row's own measures, deadline and units are kept."""
-    header, skip = _header(rows)
-    keys = _column_keys(header)
-    merged: list[dict[str, str]] = []
-    last_no = None
+def _section_label(row: list[str]) -> str | None:
+    """A row spanning the table (its one text in the first column, the rest empty) is a section
+    heading such as "一、知识产权保护方面（共5项）", not an item. Returns the section's numeral."""
+    if len(row) < 3 or not (row[0] or "").strip() or any((c or "").strip() for c in row[1:]):
+        return None
+    text = row[0].strip()
+    if looks_numbered(text):
+        return None
+    m = marker_of(text)
+    return m.label if m else ""
+
+
+def _number_of(cells: dict[str, str]) -> str:
+    return re.sub(r"[\s、.．（）()]", "", cells.get("number", ""))
+
+
+class _Items:
+    """Rows folded into items: sub-rows join their item, merged cells carry down."""
+
+    def __init__(self, keys: dict[int, str]):
+        self.keys = keys
+        self.items: list[dict[str, str]] = []
+        self.rows_in: list[int] = []  # rows folded into each item
+        self.above: dict[str, str] = {}  # last value of each carried column in this section
+        self.last_no: str | None = None
+
+    def section(self) -> None:
+        self.above, self.last_no = {}, None
+
+    def add(self, row: list[str]) -> None:
+        cells = {}
+        for i, c in enumerate(row):
+            key = self.keys.get(i)
+            if key is None or key in IGNORED_KEYS:
+                continue
+            value = "" if is_none(c) else (c or "").strip()
+            cells[key] = (cells[key] + "；" + value) if cells.get(key) and value else (cells.get(key) or value)
+        explicit_none = {self.keys[i] for i, c in enumerate(row) if i in self.keys and is_none(c)}
+        number = _number_of(cells)
+        if "number" in self.keys.values():  # an empty 序号 is a sub-row; a repeated one a merged cell
+            continues = bool(self.items) and (not number or number == self.last_no)
+        else:
+            continues = bool(self.items) and not (cells.get("problem") or cells.get("task"))
+        if continues:
+            self._append(self.items[-1], cells)
+            self.rows_in[-1] += 1
+        elif cells.get("problem") or cells.get("task"):
+            for key in _CARRIED:
+                if not cells.get(key) and key not in explicit_none and self.above.get(key):
+                    cells[key] = self.above[key]
+            self.last_no = number
+            self.items.append(dict(cells))
+            self.rows_in.append(1)
+        else:
+            return
+        for key in _CARRIED:
+            if cells.get(key) or key in explicit_none:
+                self.above[key] = cells.get(key, "")
+
+    @staticmethod
+    def _append(item: dict[str, str], cells: dict[str, str]) -> None:
+        for k, v in cells.items():
+            if v and k != "number" and v not in item.get(k, ""):
+                sep = "\n" if k in ("measures", "content") else ("" if k in ("problem", "task") else "；")
+                item[k] = (item[k] + sep + v) if item.get(k) else v
+
+
+def _merged_rows(rows: list[list[str]]) -> list[tuple[dict[str, str], str | None, int]]:
+    """(cells, section numeral where numbering restarted, number of rows) per item."""
+    keys, skip = _layout(rows)
+    header_rows = [[_norm(c) for c in h] for h in rows[:skip]]
+    folded = _Items(keys)
+    section: str | None = None
+    seen: set[str] = set()
+    restarted: list[str | None] = []
     for row in rows[skip:]:
-        if any([re.sub(r"\s", "", c or "") for c in row] == [re.sub(r"\s", "", c or "") for c in h]
-               for h in rows[:skip]):
-            continue  # repeated header
-        cells = {keys[i]: (c or "").strip() for i, c in enumerate(row) if i in keys}
-        raw_no = re.sub(r"[\s、.．（）()]", "", cells.get("number", ""))
-        if merged and (not raw_no or raw_no == last_no):
-            item = merged[-1]
-            for k, v in cells.items():
-                if v and k != "number" and v not in item.get(k, ""):
-                    sep = "\n" if k == "measures" else ("" if k in ("problem", "task") else "；")
-                    item[k] = (item[k] + sep + v) if item.get(k) else v
+        if [_norm(c) for c in row] in header_rows:
+            continue  # a header repeated on every page
+        label = _section_label(row)
+        if label is not None:
+            section = label
+            folded.section()
             continue
-        if not (cells.get("problem") or cells.get("task")):
+        before = len(folded.items)
+        folded.add(row)
+        if len(folded.items) > before:
+            number = _number_of(folded.items[-1])
+            restarted.append(section if number and number in seen and section else None)
+            seen.add(number)
+    return list(zip(folded.items, restarted, folded.rows_in))
+
+
+def _unit_fields(fields: dict[str, str]) -> None:
+    """Role words inside a unit cell: "牵头单位：X；配合单位：Y", "X牵头，Y配合"."""
+    for k in [k for k in fields if k.endswith("_units")]:
+        inline = find_inline_fields(fields[k])
+        if inline and inline[0] == 0:
+            del fields[k]
+            fields.update(inline[1])
             continue
-        last_no = raw_no
-        merged.append(dict(cells))
-    return merged
+        if "牵头" in fields[k] and not re.search(r"[（(]牵头[）)]", fields[k]):
+            found = find_role_sentence(fields[k])
+            if found:
+                del fields[k]
+                fields.update({f: v for f, v in found[1].items() if f != TAIL})
+
+
+_LEAD_NOTE = re.compile(r"[（(]\s*牵头\s*[）)]$")
+
+
+def _strongest_role_once(fields: dict[str, str]) -> None:
+    """Units of several sub-rows: a unit keeps its strongest role (lead anywhere → lead), once."""
+    def pieces(value: str) -> list[str]:
+        return [p.strip() for p in re.split(r"[、，,；;\n]", value) if p.strip()]
+
+    def bare(unit: str) -> str:
+        return re.sub(r"等(?:部门|单位)?$", "", _LEAD_NOTE.sub("", unit))
+
+    lead_noted = {bare(p) for k in UNIT_KEYS for p in pieces(fields.get(k, "")) if _LEAD_NOTE.search(p)}
+    taken: set[str] = set()
+    for key in _STRENGTH:
+        if key not in fields:
+            continue
+        kept = []
+        for p in pieces(fields[key]):
+            b = bare(p)
+            if b in taken or (key != "lead_units" and b in lead_noted and not _LEAD_NOTE.search(p)):
+                continue
+            taken.add(b)
+            kept.append(p)
+        fields[key] = "、".join(kept)
 
 
 def table_items(rows: list[list[str]]) -> list[RawItem]:
     items: list[RawItem] = []
-    for cells in _merged_rows(rows):
-        raw_no = re.sub(r"[\s、.．（）()]", "", cells.get("number", ""))
+    for cells, section, n_rows in _merged_rows(rows):
+        raw_no = _number_of(cells)
         number = cn_number(raw_no) if raw_no else len(items) + 1
+        if number is None:
+            number = raw_no
+        if section:
+            number = f"{section}{raw_no}"
         text = cells.get("problem") or cells.get("task") or ""
         fields = {k: v.replace("\n", "") for k, v in cells.items()
-                  if k not in ("number", "problem", "task", "measures") and v}
-        for k in [k for k in fields if k.endswith("_units")]:
-            inline = find_inline_fields(fields[k])
-            if inline and inline[0] == 0:  # "牵头单位：X；配合单位：Y" inside one cell
-                del fields[k]
-                fields.update(inline[1])
-                continue
-            if "牵头" in fields[k] and not re.search(r"[（(]牵头[）)]", fields[k]):
-                found = find_role_sentence(fields[k])
-                if found:
-                    del fields[k]
-                    fields.update({f: v for f, v in found[1].items() if f != TAIL})
-        item = RawItem("list", number if number is not None else raw_no, text.replace("\n", ""),
-                       cells.get("problem", "").replace("\n", ""), fields)
-        lead, measures = _split_measures(cells.get("measures", ""))
+                  if k not in ("number", "problem", "task", "measures", "content") and v}
+        _unit_fields(fields)
+        if n_rows > 1:
+            _strongest_role_once(fields)
+        fields = {k: v for k, v in fields.items() if v}
+        item = RawItem("list", number, text.replace("\n", ""), cells.get("problem", "").replace("\n", ""), fields)
+        measure_cell = "\n".join(c for c in (cells.get("measures"), cells.get("content")) if c)
+        lead, measures = _split_measures(measure_cell)
         item.measures = measures
         item.measure_text = lead + ("" if "problem" in cells else cells.get("task", "").replace("\n", ""))
         items.append(item)

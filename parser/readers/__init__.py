@@ -1,13 +1,19 @@
-"""Document readers: bytes in, ordered Blocks out. The format is sniffed, never taken from the name."""
+"""Document readers: bytes in, ordered Blocks out. The format is sniffed, never taken from the name.
+
+Zips are told apart by their member names (.docx, .xlsx, .ofd), OLE2 compound files by their
+stream names (.doc/.wps, .xls), web pages by their opening tags; everything else is text.
+"""
 from __future__ import annotations
+
+import re
 
 from parser.errors import DocumentError
 from parser.readers.blocks import Block
+from parser.readers.container import ole_format, open_zip, zip_format
 
 __all__ = ["Block", "read_document", "sniff_format"]
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED_OOXML = "EncryptionInfo".encode("utf-16-le")
 # Binary formats people upload by mistake: name them instead of calling them "bad encoding".
 _OTHER_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "PNG 图片"),
@@ -20,51 +26,107 @@ _OTHER_MAGIC = (
     (b"\x1f\x8b", "gzip 压缩包"),
     (b"{\\rtf", "RTF 文档"),
 )
-_CLAIMS = {".docx": "Word", ".doc": "Word", ".wps": "Word", ".pdf": "PDF"}
+# A saved web page opens with one of these tags (after a BOM, whitespace or an XML declaration).
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]{0,200}>\s*)?(?:<!--.{0,2000}?-->\s*)*"
+                         rb"<(?:!doctype\s+html|html|head|body|meta|title|table|div|p)[\s>/]",
+                         re.IGNORECASE | re.DOTALL)
+_CLAIMS = {".docx": "Word", ".doc": "Word", ".wps": "Word", ".pdf": "PDF", ".xlsx": "Excel", ".xls": "Excel",
+           ".ofd": "OFD"}
 
 
 def sniff_format(data: bytes) -> str:
-    """"docx", "pdf", "ole2", "text", or a human name of another binary format."""
+    """"docx", "xlsx", "ofd", "zip", "pdf", "doc", "xls", "encrypted", "ole2", "html", "text",
+    or a human name of another binary format."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        return "docx"
+        return zip_format(data)
     if b"%PDF-" in data[:1024]:  # the spec tolerates junk before the header
         return "pdf"
     if data.startswith(_OLE2):
-        return "ole2"
+        return ole_format(data)
     for magic, name in _OTHER_MAGIC:
         if data.startswith(magic):
             return name
+    if _HTML_START.match(data[:4096]):
+        return "html"
     return "text"
 
 
-def read_document(data: bytes, filename: str) -> list[Block]:
-    """Read a plan document (.docx, .pdf or text) into paragraph and table blocks.
+def _read_docx(data: bytes) -> list[Block]:
+    from parser.readers.docx import read_docx
+    return read_docx(data)
 
-    Raises DocumentError with a one-line Chinese message and a short code.
-    """
+
+def _read_pdf(data: bytes) -> list[Block]:
+    from parser.readers.pdf import read_pdf
+    return read_pdf(data)
+
+
+def _read_sheets(data: bytes) -> list[Block]:
+    from parser.readers.sheets import read_sheets
+    return read_sheets(data)
+
+
+def _read_ofd(data: bytes) -> list[Block]:
+    from parser.readers.ofd import read_ofd
+    return read_ofd(data)
+
+
+def _read_legacy_word(data: bytes) -> list[Block]:
+    from parser.readers.legacy import read_legacy_word
+    return read_legacy_word(data)
+
+
+def _read_html(data: bytes) -> list[Block]:
+    from parser.readers.html import read_html
+    return read_html(data)
+
+
+def _read_text(data: bytes) -> list[Block]:
+    from parser.readers.text import read_text
+    return read_text(data)
+
+
+def _encrypted(data: bytes) -> list[Block]:
+    raise DocumentError("文档已加密，需要密码；请取消密码后再上传（encrypted document）", code="encrypted")
+
+
+def _unknown_zip(data: bytes) -> list[Block]:
+    open_zip(data, "zip").close()  # a damaged archive is reported as damaged
+    raise DocumentError("压缩包中没有可识别的文档（不是 .docx、.xlsx 或 .ofd）（unsupported archive）",
+                        code="unsupported")
+
+
+# format → reader, in one place.
+_READERS = {
+    "docx": _read_docx,
+    "pdf": _read_pdf,
+    "xlsx": _read_sheets,
+    "xls": _read_sheets,
+    "ofd": _read_ofd,
+    "doc": _read_legacy_word,
+    "html": _read_html,
+    "text": _read_text,
+    "encrypted": _encrypted,
+    "zip": _unknown_zip,
+    "ole2": _read_legacy_word,  # other OLE2 word processors (WPS, Works): LibreOffice knows more of them
+}
+
+
+def read_document(data: bytes, filename: str) -> list[Block]:
+    """Read a plan document (.docx, .doc/.wps, .pdf, .ofd, .xlsx/.xls, .html or text) into paragraph
+    and table blocks. Raises DocumentError with a one-line Chinese message and a short code."""
     if not data or not data.strip(b" \t\r\n\x00"):
         raise DocumentError("文件为空（empty file）", code="empty")
     kind = sniff_format(data)
-    if kind == "docx":
-        from parser.readers.docx import read_docx
-        return read_docx(data)
-    if kind == "pdf":
-        from parser.readers.pdf import read_pdf
-        return read_pdf(data)
-    if kind == "ole2":
-        if _ENCRYPTED_OOXML in data:
-            raise DocumentError("Word 文档已加密，需要密码（encrypted document）", code="encrypted")
-        raise DocumentError("不支持旧版 .doc/.wps 格式，请另存为 .docx 后再上传（legacy .doc not supported）",
-                            code="unsupported")
     claimed = _CLAIMS.get(_extension(filename))
-    if kind != "text":
+    if kind == "text" and claimed:  # text bytes under a .docx/.pdf name: a broken or mislabelled file
+        raise DocumentError(f"不是有效的 {claimed} 文档（not a {claimed} document）", code="unsupported")
+    reader = _READERS.get(kind)
+    if reader is None:
         what = f"{claimed} 文档" if claimed else "计划文档"
         raise DocumentError(f"不是有效的 {what}：文件内容是{kind}（not a {claimed or 'plan'} document）",
                             code="unsupported")
-    if claimed:  # text bytes under a .docx/.pdf name: a broken or mislabelled file
-        raise DocumentError(f"不是有效的 {claimed} 文档（not a {claimed} document）", code="unsupported")
-    from parser.readers.text import read_text
-    return read_text(data)
+    return reader(data)
 
 
 def _extension(filename: str) -> str:

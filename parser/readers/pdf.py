@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import pdfplumber
 
 from parser.errors import DocumentError
+from parser.limits import Limits
 from parser.readers.blocks import Block
 from parser.readers.pdf_tables import PageTable, find_page_tables, finish_rows, merge_segment
 from parser.readers.pdf_text import line_joiner, spacing
 
-MAX_PAGES = 2000
 _PAGE_NUMBER = re.compile(
     r"(?:[-—–－─~～\s]*\d{1,4}[-—–－─~～\s]*"
     r"|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
@@ -58,8 +58,7 @@ def read_pdf(data: bytes) -> list[Block]:
     """Read a text PDF into paragraph and table blocks, in reading order."""
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            if len(pdf.pages) > MAX_PAGES:
-                raise DocumentError(f"PDF 页数过多（超过 {MAX_PAGES} 页）（too many pages）", code="too_large")
+            Limits.from_env().check_pages(len(pdf.pages))
             pages, widths = [], []
             for page in pdf.pages:
                 pages.append(_read_page(page))

@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from parser.errors import DocumentError
+from parser.limits import Limits
 from parser.readers.blocks import Block
 
 # A line holding only whitespace (ASCII or the full-width 　 that Chinese text uses).
@@ -44,12 +45,51 @@ def decode_text(data: bytes) -> str:
 
 
 def read_text(data: bytes) -> list[Block]:
-    """Read a .txt plan into paragraph blocks (see split_paragraphs)."""
-    text = decode_text(data)
-    paragraphs = split_paragraphs(text)
-    if not paragraphs:
+    """Read a .txt plan into paragraph blocks (see split_paragraphs); runs of tab-separated rows
+    (a table pasted from a web page or WPS) become table blocks."""
+    text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    Limits.from_env().check_paragraphs(text.count("\n") + 1)
+    blocks: list[Block] = []
+    for kind, chunk in _segments(text.split("\n")):
+        if kind == "table":
+            blocks.append(Block(kind="table", rows=chunk))
+        else:
+            blocks.extend(Block(kind="para", text=p) for p in split_paragraphs("\n".join(chunk)))
+    if not blocks:
         raise DocumentError("文件没有文字内容（empty file）", code="empty")
-    return [Block(kind="para", text=p) for p in paragraphs]
+    return blocks
+
+
+def _segments(lines: list[str]):
+    """("text", lines) and ("table", rows) in order. A table is two or more consecutive lines that
+    hold a tab, with a consistent column count: rows may be shorter (trailing cells left out), but
+    at least half of them are as wide as the widest."""
+    start = 0
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and "\t" in lines[j].strip(" \u3000"):
+            j += 1
+        rows = [_cells(line) for line in lines[i:j]]
+        if j - i >= 2 and _consistent(rows):
+            if start < i:
+                yield "text", lines[start:i]
+            width = max(len(r) for r in rows)
+            yield "table", [r + [""] * (width - len(r)) for r in rows]
+            start = j
+        i = max(j, i + 1)
+    if start < len(lines):
+        yield "text", lines[start:]
+
+
+def _cells(line: str) -> list[str]:
+    # A leading tab is indentation, not an empty first column.
+    return [c.strip(" \u3000\xa0") for c in line.strip(" \u3000").lstrip("\t").split("\t")]
+
+
+def _consistent(rows: list[list[str]]) -> bool:
+    width = max(len(r) for r in rows)
+    return width >= 2 and 2 * sum(len(r) == width for r in rows) >= len(rows)
 
 
 def split_paragraphs(text: str) -> list[str]:
