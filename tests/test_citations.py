@@ -16,3 +16,23 @@ def test_every_task_and_milestone_of_the_seed_cites_its_place_and_clause():
             assert m["source"]["section"].startswith(src["section"]) and m["source"]["text"] == m["text"]
     item = next(t for t in doc["tasks"] if t["number"] == 8)
     assert [m["source"]["section"] for m in item["milestones"]][:2] == ["附件 第8项 整改时限", "附件 第8项 整改措施 1"]
+
+
+def test_the_seed_pdf_cites_the_page_each_task_and_milestone_is_on():
+    import re
+
+    import pdfplumber
+
+    from conftest import FIXTURES
+    pdf = FIXTURES / "seed" / "shaoyang_plan.pdf"
+    doc = parse_json(pdf)
+    with pdfplumber.open(pdf) as f:
+        pages = [re.sub(r"\s|[—–－-]\d+[—–－-]$", "", re.sub(r"\s", "", p.extract_text() or "")) for p in f.pages]  # without page numbers
+    for task in doc["tasks"]:
+        src = task["source"]
+        assert re.sub(r"\s", "", src["text"])[:8] in "".join(pages[src["page"] - 1:src["page"] + 1]), src
+        for m in task["milestones"]:
+            page = m["source"]["page"]
+            probe = re.sub(r"\s", "", m["text"])[:8]
+            # a clause is cited by the page it starts on; it may run on over the page break
+            assert probe in "".join(pages[page - 1:page + 1]), (task["number"], m)

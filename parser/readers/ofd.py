@@ -149,18 +149,20 @@ def _paragraphs(lines: list[tuple[int, list[_Run]]]) -> list[Block]:
     left = min(line[0].x for _, line in lines)
     right = max(line[-1].x1 for _, line in lines)
     blocks: list[Block] = []
-    text, prev_short = "", True
-    for _, line in lines:
+    text, prev_short, page = "", True, 1
+    for number, line in lines:
         size = max(r.size for r in line)
         line_text = _line_text(line)
         indented = line[0].x - left > 1.2 * size
         if text and (prev_short or indented):
-            blocks.append(Block(kind="para", text=text))
+            blocks.append(Block(kind="para", text=text, page=page))
             text = ""
+        if not text:
+            page = number + 1  # a paragraph is cited by the page it starts on
         text += line_text
         prev_short = line[-1].x1 < right - 2 * size
     if text:
-        blocks.append(Block(kind="para", text=text))
+        blocks.append(Block(kind="para", text=text, page=page))
     for b in blocks:
         b.text = re.sub(r"\s+", " ", b.text).strip()
     return [b for b in blocks if b.text]

@@ -149,7 +149,7 @@ def _assemble(pages: list[list], widths: list[int]) -> list[Block]:
             text = "".join(para).strip()
             if text:
                 heading = first.size > body_size + 1 or _is_centred(first, geometry[first_page])
-                blocks.append(Block(kind="para", text=text, heading=heading))
+                blocks.append(Block(kind="para", text=text, heading=heading, page=first_page + 1))
         para, first = [], None
 
     first_page = 0
@@ -164,7 +164,7 @@ def _assemble(pages: list[list], widths: list[int]) -> list[Block]:
                 if continues:
                     merge_segment(tables[-1][1], item.rows)
                 else:
-                    block = Block(kind="table")
+                    block = Block(kind="table", page=page_no + 1)
                     blocks.append(block)
                     tables.append((block, [list(r) for r in item.rows]))
                 prev_table_page, prev = page_no, None
