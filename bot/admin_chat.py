@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import re
 
-from knowledge import inbox_log, people, queries
+from knowledge import documents, inbox_log, people, queries
 from parser.items import cn_number
 
 _LIST = re.compile(r"^\s*(?:文件列表|文件清单|有哪些文件|查看文件|版本列表|查看版本|文件版本)\s*[？?]?\s*$")
 _RESCAN = re.compile(r"^\s*(?:重新解析|重新导入|解析收件箱|导入新文件)\s*$")
-_HISTORY = re.compile(r"第?\s*(?P<n>\d{1,3}|[一二三四五六七八九十]{1,3})\s*[项号条]?.{0,6}"
+_HISTORY = re.compile(r"(?:(?:文件\s*(?P<fdoc>\d{1,4})\s*的?)|(?P<doc>\d{1,4})\s*[-－—])?"
+                      r"第?\s*(?P<n>\d{1,3}|[一二三四五六七八九十]{1,3})\s*[项号条]?.{0,6}"
                       r"(?:原来|原先|之前|以前|上一版|旧版|修改前|调整前)")
 
 
 def list_documents(db) -> str:
-    docs = inbox_log.documents(db)
+    """Each document under its number: the N of 〔文件N〕 in answers and of "销号 N-M"."""
+    info = {d.id: d for d in documents.all_documents(db, archived=True)}
+    docs = [d for d in inbox_log.documents(db) if info[d["id"]].active]
+    gone = [info[d["id"]] for d in inbox_log.documents(db) if not info[d["id"]].active]
     if not docs:
-        return "尚未导入任何文件。"
+        return "尚未导入任何文件。" + (f"（已移除 {len(gone)} 个文件）" if gone else "")
     lines = ["**已入库文件**"]
     for d in docs:
-        lines.append(f"- [{d['id']}] {d['title']}（当前第{d['current_version']}版）")
+        example = "（示例，导入正式文件后自动移除）" if info[d["id"]].example else ""
+        lines.append(f"- [{d['id']}] {d['title']}（当前第{d['current_version']}版）{example}")
         for v in d["versions"][:5]:
             lines.append(f"  第{v['version']}版：{v['source_name']}，{v['ingested_at'][:16].replace('T', ' ')}")
+    if gone:
+        lines.append("已移除：" + "、".join(f"[{d.id}] {d.title}" for d in gone))
     return "\n".join(lines)
 
 
@@ -37,10 +44,18 @@ def rescan(db, directory, inbox, turn, now) -> str:
     return "\n".join(["**重新解析结果**", *[f"- {x}" for x in lines]]) if lines else "收件箱中没有待处理的文件。"
 
 
-def history(db, number: int) -> str:
-    versions = queries.task_versions(db, number)
-    if not versions:
-        return f"没有找到第{number}项任务。"
+def history(db, number: int, document: int | None = None) -> str:
+    """The task numbered `number` across versions, per document when several plans have it."""
+    found = queries.task_versions(db, number, document=document)
+    if not found:
+        return f"没有找到第{number}项任务" + (f"（文件{document}）。" if document else "。")
+    if len(found) == 1:
+        return _history_of(number, found[0][1])
+    titles = queries.document_titles(db, (d for d, _ in found))
+    return "\n\n".join(f"〔文件{d}〕《{titles[d]}》\n{_history_of(number, vs)}" for d, vs in found)
+
+
+def _history_of(number: int, versions: list[dict]) -> str:
     if len(versions) == 1:
         v = versions[0]
         gone = "该项已在新版本中撤销。" if v["status"] == "withdrawn" else ""
@@ -62,5 +77,6 @@ def handle(db, directory, inbox, turn, now) -> str | None:
         return rescan(db, directory, inbox, turn, now)
     m = _HISTORY.search(turn.text)
     if m and (n := cn_number(m.group("n"))) is not None:
-        return history(db, n)
+        doc = m.group("doc") or m.group("fdoc")
+        return history(db, n, int(doc) if doc else None)
     return None

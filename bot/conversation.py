@@ -21,7 +21,11 @@ MAX_QUESTION = 500
 # a command word alone: say how it is used
 _BARE_COMMAND = {
     "绑定": "请发送“绑定 单位名称”，例如：绑定 市生态环境局",
-    "销号": "请注明任务编号，例如：销号 13",
+    "销号": "请注明任务编号和整改情况，例如：申请销号 13：已完成招标",
+    "申请销号": "请注明任务编号和整改情况，例如：申请销号 13：已完成招标",
+    "申请延期": "请注明编号、时限和理由，例如：申请延期 13：2021-12-31 延至 2022-03-31，因汛期停工",
+    "审核通过": "请注明任务编号，例如：审核通过 13",
+    "退回": "请注明任务编号和理由，例如：退回 13：缺少验收材料",
     "撤销销号": "请注明任务编号，例如：撤销销号 13",
     "进展": "请注明编号和内容，例如：进展 13：已完成招标",
 }
@@ -122,8 +126,8 @@ class Conversation:
         if cmd:
             reply = progress_chat.apply(self.db, cmd, platform=turn.platform, user_id=turn.user_id,
                                         as_unit=turn.as_unit, now=self.now())
-            if cmd.kind in ("complete", "reopen"):
-                # queued digests must not remind about a closed task (or miss a reopened one)
+            if cmd.kind in progress_chat.REPLANS:
+                # queued digests must not remind about a closed task (or miss a reopened one, or a moved date)
                 replan_after_change(self.db, self.today(), self.now(), self.calendar, self.policy)
             return Answer(cmd.kind, turn.as_unit, None, [], reply)
         return None

@@ -4,8 +4,9 @@ parse_question("发改委下个月到期的任务", today=…, unit_names=[…])
 unit="发改委", window=(2022-01-01, 2022-01-31)). The intent carries the unit *as typed and found
 among unit_names* (a name or alias); turning it into a canonical unit is the answer layer's job.
 
-Kinds: due_soon, overdue, due_in_window, task, search, unit_tasks, summary, contacts, leader_tasks, help,
-unknown.
+This module reads a question's parts (units, 我单位, what is asked, the time window, a topic); which
+kind of question it is comes from the ordered table in bot.questions, where each kind keeps its
+detection, its answer and its help example together.
 """
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from .windows import parse_window, to_int
+from .windows import parse_window
 
 _CN = "零〇一二两三四五六七八九十百"
 
@@ -41,6 +42,7 @@ class Intent:
     window: tuple[date, date] | None = None
     window_label: str | None = None
     number: int | str | None = None   # 13 (list) or "（一）1" (body)
+    document: int | None = None       # "2-13" / "文件2第13项": document 2's item (文件列表's numbers)
     more_numbers: tuple[int, ...] = ()  # further list items asked about together ("第13项和第14项谁牵头")
     section: str | None = None
     ask: str = "content"              # content / lead / units / leaders / deadline / measures
@@ -88,20 +90,28 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", text).strip("。.!！~～")
 
 
+# Typing slips on a question's key words (same-sounding characters): (slip, word). Each slip is
+# written so that ordinary words stay as they are: 到其他单位, 超其所能, 逾越 are not touched.
+TYPOS = [
+    (re.compile(r"(逾|到|超|过)其(?![他它中余次实后间所外内实])"), r"\1期"),  # 逾其 → 逾期, 到其 → 到期
+    (re.compile(r"[愈渝]期"), "逾期"),
+    (re.compile(r"(?<![\u4e00-\u9fff])销好|销毫"), "销号"),
+]
+
+
+def correct_typos(q: str) -> str:
+    for slip, word in TYPOS:
+        q = slip.sub(word, q)
+    return q
+
+
+
+
 # ---- phrases ----------------------------------------------------------------------------------
 
-_HELP_RE = re.compile(r"^(帮助|help|菜单|\?+|怎么用|使用说明|说明|你好|您好|在吗|hi|hello)$|怎么用|能问什么|可以问什么|如何使用|使用方法",
-                      re.I)
-_OVERDUE_RE = re.compile(r"逾期|超期|过期|超时|延期|拖期|已过时限|过了时限|过了期限|未按期|没按期|没有按期|未如期")
-_SOON_RE = re.compile(r"即将到期|快到期|快要到期|将要到期|马上到期|要到期|临期|临近|近期|最近|到期|截止|要完成|需要完成|该完成|快到")
-_TASK_WORDS_RE = re.compile(r"任务|事项|工作|清单|承担|负责|牵头|有哪些|有什么|有啥")
 _MINE_RE = re.compile(r"我|本单位|本局|本委|本办|咱")
 _EVERYONE_RE = re.compile(r"全市|所有单位|全部单位|各单位|所有任务|全部任务|整体|总体")
-_CONTACT_RE = re.compile(r"联系人|联络员|对接人|负责人是谁|谁是负责人|联系方式|联系电话|电话号码|电话是多少|手机号|找谁联系|"
-                         r"跟谁联系|和谁联系")
 # figures rather than a list: "一共有几项任务", "完成率", "整改情况怎么样" (no task number named)
-_COUNT_RE = re.compile(r"多少|几项|几个|几条|统计|总数|总共|一共|完成率|销号率|完成情况|整体情况|总体情况|整改情况|"
-                       r"进展情况|进度情况|汇总|概况")
 
 _ASKS = [  # (ask, pattern) — first match wins
     ("progress", r"进展|进度|完成了吗|完成没|销号了吗|销号没|办结了吗|落实情况|整改情况|推进情况"),
@@ -214,50 +224,6 @@ def _unit_guess(tokens: list[str]) -> str | None:
     return None
 
 
-# ---- task numbers -----------------------------------------------------------------------------
-
-_BODY_RE = re.compile(rf"正文(?:第)?\(?([{_CN}]{{1,3}})\)?(?:项|条)?(\d{{1,2}})?|第?\(([{_CN}]{{1,3}})\)(\d{{1,2}})?")
-_LIST_RES = [
-    re.compile(rf"第([0-9]{{1,3}}|[{_CN}]{{1,4}})(?:项|条|个|号)"),
-    re.compile(rf"(?<![0-9{_CN}月年日./-])([0-9]{{1,3}}|[{_CN}]{{1,4}})号(?!楼|院|线|文|令)"),
-    re.compile(rf"(?:清单|任务|事项|编号)([0-9]{{1,3}}|[{_CN}]{{1,4}})(?![0-9天日周月年号个])"),
-    re.compile(rf"(?<![第0-9{_CN}])([{_CN}]{{1,4}}|[0-9]{{1,3}})(?:项|条)(?!任务|工作|事项|措施)"),
-    re.compile(r"^([0-9]{1,3})$"),
-]
-
-
-_NUM = rf"(?:[0-9]{{1,3}}|[{_CN}]{{1,4}})"
-_NUMBER_LIST_RE = re.compile(rf"第?({_NUM}(?:\s*(?:项|条|号)?\s*(?:[、,，和及与]|以及)\s*第?{_NUM})+)\s*(?:项|条|号)")
-_NUMBER_RANGE_RE = re.compile(rf"第?({_NUM})\s*(?:项|条|号)?\s*(?:至|到|-|—|~)\s*第?({_NUM})\s*(?:项|条|号)")
-MAX_NUMBERS = 5
-
-
-def _numbers_asked(text: str) -> tuple[int, ...]:
-    """Several list numbers asked about together, in order: "第13项和第14项", "第13、14项", "第13至15项";
-    () for one. The answer shows the first MAX_NUMBERS and says how many more were asked."""
-    found: list[int | None] = []
-    if m := _NUMBER_RANGE_RE.search(text):
-        a, b = to_int(m.group(1)), to_int(m.group(2))
-        if a is not None and b is not None and 0 < a < b < 1000:
-            found = list(range(a, b + 1))
-    elif m := _NUMBER_LIST_RE.search(text):
-        found = [to_int(n) for n in re.findall(_NUM, m.group(1))]
-    numbers = tuple(dict.fromkeys(n for n in found if n is not None and 0 < n < 1000))
-    return numbers if len(numbers) > 1 else ()
-
-
-def _task_number(text: str) -> tuple[int | str, str] | None:
-    if m := _BODY_RE.search(text):
-        cn, sub = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        return f"（{cn}）{sub or ''}", "body"
-    for rx in _LIST_RES:
-        if m := rx.search(text):
-            n = to_int(m.group(1))
-            if n is not None and 0 < n < 1000:
-                return n, "list"
-    return None
-
-
 # ---- topics -----------------------------------------------------------------------------------
 
 def _topic(text: str, masked: list[tuple[int, int]], words: tuple[str, ...]) -> str | None:
@@ -303,35 +269,50 @@ def _state(q: str) -> tuple[str, tuple[int, int]] | None:
     return None
 
 
-def _names_title(q: str, title: str) -> bool:
-    """The title itself, not the end of a longer one (副市长 is no 市长), a service (市长热线) or the
-    letters of other words (全市长期坚持: 全市 + 长期)."""
-    for m in re.finditer(re.escape(title), q):
-        before, after = q[:m.start()], q[m.end():]
-        if before.endswith(("副", "助理")) or after.startswith(("热线", "信箱", "专线", "邮箱")):
-            continue
-        if title[0] in "省市县区" and before.endswith(("全", "我", "本", "该", "各", "全" + title[0])):
-            continue  # 全市 / 我县 …
-        if title.endswith("长") and after.startswith(("期", "效", "远", "久")):
-            continue  # …长期 / 长效
-        return True
-    return False
-
-
 def _role_after(q: str, name: str) -> str | None:
     tail = q[q.find(name) + len(name):][:4]
     return "lead_units" if "牵头" in tail else "cooperating_units" if "配合" in tail else None
 
 
-def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tuple[str, ...] = ()) -> Intent:
-    """Understand one question. Never raises; unintelligible text gives kind "unknown"."""
-    q = normalize(text)
-    # the answer path passes one sorted tuple, kept while the store stays the same: no copy to make
-    names = unit_names if isinstance(unit_names, tuple) else tuple(sorted(set(unit_names)))
-    intent = Intent(kind="unknown", text=q)
-    if not q or _HELP_RE.search(q):
-        intent.kind = "help"
-        return intent
+@dataclass
+class Reading:
+    """What the question kinds (bot.questions) are detected from: the normalised text, where a unit
+    was named, and the parts that cost something to find, each read when a kind first asks for it."""
+
+    q: str
+    today: date
+    names: tuple[str, ...]
+    leaders: tuple[str, ...]
+    intent: Intent
+    rest: str = ""  # the text with the named unit blanked out
+    span: tuple[int, int] | None = None  # where the unit was named
+
+    @cached_property
+    def window(self):
+        return parse_window(self.rest, self.today)
+
+    @cached_property
+    def state(self) -> tuple[str, tuple[int, int]] | None:
+        return _state(self.q)
+
+    @cached_property
+    def topic(self) -> str | None:
+        """The longest run that is not a question word, a time or a state; with an adjacent unit."""
+        masked = [self.span] if self.span else []
+        masked += [m.span() for m in _TIME_SPANS_RE.finditer(self.q)] + ([self.state[1]] if self.state else [])
+        topic = _topic(self.q, masked, self.names)
+        guess = self.intent.unit_guess
+        if topic and guess and topic in guess:
+            return None  # "市环保厅有哪些任务": the phrase is an unknown unit, not a topic
+        if topic and len(topic) < 3 and self.intent.ask == "content":
+            return None  # a bare two-character word ("天气") is too weak to search on without a question about it
+        # the topic phrase may include the unit ("邵阳县污水处理厂"): search the whole run
+        return _with_unit(self.q, topic, self.span) if topic else None
+
+
+def read_units(intent: Intent, reading: Reading) -> None:
+    """The units named (longest first, then up to three more), 我单位 / 全市, what is asked of a task."""
+    q, names = reading.q, reading.names
     tok = tokenizer(names)
     unit, span, fuzzy = _find_unit(q, names)
     intent.unit, intent.unit_fuzzy = unit, fuzzy
@@ -349,59 +330,26 @@ def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tu
     intent.ask = next((a for a, p in _ASKS if re.search(p, rest)), "content")
     if unit is None:
         intent.unit_guess = _unit_guess(tok.lcut(q))
+    reading.rest, reading.span = rest, span
 
-    if found := _task_number(rest):
-        intent.kind, (intent.number, intent.section) = "task", found
-        if intent.section == "list" and (several := _numbers_asked(rest)):
-            intent.number, intent.more_numbers = several[0], several[1:]
-        return intent
 
-    if _CONTACT_RE.search(rest):  # the people, not the tasks
-        intent.kind = "contacts"
-        return intent
-
-    window = parse_window(rest, today)
-    state = _state(q)
-    masked = [span] if span else []
-    masked += [m.span() for m in _TIME_SPANS_RE.finditer(q)] + ([state[1]] if state else [])
-    topic = _topic(q, masked, names)
-    if topic and intent.unit_guess and topic in intent.unit_guess:
-        topic = None  # "市环保厅有哪些任务": the phrase is an unknown unit, not a topic
-    if topic and len(topic) < 3 and intent.ask == "content":
-        topic = None  # a bare two-character word ("天气") is too weak to search on without a question about it
-    if window:
-        intent.kind, intent.window, intent.window_label = "due_in_window", (window.start, window.end), window.label
-    elif _OVERDUE_RE.search(rest):
-        intent.kind = "overdue"
-    elif _COUNT_RE.search(rest) and not state and not topic:  # "长阳矿区的整改情况" is about that place
-        intent.kind = "summary"
-        intent.everyone = intent.everyone or (not unit and not intent.mine and bool(re.search(r"一共|总共", rest)))
-    elif topic:
-        # the topic phrase may include the unit ("邵阳县污水处理厂"): search the whole run
-        intent.kind, intent.topic = "search", _with_unit(q, topic, span)
-        intent.fallback = ("due_soon" if _SOON_RE.search(rest) else
-                           "unit_tasks" if (unit or intent.mine) else None)
-    elif _SOON_RE.search(rest):
-        intent.kind = "due_soon"
-    elif unit or intent.mine or intent.unit_guess or state or _TASK_WORDS_RE.search(rest):
-        intent.kind = "unit_tasks"
-    intent.state = state[0] if state and intent.kind == "unit_tasks" else None
-    listing = intent.kind in ("unit_tasks", "due_soon", "overdue", "due_in_window")
-    if listing and re.search(r"牵头", rest):
-        intent.role = "lead_units"
-    elif listing and re.search(r"配合", rest):
-        intent.role = "cooperating_units"
-    if intent.more_units:  # answered one unit at a time, in the order named, each in its own role if given
+def order_units(intent: Intent, q: str) -> None:
+    """Several units are answered one at a time, in the order named, each in its own role if given."""
+    if intent.more_units:
         named = sorted((intent.unit, *intent.more_units), key=lambda u: (q.find(u) < 0, q.find(u)))
         intent.unit, intent.more_units = named[0], tuple(named[1:])
         intent.unit_roles = {u: _role_after(q, u) for u in named}
-    # "市长督办的任务": a 督办领导 title (longest first), unless a unit is named that it does not hold
-    # (市委书记 holds 市委) or one task is asked about
-    leader = next((t for t in leaders if len(t) >= 2 and _names_title(q, normalize(t))), None)
-    if leader and intent.kind in ("unit_tasks", "unknown", "search", "due_soon") and intent.number is None \
-            and (unit is None or unit in leader):
-        intent.kind, intent.leader = "leader_tasks", leader
-    return intent
+
+
+def parse_question(text: str, *, today: date, unit_names: list[str], leaders: tuple[str, ...] = ()) -> Intent:
+    """Understand one question: its parts, then its kind, the first of bot.questions.KINDS (an
+    ordered table) that detects it. Never raises; unintelligible text gives kind "unknown"."""
+    from .questions import detect
+    q = correct_typos(normalize(text))
+    # the answer path passes one sorted tuple, kept while the store stays the same: no copy to make
+    names = unit_names if isinstance(unit_names, tuple) else tuple(sorted(set(unit_names)))
+    intent = Intent(kind="unknown", text=q)
+    return detect(intent, Reading(q, today, names, leaders, intent, rest=q))
 
 
 def _with_unit(q: str, topic: str, span: tuple[int, int] | None) -> str:

@@ -20,16 +20,8 @@ _TRUNCATED = "……（内容较长，已截断）"
 
 BIND_HINT = "请先发送“绑定 单位名称”，例如：绑定 市生态环境局"
 NO_DATA = "还没有导入任何整改方案。请先导入文件：duban ingest 文件"
-EXAMPLES = [
-    "我单位哪些任务即将到期",
-    "有哪些逾期任务",
-    "发改委下个月到期的任务",
-    "本周到期的任务 / 30天内到期 / 年底前要完成什么 / 上半年到期的任务 / 春节前要完成什么",
-    "第13项是什么 / 第13项谁牵头 / 第7项什么时候完成",
-    "污水处理厂的整改时限 / 黑臭水体的整改要求（任务里的地名、事项）",
-    "市生态环境局有哪些任务 / 市长督办的任务",
-    "我单位一共有几项任务 / 全市完成情况 / 已销号的任务 / 长期坚持的任务",
-]
+NOT_CHINESE = ("请用中文提问。例如：\n- 我单位哪些任务即将到期\n- 有哪些逾期任务\n- 第13项谁牵头\n"
+               "发送“帮助”查看全部用法。")
 
 
 def task_label(section: str, number) -> str:
@@ -83,9 +75,10 @@ def _group(entries: list[dict]) -> list[list[dict]]:
 
 
 def plan_tags(entries: list[dict]) -> dict:
-    """{document: "文件1", …} when the entries come from more than one plan, else {}."""
+    """{document: "文件N", …} when the entries come from more than one plan, else {}. N is the
+    document's own number, the one 文件列表 shows and 销号 N-M takes (knowledge.documents)."""
     docs = list(dict.fromkeys(e.get("document") for e in entries))
-    return {d: f"文件{i}" for i, d in enumerate(docs, 1)} if len(docs) > 1 else {}
+    return {d: f"文件{d}" for d in docs} if len(docs) > 1 else {}
 
 
 def _legend(tags: dict, entries: list[dict]) -> list[str]:
@@ -155,8 +148,9 @@ def truncate(text: str, max_bytes: int) -> str:
 def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: str | None,
                narrow_hint: str = "“本周到期”", max_bytes: int | None = None, footer: str = "",
                totals: tuple[int | None, int | None] = (None, None), count_to: int | None = None,
-               late_title: str = "已逾期") -> str:
-    """Overdue first, then what falls due in the window; empty sections say so. `late`/`soon` may be
+               late_title: str = "已逾期", late_count: int = 0) -> str:
+    """What falls due in the window asked about, then one line counting the overdue ones (`late_count`);
+    or the overdue ones listed (`late`) before the window. Empty sections say so. `late`/`soon` may be
     the first lines only, with `totals` the sections' line counts (see _section)."""
     late_g, soon_g = _group(late), _group(soon)
 
@@ -173,6 +167,9 @@ def render_due(heading: str, late: list[dict], soon: list[dict], *, soon_title: 
                 lines += _section(soon_title, soon_g, limit, narrow_hint, tags, totals[1], count_to)
             else:
                 lines.append(f"{soon_title}：没有需要完成的时限节点。")
+        if late_count:
+            many = f"{count_to}项以上" if count_to is not None and late_count > count_to else f"{late_count}项"
+            lines.append(f"另有{many}已逾期（发送“逾期任务”查看）")
         lines += _legend(tags, shown)
         if footer:
             lines.append(footer)
@@ -194,7 +191,8 @@ def render_unit_tasks(heading: str, entries: list[dict], *, max_bytes: int | Non
         for e in entries[:limit]:
             nxt = ("已销号" if e.get("status") == "completed" else
                    f"下一时限 {e['due']}（{days_text(e['days'])}）：{what_is_due(e)}" if e["due"]
-                   else "无未完成的时限节点（持续推进）")
+                   # 持续推进 only where the document says so (长期坚持, 持续推进 …: the task's ongoing flag)
+                   else "无未完成的时限节点（持续推进）" if e.get("ongoing") else "无未完成的时限节点")
             lines.append(f"- **{_label(e, tags)}** {e['title']}\n  {nxt}")
             units = units_text(e["units"])
             if units:
@@ -212,7 +210,8 @@ def render_unit_tasks(heading: str, entries: list[dict], *, max_bytes: int | Non
 def milestone_line(e: dict) -> str:
     state = "已完成" if e.get("done") else days_text(e["days"])
     bound = f"〔{'、'.join(e['units'])}〕" if isinstance(e["units"], list) and e["units"] else ""
-    return f"- {e['due']}（{state}）{what_is_due(e)}{bound}"
+    moved = f"（原时限 {e['extended_from']}，已批准延期）" if e.get("extended_from") else ""
+    return f"- {e['due']}（{state}）{what_is_due(e)}{bound}{moved}"
 
 
 def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[str] | None = None,
@@ -254,8 +253,10 @@ def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[st
         if dated:
             lines.append("时限节点：")
             lines += [milestone_line(e) for e in dated]
-        elif t.ongoing or not t.deadline_text:
+        elif t.ongoing:  # the document says 长期坚持 / 持续推进
             lines.append("时限节点：无具体日期（持续推进）")
+        elif not t.deadline_text:
+            lines.append("时限节点：文件未列明具体时限")
     if related:
         lines.append(f"相关任务：{'、'.join(related)}")
     text = "\n".join(line for line in lines if line)
@@ -263,9 +264,52 @@ def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[st
 
 
 def render_help(short: bool = False) -> str:
-    examples = "\n".join(f"- {e}" for e in EXAMPLES)
+    """The examples of every question kind (bot.questions), and how to report."""
+    from .questions import examples
+    lines = "\n".join(f"- {e}" for e in examples())
     if short:
-        return f"没太明白您的问题。可以这样问：\n{examples}\n发送“帮助”查看全部用法。"
-    return ("**督办助手可以回答：**\n" + examples +
+        return f"没太明白您的问题。可以这样问：\n{lines}\n发送“帮助”查看全部用法。"
+    return ("**督办助手可以回答：**\n" + lines +
             "\n\n问“我单位…”前，请先发送“绑定 单位名称”（例如：绑定 市生态环境局）。"
-            "\n也可以在问题里直接写单位，如“住建局本月到期的任务”。")
+            "\n也可以在问题里直接写单位，如“住建局本月到期的任务”。"
+            "\n报送：进展 13：已完成招标 / 申请销号 13：整改情况 / 申请延期 13：2021-12-31 延至 2022-03-31，理由。"
+            "\n督办办：审核通过 13 / 退回 13：理由。")
+
+
+def split_at_items(text: str, limit_bytes: int) -> list[str]:
+    """Parts of at most `limit_bytes` UTF-8 bytes, cut between items, never inside one: an item is a
+    "- " line with the indented lines under it (its units), any other line stands alone. An item
+    longer than the limit is cut at its lines (a line longer than the limit, between characters)."""
+    blocks: list[list[str]] = []
+    for line in text.split("\n"):
+        if blocks and line.startswith("  ") and blocks[-1][0].startswith("- "):
+            blocks[-1].append(line)  # an item's own continuation line
+        else:
+            blocks.append([line])
+    parts: list[str] = []
+    current = ""
+    for block in blocks:
+        chunk = "\n".join(block)
+        if len(chunk.encode()) > limit_bytes:  # one oversized item: its lines, each cut to fit
+            pieces = [p for ln in block for p in _chunks(ln, limit_bytes)]
+        else:
+            pieces = [chunk]
+        for piece in pieces:
+            joined = f"{current}\n{piece}" if current else piece
+            if current and len(joined.encode()) > limit_bytes:
+                parts.append(current)
+                joined = piece
+            current = joined
+    if current:
+        parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
+def _chunks(line: str, limit_bytes: int) -> list[str]:
+    out, current = [], ""
+    for ch in line:
+        if len((current + ch).encode()) > limit_bytes:
+            out.append(current)
+            current = ""
+        current += ch
+    return out + [current]

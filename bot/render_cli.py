@@ -44,33 +44,56 @@ def _resolve(db, unit: str | None) -> str | None:
     return found
 
 
-def print_due(db, *, unit, within, overdue_only, today: date) -> int:
+def _document(db, ref: str | None) -> int | None:
+    """--doc: a document's number (as 文件列表 shows it) or title; bad input is a usage error."""
+    if ref is None:
+        return None
+    from knowledge import documents
+    try:
+        doc = documents.resolve(db, ref)
+    except LookupError as e:
+        raise UsageError(str(e)) from None
+    if not doc.active:
+        raise UsageError(f"文件{doc.id}《{doc.title}》已移除")
+    return doc.id
+
+
+def print_due(db, *, unit, within, overdue_only, today: date, document: str | None = None) -> int:
     unit = _resolve(db, unit)
+    doc = _document(db, document)
     items = queries.due_items(db, end=today if overdue_only else today + timedelta(days=within), unit=unit)
+    items = [i for i in items if doc is None or i.task.document_id == doc]
     late = [i for i in items if i.due < today]
     soon = [] if overdue_only else [i for i in items if i.due >= today]
+    several = len({i.task.document_id for i in items}) > 1
     for title, rows in (("已逾期", late), (f"{within} 天内到期", soon)):
-        table = Table(title=f"{unit or '全部单位'} · {title}（今天 {today}）")
+        scope = f"{unit or '全部单位'}" + (f" · 文件{doc}" if doc else "")
+        table = Table(title=f"{scope} · {title}（今天 {today}）")
         for col in ("编号", "到期日", "天数", "事项", "单位"):
             table.add_column(col)
         for i in rows:
             days = (i.due - today).days
-            table.add_row(task_label(i.task.section, i.task.number), i.due.isoformat(),
+            tag = f"〔文件{i.task.document_id}〕" if several else ""  # as in chat answers
+            table.add_row(task_label(i.task.section, i.task.number) + tag, i.due.isoformat(),
                           f"逾期{-days}天" if days < 0 else f"剩{days}天", i.text[:40],
                           "、".join(i.units) or _units_line(i.task.units)[:40])
         console.print(table if rows else f"{title}：无")
     return 0
 
 
-def print_task(db, number: str, *, section, today: date) -> int:
+def print_task(db, number: str, *, section, today: date, document: str | None = None) -> int:
     from parser.items import cn_number
+    doc = _document(db, document)
     n = cn_number(number.strip("第项号")) if section != "body" else None
-    found = queries.task_by_number(db, n if n is not None else number, section)
+    found = [t for t in queries.task_by_number(db, n if n is not None else number, section)
+             if doc is None or t.document_id == doc]
     if not found:
-        raise UsageError(f"没有编号为 {number} 的任务")
+        raise UsageError(f"没有编号为 {number} 的任务" + (f"（文件{doc}）" if doc else ""))
+    titles = queries.document_titles(db, (t.document_id for t in found))
     for t in found:
         d = queries.task_detail(db, t.id)
         console.rule(f"{task_label(t.section, t.number)} {t.title}")
+        console.print(f"文件{t.document_id}《{titles[t.document_id]}》")
         console.print(_units_line(t.units))
         if t.deadline_text:
             console.print(f"整改时限：{t.deadline_text}")

@@ -157,14 +157,15 @@ def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None, lim
 
 
 def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None,
-                   limit: int | None = None, prefer_unit: str | None = None, total: int | None = None) -> list[TaskRow]:
+                   limit: int | None = None, prefer_unit: str | None = None, total: int | None = None,
+                   document: int | None = None) -> list[TaskRow]:
     """Current tasks numbered `number` (清单第13项 → list 13; （一）1 style numbers for the body);
     when more plans have it than `limit`, those naming `prefer_unit` come first (`total`: how many
     have it, when the caller counted them already)."""
     if prefer_unit and limit is not None and total is None:
-        total = count_by_number(db, number, section)
+        total = count_by_number(db, number, section, document)
     prefer = prefer_unit if prefer_unit and limit is not None and total > limit else None
-    ids = _ids_by_number(db, number, section, prefer, limit)
+    ids = _ids_by_number(db, number, section, prefer, limit, document)
     return _tasks_by_id(db, ids) if ids else []
 
 
@@ -174,17 +175,21 @@ _BY_NUMBER = (" FROM tasks t INDEXED BY tasks_number_current JOIN documents d ON
 
 
 def _ids_by_number(db: sqlite_utils.Database, number: int | str, section: str | None, prefer_unit: str | None = None,
-                   limit: int | None = None) -> list[int]:
-    sql = "SELECT t.id" + _BY_NUMBER + (" AND t.section = :s" if section else "") + " ORDER BY "
+                   limit: int | None = None, document: int | None = None) -> list[int]:
+    sql = ("SELECT t.id" + _BY_NUMBER + (" AND t.section = :s" if section else "") +
+           (" AND t.document_id = :d" if document is not None else "") + " ORDER BY ")
     if prefer_unit:  # one probe of assignments_unit_task per candidate
         sql += "EXISTS (SELECT 1 FROM assignments a WHERE a.unit = :u AND a.task_id = t.id) DESC, "
     sql += "t.section DESC, t.id" + (" LIMIT :lim" if limit is not None else "")
-    return [r[0] for r in db.execute(sql, {"n": str(number), "s": section, "u": prefer_unit, "lim": limit})]
+    return [r[0] for r in db.execute(sql, {"n": str(number), "s": section, "u": prefer_unit, "lim": limit,
+                                           "d": document})]
 
 
-def count_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None) -> int:
-    sql = "SELECT count(*)" + _BY_NUMBER + (" AND t.section = :s" if section else "")
-    return db.execute(sql, {"n": str(number), "s": section}).fetchone()[0]
+def count_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None,
+                    document: int | None = None) -> int:
+    sql = ("SELECT count(*)" + _BY_NUMBER + (" AND t.section = :s" if section else "") +
+           (" AND t.document_id = :d" if document is not None else ""))
+    return db.execute(sql, {"n": str(number), "s": section, "d": document}).fetchone()[0]
 
 
 def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
@@ -225,6 +230,31 @@ def search(db: sqlite_utils.Database, text: str, limit: int = 5) -> list[TaskRow
         rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE (title LIKE :q OR full_text LIKE :q) AND {CURRENT}"
                          " ORDER BY section DESC, number_int LIMIT :lim", {"q": f"%{q}%", "lim": limit})
     return _tasks(db, rows)
+
+
+# how much a topic word weighs where it is found: the task's own title and problem (what the task is
+# about). Its measures, which mention neighbouring topics in passing, count through the full-text
+# rank the candidates arrive in (a tie-break): reading every candidate's whole text would cost more
+# than the rest of the answer.
+_WEIGHTS = (("title", 2.0), ("problem_text", 1.0))
+
+
+def relevance(db: sqlite_utils.Database, task_ids: list[int], words: list[str], phrase: str) -> dict[int, float]:
+    """{task id: score} of these tasks for a topic: each of its words found in the title and the
+    problem text (weighted by _WEIGHTS, doubled when all the words are there), and the whole phrase
+    once more. Spacing in the texts does not matter ("治理 26 座尾矿库")."""
+    words = ["".join(w.split()) for w in words if w.strip()]
+    phrase = "".join(phrase.split())
+    scores = {}
+    for row in _rows(db, "SELECT id, title, problem_text FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
+                     [json.dumps(task_ids)]):
+        score = 0.0
+        for column, weight in _WEIGHTS:
+            text = "".join((row[column] or "").split())
+            hits = [w in text for w in words]
+            score += weight * (sum(hits) + (phrase in text)) * (1 + all(hits))
+        scores[row["id"]] = score
+    return scores
 
 
 def _fts_rows(db: sqlite_utils.Database, match: str, order: str, limit: int) -> list[dict]:
@@ -322,15 +352,24 @@ def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
     return _tasks(db, rows)
 
 
-def task_versions(db: sqlite_utils.Database, number: int | str, section: str = "list") -> list[dict]:
-    """The same task (by identity) in every version of its document, oldest first."""
-    row = db.execute(f"SELECT uid FROM tasks t WHERE number = ? AND section = ? ORDER BY ({CURRENT.replace('tasks.', 't.')})"
-                     " DESC, version DESC LIMIT 1", [str(number), section]).fetchone()
-    if not row:
-        return []
+def task_versions(db: sqlite_utils.Database, number: int | str, section: str = "list",
+                  document: int | None = None) -> list[tuple[int, list[dict]]]:
+    """[(document, the same task (by identity) in every version of it, oldest first)] for each
+    document (of `document` only, when given) that has or had a task numbered so, by document."""
+    rows = db.execute(f"SELECT document_id, uid FROM tasks t WHERE number = ? AND section = ?"
+                      f" AND (? IS NULL OR document_id = ?) AND document_id IN (SELECT id FROM documents"
+                      f" WHERE archived_at IS NULL) ORDER BY document_id, ({CURRENT.replace('tasks.', 't.')})"
+                      " DESC, version DESC", [str(number), section, document, document]).fetchall()
+    uids: dict[int, int] = {}
+    for doc, uid in rows:
+        uids.setdefault(doc, uid)  # the current version's task, else the latest one numbered so
     out = []
-    for r in _rows(db, "SELECT * FROM tasks WHERE uid = ? ORDER BY version", [row[0]]):
-        ms = db.execute("SELECT due, text FROM milestones WHERE task_id=? ORDER BY position", [r["id"]]).fetchall()
-        out.append({"version": r["version"], "number": r["number"], "title": r["title"], "status": r["status"],
-                    "deadline_text": r["deadline_text"], "milestones": [{"due": d, "text": t} for d, t in ms]})
+    for doc, uid in uids.items():
+        versions = []
+        for r in _rows(db, "SELECT * FROM tasks WHERE uid = ? ORDER BY version", [uid]):
+            ms = db.execute("SELECT due, text FROM milestones WHERE task_id=? ORDER BY position", [r["id"]]).fetchall()
+            versions.append({"version": r["version"], "number": r["number"], "title": r["title"],
+                             "status": r["status"], "deadline_text": r["deadline_text"],
+                             "milestones": [{"due": d, "text": t} for d, t in ms]})
+        out.append((doc, versions))
     return out

@@ -13,7 +13,8 @@ from itertools import groupby
 
 import sqlite_utils
 
-CURRENT = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+# current versions of real plans: the bundled example (documents.example) is never reminded about
+CURRENT = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id AND d.example = 0)"
 RECIPIENT_ROLES = ("principal_units", "lead_units", "cooperating_units", "responsible_units")
 
 

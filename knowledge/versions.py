@@ -6,6 +6,10 @@ and reminder history carry over. Unmatched old tasks are withdrawn, unmatched ne
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -56,6 +60,23 @@ def snaps_of_version(db, document_id: int, version: int) -> list[Snap]:
     return out
 
 
+_NOT_CONTENT = re.compile(r"[\W_]+")  # whitespace and punctuation, after NFKC has unified the widths
+
+
+def plain(text: str | None) -> str:
+    """What of a text is content: "2022 年 12 月，" and "2022年12月" are the same; so are full- and
+    half-width forms ("１３" / "13"), and the text of one plan read from .pdf, .docx or .txt."""
+    return _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text or ""))
+
+
+def fingerprint(snaps: list[Snap]) -> str:
+    """One digest of a version's content (tasks, their text, dates and units), blind to layout."""
+    content = [(s.section, plain(s.number), plain(s.title), plain(s.text), plain(s.deadline_text),
+                {r: us for r, us in sorted(s.units.items()) if us},
+                sorted((due, plain(text), sorted(units)) for due, text, units in s.milestones)) for s in snaps]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
 def _similarity(a: Snap, b: Snap) -> float:
     return max(fuzz.ratio(a.title, b.title), fuzz.ratio(a.text[:300], b.text[:300])) / 100
 
@@ -98,11 +119,12 @@ def _milestone_changes(a: Snap, b: Snap) -> list[dict]:
     old = list(a.milestones)
     new = list(b.milestones)
     for m in list(new):
-        if m in old:
-            old.remove(m)
+        same = next((o for o in old if o[0] == m[0] and plain(o[1]) == plain(m[1]) and o[2] == m[2]), None)
+        if same:  # the same date, text (but for spacing and punctuation) and units: no change
+            old.remove(same)
             new.remove(m)
     for m in list(new):
-        same_text = next((o for o in old if fuzz.ratio(o[1], m[1]) >= 80), None)
+        same_text = next((o for o in old if fuzz.ratio(plain(o[1]), plain(m[1])) >= 80), None)
         if same_text:
             old.remove(same_text)
             new.remove(m)
@@ -120,12 +142,13 @@ def _milestone_changes(a: Snap, b: Snap) -> list[dict]:
 
 
 def task_changes(a: Snap, b: Snap) -> list[dict]:
+    """Real changes only: a number, a title's or a time limit's words, a unit, a date."""
     changes: list[dict] = []
-    if a.number != b.number:
+    if plain(a.number) != plain(b.number):
         changes.append({"field": "number", "before": a.number, "after": b.number})
-    if a.title != b.title:
+    if plain(a.title) != plain(b.title):
         changes.append({"field": "title", "before": a.title, "after": b.title})
-    if (a.deadline_text or "") != (b.deadline_text or ""):
+    if plain(a.deadline_text) != plain(b.deadline_text):
         changes.append({"field": "deadline_text", "before": a.deadline_text, "after": b.deadline_text})
     for role in ROLES:
         before, after = a.units.get(role) or [], b.units.get(role) or []

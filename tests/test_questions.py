@@ -7,6 +7,7 @@ task's units by role, 各县市区 = the 12 county-level divisions), not from th
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 import pytest
@@ -82,13 +83,23 @@ def test_due_reply_names_task_date_days_and_units_by_role(seed_db, capsys):
     assert "新邵县垃圾焚烧发电项目建成投产" in reply
     assert "正文（三）" in reply
     assert "牵头单位：市农业农村局" in reply  # list-10, the whole task's units
-    assert "逾期171天" in reply  # 2021-12-31 items, seen from 2022-06-20
+    # the 2021-12-31 items, overdue seen from 2022-06-20, are one line after the month asked about
+    assert "逾期171天" not in reply and reply.rstrip().endswith("另有9项已逾期（发送“逾期任务”查看）")
 
 
-def test_overdue_section_comes_before_the_window(seed_db, capsys):
+def test_the_asked_window_comes_first_then_one_line_for_what_is_overdue(seed_db, capsys):
+    """With the seed, "本周到期" used to show 15 overdue lines before the week that was asked about."""
     reply = ask(capsys, seed_db, "我单位哪些任务即将到期", "邵阳县", "2021-12-01", as_json=False)
-    assert reply.index("已逾期") < reply.index("30天内到期")
-    assert "第13项 2021-09-30（逾期62天）" in reply.replace("**", "")
+    lines = reply.strip().splitlines()
+    assert lines[1] == "**30天内到期（11项）**" and lines[-1] == "另有1项已逾期（发送“逾期任务”查看）"
+    assert "2021-09-30" not in reply  # 第13项's overdue item: counted, not listed
+    week = ask(capsys, seed_db, "本周到期", None, "2022-06-27", as_json=False).strip().splitlines()
+    everyone_late = ask(capsys, seed_db, "逾期任务", None, "2022-06-27", as_json=False)
+    n_late = re.search(r"\*\*已逾期（(\d+)项）\*\*", everyone_late).group(1)
+    assert week[1].startswith("**本周到期") and week[-2] == f"另有{n_late}项已逾期（发送“逾期任务”查看）"
+    assert not [ln for ln in week if "逾期" in ln and ln.startswith("- ")]
+    late = ask(capsys, seed_db, "逾期任务", "邵阳县", "2021-12-01", as_json=False)
+    assert "第13项 2021-09-30（逾期62天）" in late.replace("**", "")
 
 
 def test_due_today_says_so(db):
@@ -332,8 +343,8 @@ def test_closed_tasks_and_roles_a_unit_does_not_hold(seed_db, capsys, tmp_path):
 def test_due_lists_in_one_role_hold_the_gold_s_milestones_of_those_tasks(seed_db, capsys, seed_gold,
                                                                         question, unit, role, start, end):
     want = {(t["section"], t["number"], m["due"]) for t in seed_gold["tasks"] if unit in (t[role] or [])
-            for m in t["milestones"] if not m["done"] and (m["due"] < "2021-12-01" or start <= m["due"] <= end)
-            and (not m["units"] or unit in m["units"])}  # the overdue ones are listed first
+            for m in t["milestones"] if not m["done"] and "2021-12-01" <= m["due"] and start <= m["due"] <= end
+            and (not m["units"] or unit in m["units"])}  # the overdue ones are only counted
     got = ask(capsys, seed_db, question, "市生态环境局")
     assert got["unit"] == unit and got["window"] == [start, end]
     assert triples(got["tasks"]) == want and want
@@ -435,3 +446,103 @@ def test_leap_day_and_topic_words_are_no_trouble():
 def test_a_short_form_inside_a_topic_word_is_no_unit(seed_db, capsys, question):
     assert ask(capsys, seed_db, question, "市水利局")["unit"] != "市生态环境局"
     assert ask(capsys, seed_db, question, "市水利局")["unit"] != "市文化旅游广电体育局"
+
+
+# ---- answers an official can trust (the wrong answers once given, each as a case) -------------
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "bot" / "data" / "example_plan.txt"
+
+
+@pytest.fixture(scope="module")
+def two_plans_db(tmp_path_factory):
+    """The seed as 文件1, the bundled example plan as 文件2 (both number their items 1, 2, 3 …)."""
+    db = open_db(tmp_path_factory.mktemp("two") / "duban.db")
+    directory = UnitDirectory.load()
+    for path in (SEED, EXAMPLE):
+        ingest_plan(db, parse_file(path, directory=directory), sha256_of(path.read_bytes()), directory)
+    return db
+
+
+def test_a_document_qualified_number_answers_that_documents_item(two_plans_db):
+    # "2-13谁牵头" used to list the 17 tasks the asker leads
+    a = answer_question(two_plans_db, "2-13谁牵头", asker_unit="市生态环境局", today=date(2026, 3, 2))
+    assert a.intent == "task" and a.reply == "文件2中没有第13项任务。发送“文件列表”可查看文件编号。"
+    a = answer_question(two_plans_db, "2-3谁牵头", asker_unit="市生态环境局", today=date(2026, 3, 2))
+    assert "牵头单位：市住房和城乡建设局" in a.reply and "《" not in a.reply  # the example's 第3项 only
+    a = answer_question(two_plans_db, "文件1第3项谁牵头", asker_unit=None, today=date(2026, 3, 2))
+    assert "牵头单位：市发展和改革委员会" in a.reply and {t["document"] for t in a.tasks} == {1}
+    both = answer_question(two_plans_db, "第3项谁牵头", asker_unit=None, today=date(2026, 3, 2))
+    assert {t["document"] for t in both.tasks} == {1, 2}
+
+
+def test_history_with_two_plans_says_which_plan(two_plans_db):
+    from bot.conversation import Conversation, Turn
+    conv = Conversation(two_plans_db, UnitDirectory.load(), today=lambda: date(2026, 3, 2),
+                        now=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    reply = conv.handle(Turn("local", "local", "第七项原来的整改时限是什么")).reply
+    parts = reply.split("\n\n")
+    assert [p.splitlines()[0] for p in parts] == ["〔文件1〕《shaoyang_rectification_plan》",
+                                                   "〔文件2〕《邵阳市2026年城乡人居环境问题整改方案》"]
+    one = conv.handle(Turn("local", "local", "2-7原来的整改时限是什么")).reply
+    assert one.startswith("第7项只有一个版本") and "〔文件" not in one
+
+
+def test_a_leader_no_task_names_is_said_as_empty(tmp_path):
+    db = open_db(tmp_path / "example.db")
+    directory = UnitDirectory.load()
+    ingest_plan(db, parse_file(EXAMPLE, directory=directory), sha256_of(EXAMPLE.read_bytes()), directory)
+    a = answer_question(db, "市长督办的任务", asker_unit="市生态环境局", today=date(2026, 3, 2))
+    assert (a.intent, a.reply, a.tasks) == ("leader_tasks", "没有市长督办的任务。", [])
+
+
+@pytest.mark.parametrize("text, kind", [("逾其任务", "overdue"), ("到其的任务", "due_soon"), ("愈期任务", "overdue"),
+                                        ("有哪些超其的", "overdue")])
+def test_typos_on_key_words_are_corrected(text, kind):
+    assert parse_question(text, today=date(2021, 12, 1), unit_names=[]).kind == kind
+
+
+@pytest.mark.parametrize("text", ["到其他单位的任务", "超其所能", "逾越职责"])
+def test_ordinary_words_are_not_taken_for_typos(text):
+    intent = parse_question(text, today=date(2021, 12, 1), unit_names=[])
+    assert intent.text == text and intent.kind not in ("overdue", "due_soon")
+
+
+@pytest.mark.parametrize("text", ["What tasks are overdue?", "who leads task 13", "ok"])
+def test_a_question_without_chinese_gets_a_short_chinese_help(db, text):
+    a = answer_question(db, text, asker_unit=None, today=date(2021, 12, 1))
+    assert a.reply.startswith("请用中文提问") and a.tasks == [] and len(a.reply) < 120
+
+
+def test_a_bare_number_is_still_a_task(db):
+    assert answer_question(db, "13", asker_unit=None, today=date(2021, 12, 1)).intent == "task"
+
+
+def test_topic_search_puts_the_task_about_it_first(db):
+    # 第15项 is about 尾矿库 (its title and problem); 第5项 names 尾矿库治理 among other problems
+    for q in ("尾矿库治理谁负责", "尾矿库治理什么时候完成"):
+        reply = answer_question(db, q, asker_unit=None, today=date(2021, 12, 1)).reply
+        assert reply.splitlines()[1].startswith("**第15项**"), q
+        assert "第5项" in reply.splitlines()[-1]  # still among the related ones
+
+
+def test_continuing_only_where_the_document_says_so(db, seed_gold):
+    ongoing = {(t["section"], str(t["number"])) for t in seed_gold["tasks"] if t.get("ongoing")}
+    assert ("list", "1") in ongoing and ("body", "（一）1") not in ongoing
+    body = answer_question(db, "正文（一）1什么时候完成", asker_unit=None, today=date(2021, 12, 1)).reply
+    assert "持续推进" not in body and "时限节点：文件未列明具体时限" in body
+    listed = answer_question(db, "第1项什么时候完成", asker_unit=None, today=date(2021, 12, 1)).reply
+    assert "时限节点：无具体日期（持续推进）" in listed
+    units = answer_question(db, "市委办公室有哪些任务", asker_unit=None, today=date(2021, 12, 1)).reply
+    items = units.split("\n- ")[1:]
+    assert items and all(("（持续推进）" in it) == it.startswith("**第") for it in items
+                         if "无未完成的时限节点" in it), units
+
+
+def test_long_answers_split_between_items(db):
+    from bot.render import split_at_items
+    reply = answer_question(db, "逾期任务", asker_unit=None, today=date(2026, 6, 1)).reply
+    parts = split_at_items(reply, 600)
+    assert len(parts) > 2 and "\n".join(parts) == reply
+    for part in parts:
+        assert len(part.encode()) <= 600
+        assert not part.startswith("  ")  # never starts with an item's unit line: items stay whole

@@ -267,7 +267,10 @@ def test_duban_db_environment_variable_sets_the_default_path(tmp_path, monkeypat
     assert code == 0, err
     assert target.exists() and not (tmp_path / "duban.db").exists()
     monkeypatch.delenv("DUBAN_DB")
-    assert default_db_path() == Path("duban.db")
+    for name in ("DUBAN_CONFIG", "STATE_DIRECTORY", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # not the working directory: the user's data folder
+    assert default_db_path() == tmp_path / ".local" / "share" / "duban" / "duban.db"
 
 
 def test_delivery_claims_survive_the_move_to_the_delivery_log(tmp_path, monkeypatch):
@@ -282,7 +285,8 @@ def test_delivery_claims_survive_the_move_to_the_delivery_log(tmp_path, monkeypa
     seen_at = at.isoformat(timespec="seconds")
     path = tmp_path / "old.db"
     with monkeypatch.context() as m:
-        m.setattr(store, "MIGRATIONS", [f for f in store.MIGRATIONS if f.__name__ != "_m011_delivery_log"])
+        m.setattr(store, "MIGRATIONS", [f for f in store.MIGRATIONS
+                                        if f.__name__ not in ("_m011_delivery_log", "delivery_answers")])
         old = store.open_db(path)
         with old.atomic():  # what the earlier server wrote for two messages
             old.execute("INSERT INTO signed_requests VALUES ('1732783262128', 'sig', 'msg-1', ?)", [seen_at])

@@ -31,7 +31,7 @@ from bot.cli import main
 from bot.conversation import Conversation, Turn
 from bot.inbox import Inbox
 from bot.ingest_cli import ingest_one
-from bot.platforms.dingtalk_sign import sign
+from bot.platforms.dingtalk.sign import sign
 from bot.reminders import enqueue_plan, plan_day, plan_json
 from bot.sender import Sender
 from bot.workdays import WorkCalendar
@@ -365,7 +365,9 @@ def test_completed_task_and_its_progress_survive_revisions_and_renumbering(revs,
     people.replace_roster(db, ROSTER)
     conv = conversation(db)
     assert say(conv, "xs-lisi", "进展 7：焚烧炉已安装").startswith("已记录第7项进展")
-    assert say(conv, "sy-zhangsan", "销号 13").startswith("已销号：第13项")
+    assert say(conv, "sy-zhangsan", "销号 13").startswith("已提交销号申请：第13项")  # 邵阳县: 主体责任单位
+    assert current(db, 13).status == "open"  # reminded until the 督办 office approves
+    assert say(conv, "admin-wangwu", "审核通过 13").startswith("审核通过：第13项")
     completed_by = current(db, 13)
 
     ingest_one(revs["moved_unit"], db, directory)  # v2: list-13 untouched, list-7 changed
@@ -373,7 +375,8 @@ def test_completed_task_and_its_progress_survive_revisions_and_renumbering(revs,
     assert t13.status == "completed"
     assert not [i for i in queries.due_items(db, unit="邵阳县") if i.task.number == "13"]  # closed stays closed
     assert db.execute("SELECT completed_by FROM tasks WHERE id=?", [t13.id]).fetchone() == ("张三",)
-    assert [(e.kind, e.official) for e in progress.history(db, t13.id)] == [("complete", "张三")]
+    assert [(e.kind, e.official) for e in progress.history(db, t13.id)] == [("approve_close", "王五"),
+                                                                             ("apply_close", "张三")]
     assert [(e.kind, e.text) for e in progress.history(db, current(db, 7).id)] == [("progress", "焚烧炉已安装")]
     code, out = cli_text(capsys, "--db", db_path, "status")
     assert out.count("已销号 第13项") == 1, out
@@ -384,7 +387,7 @@ def test_completed_task_and_its_progress_survive_revisions_and_renumbering(revs,
     assert current(db, 14).status == "completed" and current(db, 14).title == completed_by.title
     assert current(db, 13).status == "open"
     assert uid_of(db, 13, 1) == uid_of(db, 13, 2) == uid_of(db, 14, 3)
-    assert [e.kind for e in progress.history(db, current(db, 14).id)] == ["complete"]
+    assert [e.kind for e in progress.history(db, current(db, 14).id)] == ["approve_close", "apply_close"]
     assert say(conv, "sy-zhangsan", "销号 14") == "第14项已经销号。"
     code, out = cli_text(capsys, "--db", db_path, "status")
     assert out.count("已销号 第14项") == 1 and "已销号 第13项" not in out, out
