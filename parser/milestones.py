@@ -113,6 +113,10 @@ def _regions(text: str, hits: list[DateHit], lo: int, hi: int) -> list[tuple[int
     return out
 
 
+# a sentence whose subject is the plan's own level (市城区, 全市, 中心城区, 市本级, 全省, 省直 …)
+_OWN_LEVEL = re.compile(r"^\s*(?:全?[市省]|[市省]城区|中心城区|城区|[市省]本级|[市省]直)(?![委政人级场])")
+
+
 def _bind(localities: Localities, region: str, *wider: str) -> list[str]:
     """Units named as doing the dated item.
 
@@ -122,11 +126,19 @@ def _bind(localities: Localities, region: str, *wider: str) -> list[str]:
     named = [u for u in localities.named_in(region) if u in localities.everyone]
     if named:
         return named if set(named) < localities.everyone else []
+    if _OWN_LEVEL.match(wider[0] if wider else ""):
+        return []  # "市城区持续推进…，力争到2028年底前…": the plan's own level does it, not a county
     for t in wider:
         named = [u for u in localities.named_in(t) if u in localities.units]
         if named:
             return named if len(localities.units) > 1 and set(named) < localities.units else []
     return []
+
+
+def _earlier(text: str, lo: int) -> tuple[str, ...]:
+    """The field's text before the date's sentence, where a place that opens the field ("邵阳县：…") or an
+    earlier sentence may name who does it; a later sentence never does."""
+    return (text[:lo],) if lo else ()
 
 
 def extract(text: str, source: str, localities: Localities, doc_year: int | None,
@@ -143,7 +155,7 @@ def extract(text: str, source: str, localities: Localities, doc_year: int | None
         hits = [h for h in hits if not (h.kind == "year" and any(
             o is not h and o.start > h.start and o.due.year == h.due.year and o.kind != "year" for o in hits))]
         for hit, (s, e) in zip(hits, _regions(text, hits, lo, hi)):
-            units = _bind(localities, text[s:e], text[lo:hi], text) or list(default_units or [])
+            units = _bind(localities, text[s:e], text[lo:hi], *_earlier(text, lo)) or list(default_units or [])
             out.append(Milestone(due=hit.due, text=_describe(text, hit, s, e), source=source,
                                  units=units, done=hit.done))
     return out

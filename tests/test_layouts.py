@@ -226,3 +226,11 @@ def test_a_limit_counted_from_the_issue_date():
     assert not undated.tasks[0].milestones and any("印发后3个月内" in w for w in undated.warnings)
     dated = parse_blocks([Block("para", x) for x in lines + ["某某市人民政府", "2024年3月1日"]], "x.txt")
     assert [m.due for m in dated.tasks[0].milestones] == [date(2024, 6, 1)] and not dated.warnings
+
+
+def test_a_goal_of_the_plans_own_level_is_bound_to_no_county():
+    """The example's 正文（二）: "市城区…力争到2028年底前…" follows two county deadlines; it binds to none."""
+    plan = parse_file(Path(__file__).resolve().parents[1] / "bot" / "data" / "example_plan.txt")
+    two = next(t for t in plan.tasks if t.section == "body" and t.number == "（二）")
+    bound = {m.due.isoformat(): m.units for m in two.milestones}
+    assert bound == {"2027-06-30": ["隆回县"], "2027-12-31": ["新宁县", "绥宁县"], "2028-12-31": []}
