@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
-from knowledge import generation, queries
+from knowledge import citations, generation, queries
 from knowledge.directory import known_unit_names, leader_titles, resolve_unit
 
 from . import render
@@ -49,7 +49,8 @@ def _directory(directory):
 def entry(task: queries.TaskRow, today: date, item: queries.DueItem | None = None) -> dict:
     """One task (and optionally one of its milestones) as the JSON the CLI and tests see."""
     due = item.due if item else None
-    return {"document": task.document_id, "section": task.section, "number": task.number_value, "title": task.title,
+    return {"document": task.document_id, "task_id": task.id, "milestone_id": item.milestone_id if item else None,
+            "section": task.section, "number": task.number_value, "title": task.title,
             "due": due.isoformat() if due else None, "text": item.text if item else None,
             "days": (due - today).days if due else None,
             "units": list(item.units) if item and item.units else
@@ -58,10 +59,15 @@ def entry(task: queries.TaskRow, today: date, item: queries.DueItem | None = Non
 
 
 def with_plans(db, entries: list[dict]) -> list[dict]:
-    """Each entry's plan title: a store may hold several plans numbered alike."""
+    """Each entry's plan title (a store may hold several plans numbered alike) and where in it the entry
+    comes from: "source" {document, page, section, text} of its milestone, else of its task."""
     titles = queries.document_titles(db, (e["document"] for e in entries))
+    by_task, by_milestone = citations.of(db, [e["task_id"] for e in entries],
+                                         [e["milestone_id"] for e in entries if e["milestone_id"]])
     for e in entries:
         e["plan"] = titles.get(e["document"])
+        cited = by_milestone.get(e["milestone_id"]) or by_task.get(e["task_id"])
+        e["source"] = {"document": e["document"], **cited} if cited else None
     return entries
 
 

@@ -207,11 +207,23 @@ def render_unit_tasks(heading: str, entries: list[dict], *, max_bytes: int | Non
     return fit(build, max_bytes)
 
 
-def milestone_line(e: dict) -> str:
+def citation(section: str | None, page: int | None, within: str | None = None) -> str:
+    """"见附件第13项 整改时限，第31页": where in the document (`within`: the task's own section, left out)."""
+    if not section:
+        return ""
+    where = section[len(within):].strip() if within and section.startswith(within) else section
+    where = re.sub(r"^(附件|正文) ", r"\1", where)
+    page_text = f"第{page}页" if page else ""
+    return "见" + "，".join(x for x in (where, page_text) if x) if where or page_text else ""
+
+
+def milestone_line(e: dict, within: str | None = None) -> str:
     state = "已完成" if e.get("done") else days_text(e["days"])
     bound = f"〔{'、'.join(e['units'])}〕" if isinstance(e["units"], list) and e["units"] else ""
     moved = f"（原时限 {e['extended_from']}，已批准延期）" if e.get("extended_from") else ""
-    return f"- {e['due']}（{state}）{what_is_due(e)}{bound}{moved}"
+    src = e.get("source") or {}
+    cited = citation(src.get("section"), src.get("page"), within) if e.get("milestone_id") else ""
+    return f"- {e['due']}（{state}）{what_is_due(e)}{bound}{moved}" + (f"（{cited}）" if cited else "")
 
 
 def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[str] | None = None,
@@ -221,7 +233,8 @@ def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[st
     label = task_label(t.section, t.number_value)
     closed = f"（已销号 {(detail.get('completed_at') or '')[:10]}）" if t.status == "completed" else ""
     head = f"**{label}** {t.title}{closed}"
-    lines = [head]
+    within = detail.get("cite_section")
+    lines = [head, f"出处：{citation(within, detail.get('cite_page'))[1:]}" if within else ""]
     if ask == "progress":
         lines.append(f"状态：{'已销号' if closed else '未销号'}" + (f"（{detail.get('completed_by')}）"
                                                                if closed and detail.get("completed_by") else ""))
@@ -252,7 +265,7 @@ def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[st
         dated = sorted((e for e in entries if e["due"]), key=lambda e: e["due"])
         if dated:
             lines.append("时限节点：")
-            lines += [milestone_line(e) for e in dated]
+            lines += [milestone_line(e, within) for e in dated]
         elif t.ongoing:  # the document says 长期坚持 / 持续推进
             lines.append("时限节点：无具体日期（持续推进）")
         elif not t.deadline_text:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from knowledge import queries
+from knowledge import citations, queries
 from knowledge.directory import resolve_unit
 from parser.model import ROLE_LABELS, ROLES
 
@@ -81,6 +81,11 @@ def print_due(db, *, unit, within, overdue_only, today: date, document: str | No
     return 0
 
 
+def _cited(section: str, page: int | None, text: str | None) -> str:
+    """In full: "附件 第13项 整改时限，第31页：“2023年12月31日前完成…”"."""
+    return section + (f"，第{page}页" if page else "") + (f"：“{text}”" if text else "")
+
+
 def print_task(db, number: str, *, section, today: date, document: str | None = None) -> int:
     from parser.items import cn_number
     doc = _document(db, document)
@@ -94,13 +99,19 @@ def print_task(db, number: str, *, section, today: date, document: str | None = 
         d = queries.task_detail(db, t.id)
         console.rule(f"{task_label(t.section, t.number)} {t.title}")
         console.print(f"文件{t.document_id}《{titles[t.document_id]}》")
+        if d.get("cite_section"):
+            console.print(f"出处：{_cited(d['cite_section'], d.get('cite_page'), d.get('cite_text'))}", markup=False)
         console.print(_units_line(t.units))
         if t.deadline_text:
             console.print(f"整改时限：{t.deadline_text}")
+        _, cited = citations.of(db, [], [m.milestone_id for m in d["milestones"]])
         for m in d["milestones"]:
             days = (m.due - today).days
             state = "已完成" if m.done else (f"逾期{-days}天" if days < 0 else f"剩{days}天")
-            console.print(f"  · {m.due}（{state}）{m.text}" + (f"〔{'、'.join(m.units)}〕" if m.units else ""))
+            console.print(f"  · {m.due}（{state}）{m.text}" + (f"〔{'、'.join(m.units)}〕" if m.units else ""),
+                          markup=False)
+            if c := cited.get(m.milestone_id):
+                console.print(f"    出处：{_cited(c['section'], c['page'], c['text'])}", markup=False)
         for i, text in enumerate(d["measures"], 1):
             console.print(f"  {i}. {text[:80]}")
     return 0

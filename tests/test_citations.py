@@ -36,3 +36,21 @@ def test_the_seed_pdf_cites_the_page_each_task_and_milestone_is_on():
             probe = re.sub(r"\s", "", m["text"])[:8]
             # a clause is cited by the page it starts on; it may run on over the page break
             assert probe in "".join(pages[page - 1:page + 1]), (task["number"], m)
+
+
+def test_answers_and_show_cite_the_page_and_clause(tmp_path):
+    import json
+
+    from conftest import FIXTURES, run_cli
+    db = str(tmp_path / "s.db")
+    assert run_cli(["--db", db, "ingest", str(FIXTURES / "seed" / "shaoyang_plan.pdf")])[0] == 0
+    code, out, _ = run_cli(["--db", db, "ask", "第13项整改时限", "--as", "市生态环境局", "--today", "2022-01-01"])
+    assert code == 0 and "出处：附件第13项，第34页" in out and "（见整改时限，第35页）" in out
+    code, out, _ = run_cli(["--db", db, "ask", "第13项整改时限", "--as", "市生态环境局", "--today", "2022-01-01",
+                            "--json"])
+    sources = [e["source"] for e in json.loads(out)["tasks"]]
+    assert all(s["document"] == 1 and s["page"] for s in sources)
+    assert {"section": "附件 第13项 整改时限", "page": 35, "document": 1,
+            "text": "2023年12月31日前完成长阳矿区煤矸石修复及矿涌水治理工程"} in sources
+    code, out, _ = run_cli(["--db", db, "show", "13", "--today", "2022-01-01"])
+    assert code == 0 and "第34页" in out.replace("\n", "") and "附件 第13项 整改时限，第35页" in out.replace("\n", "")

@@ -1,0 +1,37 @@
+"""Where each stored task and milestone comes from: section path, page and the verbatim clause, kept beside
+the task and the milestone so an answer can say "见附件第13项 整改时限，第31页"."""
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from .db import register_migration
+
+COLUMNS = ("cite_section", "cite_page", "cite_text")
+
+
+def _m020_citations(db: sqlite_utils.Database) -> None:
+    for table in ("tasks", "milestones"):
+        have = {c.name for c in db[table].columns}
+        for name, kind in zip(COLUMNS, ("TEXT", "INTEGER", "TEXT")):
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+register_migration(_m020_citations)
+
+
+def values(origin) -> list:
+    """The three column values of a parser Source (None: not cited)."""
+    return [origin.section, origin.page, origin.text] if origin is not None else [None, None, None]
+
+
+def of(db: sqlite_utils.Database, task_ids: list[int], milestone_ids: list[int]) -> tuple[dict, dict]:
+    """({task id: source}, {milestone id: source}), each source {"page", "section", "text"}, in two reads."""
+    out = []
+    for table, ids in (("tasks", task_ids), ("milestones", milestone_ids)):
+        rows = db.execute(f"SELECT id, cite_section, cite_page, cite_text FROM {table} WHERE id IN"
+                          " (SELECT value FROM json_each(?))", [json.dumps(sorted(set(ids)))]) if ids else []
+        out.append({r[0]: {"page": r[2], "section": r[1], "text": r[3]} for r in rows if r[1] is not None})
+    return out[0], out[1]
