@@ -48,8 +48,8 @@ class Digest:
                 lines.append(f"- {task_label(r.section, r.number)} {_when(r, today)}：{what}")
         if self.at_mobiles:
             lines.append(" ".join(f"@{m}" for m in self.at_mobiles))
-        lines.append("办结后请牵头单位回复“销号 编号”；报送进展请回复“进展 编号：内容”。" if self.may_close
-                     else "报送进展请回复“进展 编号：内容”（销号由牵头单位办理）。")
+        lines.append("办结后请回复“申请销号 编号：整改情况”，经督办办审核通过后销号；报送进展请回复“进展 编号：内容”。"
+                     if self.may_close else "报送进展请回复“进展 编号：内容”（销号由牵头单位或主体责任单位申请）。")
         return "\n".join(lines)
 
 

@@ -343,7 +343,8 @@ def test_销号_by_a_responsible_official_stops_reminders_and_撤销销号_resto
     db = open_db(db_path)
     people.replace_roster(db, ROSTER)
     conv = conversation(db, datetime(2021, 11, 30, 16, 0, tzinfo=TZ))
-    assert "已销号" in say(conv, "sy-zhangsan", "销号 13")
+    assert "已提交销号申请" in say(conv, "sy-zhangsan", "销号 13")  # reminded until the 督办 office approves
+    assert "已销号" in say(conv, "admin-wangwu", "审核通过 13")
     assert db.execute("SELECT status, completed_by FROM tasks WHERE section='list' AND number='13'").fetchone() \
         == ("completed", "张三")
     p = dry_run(capsys, db_path, "2021-12-01")
@@ -355,7 +356,7 @@ def test_销号_by_a_responsible_official_stops_reminders_and_撤销销号_resto
     p = dry_run(capsys, db_path, "2021-12-01")
     assert non_recurring(digest_items(p, "邵阳县")) == norm(items("lead", "2021-12-31", *DUE_1231_ALL))
     kinds = [r[0] for r in db.execute("SELECT kind FROM progress ORDER BY id")]
-    assert kinds == ["complete", "reopen"]
+    assert kinds == ["apply_close", "approve_close", "reopen"]
 
 
 def test_销号_by_another_units_official_is_refused_and_audited_but_an_administrator_may(capsys, db_path):
@@ -364,10 +365,10 @@ def test_销号_by_another_units_official_is_refused_and_audited_but_an_administ
     at = datetime(2021, 12, 2, 10, 30, tzinfo=TZ)
     conv = conversation(db, at)
     reply = say(conv, "xs-lisi", "销号 13")  # 新邵县 has nothing to do with list-13
-    assert "不能销号" in reply
+    assert "不能申请销号" in reply
     assert db.execute("SELECT status FROM tasks WHERE section='list' AND number='13'").fetchone() == ("open",)
     assert db.execute("SELECT user_id, action, allowed FROM audit ORDER BY id DESC LIMIT 1").fetchone() \
-        == ("xs-lisi", "销号", 0)
+        == ("xs-lisi", "申请销号", 0)
     assert "不在花名册中" in say(conv, "someone-unknown", "13 已完成")  # not on the roster at all
     row = db.execute("SELECT user_id, allowed FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     assert row == ("someone-unknown", 0)
@@ -375,19 +376,22 @@ def test_销号_by_another_units_official_is_refused_and_audited_but_an_administ
     assert "已记录第13项进展" in say(conv, "sy-zhangsan", "进展 13：已完成招标")
     assert db.execute("SELECT kind, text, unit, official, at FROM progress").fetchall() == [
         ("progress", "已完成招标", "邵阳县", "张三", "2021-12-02T10:30:00+08:00")]
-    # the roster's 管理员 (of another unit) may close it
-    assert "已销号" in say(conv, "admin-wangwu", "13 已完成")
+    # the roster's 管理员 (of another unit) approves the responsible unit's application
+    assert "已提交销号申请" in say(conv, "sy-zhangsan", "13 已完成")
+    assert "已销号" in say(conv, "admin-wangwu", "审核通过 13")
     assert db.execute("SELECT status, completed_by FROM tasks WHERE section='list' AND number='13'").fetchone() \
-        == ("completed", "王五")
+        == ("completed", "张三")
     allowed = db.execute("SELECT user_id, action, allowed FROM audit ORDER BY id").fetchall()
-    assert allowed[-1] == ("admin-wangwu", "销号", 1)
+    assert allowed[-2:] == [("sy-zhangsan", "申请销号", 1), ("admin-wangwu", "销号审核通过", 1)]
 
 
 def test_status_shows_completed_tasks_with_who_and_when(capsys, db_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     db = open_db(db_path)
     people.replace_roster(db, ROSTER)
-    say(conversation(db, datetime(2021, 12, 3, 9, 15, tzinfo=TZ)), "sy-zhangsan", "销号 13")
+    conv = conversation(db, datetime(2021, 12, 3, 9, 15, tzinfo=TZ))
+    say(conv, "sy-zhangsan", "销号 13")
+    say(conv, "admin-wangwu", "审核通过 13")
     code, out = cli(capsys, "--db", db_path, "status")
     assert code == 0
     line = next(line for line in out.splitlines() if "已销号 第" in line)
@@ -522,11 +526,14 @@ async def test_a_queued_digest_is_not_sent_about_a_task_closed_before_delivery(a
     people.replace_roster(db, ROSTER)
     fake = await shaoyang_robot_in_mode(aiohttp_server, db, "http503")
     assert (await Sender(db, session, now=Now(NOW)).drain())["retry"] == 1
-    say(conversation(db, NOW + timedelta(seconds=10)), "sy-zhangsan", "销号 13")
+    conv = conversation(db, NOW + timedelta(seconds=10))
+    say(conv, "sy-zhangsan", "销号 13")
+    say(conv, "admin-wangwu", "审核通过 13")
     fake.mode = "ok"
     await Sender(db, session, now=Now(NOW + timedelta(minutes=1))).drain()
-    assert len(fake.received) == 1
-    assert "第13项" not in fake.received[0]["markdown"]["text"]
+    digests = [m for m in fake.received if not m["markdown"]["title"].startswith("审核通过")]
+    assert len(digests) == 1 and len(fake.received) == 2  # and 邵阳县 is told its application was approved
+    assert "第13项" not in digests[0]["markdown"]["text"]
 
 
 async def test_bad_secret_fails_the_digest_and_marks_the_channel_broken_not_retried(aiohttp_server, session,

@@ -190,10 +190,7 @@ async def test_webhook_routes_are_untouched(client):
 
 
 async def test_the_office_approves_and_returns_applications_by_post_only(client, db):
-    from bot.workbench.decisions import workflow
-    review = workflow()
-    if review is None:
-        pytest.skip("no 申请销号/审核 workflow in this store: the task page shows no decision forms")
+    from knowledge import review
     from datetime import datetime
 
     from knowledge.db import open_db

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from knowledge import review
 from knowledge import workbench_queries as wq
 
 from .. import clock
+from ..reminders import replan_after_change
 from . import auth
 from .web import DASHBOARD, DECISION_ERROR, SESSION, VIEWER
 
@@ -15,20 +17,8 @@ PLATFORM = "dashboard"
 KINDS = {"close": "销号", "extension": "延期"}
 
 
-def workflow():
-    """knowledge.review when the store has the workflow, else None (the page then shows no forms)."""
-    try:
-        from knowledge import review
-    except ImportError:
-        return None
-    return review if hasattr(review, "approve") and hasattr(review, "return_") else None
-
-
 def pending(db, task_id: int) -> list:
-    wf = workflow()
-    if wf is None:
-        return []
-    return [r for kind in KINDS if (r := wf.pending(db, task_id, kind)) is not None]
+    return [r for kind in KINDS if (r := review.pending(db, task_id, kind)) is not None]
 
 
 async def decide(request: web.Request) -> web.Response:
@@ -37,8 +27,7 @@ async def decide(request: web.Request) -> web.Response:
     form = await request.post()
     if not auth.csrf_ok(dash.key, request[SESSION], form.get("csrf")):
         raise web.HTTPForbidden(text="表单已过期，请刷新页面后重试")
-    wf = workflow()
-    if not viewer.is_admin or wf is None:
+    if not viewer.is_admin:
         raise web.HTTPForbidden(text="只有督办办管理员可以审核")
     try:
         task_id = int(request.match_info["id"])
@@ -48,13 +37,15 @@ async def decide(request: web.Request) -> web.Response:
     reason = str(form.get("reason", "")).strip()[:500]
     if action not in ("approve", "return") or kind not in KINDS:
         raise web.HTTPBadRequest(text="无效的审核操作")
-    actor = wf.Actor(wq.admin_unit(dash.db, viewer.name), viewer.name, "管理员", PLATFORM, viewer.name)
+    actor = review.Actor(wq.admin_unit(dash.db, viewer.name), viewer.name, "管理员", PLATFORM, viewer.name)
     try:
         if action == "approve":
-            wf.approve(dash.db, task_id, actor, clock.now(), kind=kind)
+            review.approve(dash.db, task_id, actor, clock.now(), kind=kind)
+            # digests already queued must not name a closed task or an old date (as after a chat approval)
+            replan_after_change(dash.db, clock.today(), clock.now())
         else:
-            wf.return_(dash.db, task_id, actor, reason, clock.now(), kind=kind)
-    except wf.Refused as e:
+            review.return_(dash.db, task_id, actor, reason, clock.now(), kind=kind)
+    except review.Refused as e:
         from .pages import task_page
         request[DECISION_ERROR] = str(e)
         return await task_page(request)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from knowledge import people, progress
+from knowledge import people, progress, review
 from knowledge import workbench_queries as wq
 
 from ..errors import UsageError
@@ -117,25 +117,13 @@ def _judge_row(db, unit: str, sheet: str, n: int, get, match) -> RowOutcome:
     return out
 
 
-def close_workflow():
-    """The 申请销号/审核 workflow (knowledge.review), when the store has one."""
-    try:
-        from knowledge import review
-    except ImportError:
-        return None
-    return review if hasattr(review, "apply_close") else None
-
-
 def _cannot_apply(db, unit: str, task_id: int) -> str | None:
     """Why `unit` may not apply for this task's 销号 now (the workflow's own rules), or None."""
-    wf = close_workflow()
-    if wf is None:
-        return "申请销号尚不支持（请在对话中发送“销号 编号”）"
     if db.execute("SELECT status FROM tasks WHERE id = ?", [task_id]).fetchone()[0] == "completed":
         return "该项任务已经销号"
-    if unit not in wf.closer_units(db, task_id):
+    if unit not in review.closer_units(db, task_id):
         return f"{unit}不是该项任务的牵头单位或主体责任单位，不能申请销号"
-    if wf.pending(db, task_id, "close") is not None:
+    if review.pending(db, task_id, "close") is not None:
         return "该项任务已有待审核的销号申请"
     return None
 
@@ -150,8 +138,7 @@ def _apply(db, unit: str, outcomes: list[RowOutcome], now: datetime, source: str
                                    platform=PLATFORM, user_id=source, at=now)
                 people.record(db, now, PLATFORM, source, progress.KINDS["progress"], f"第{o.label}项 {o.report}", True)
             if o.close:  # the workflow's own step: a pending application, its history entry and audit
-                wf = close_workflow()
-                wf.apply_close(db, o.task_id, wf.Actor(unit, None, None, PLATFORM, source), o.report, now)
+                review.apply_close(db, o.task_id, review.Actor(unit, None, None, PLATFORM, source), o.report, now)
 
 
 def import_progress(db, path: Path, *, unit: str, partial: bool, today: date, now: datetime,
