@@ -164,7 +164,7 @@ class Load:
     def signed_headers(self) -> dict:
         """Each message signed with its own timestamp, as DingTalk does (duban refuses a signed
         timestamp reused for another message)."""
-        from bot.platforms.dingtalk_sign import sign
+        from bot.platforms.dingtalk.sign import sign
         ts = self.base_ts + self.serial
         return {**self.headers, "timestamp": str(ts), "sign": sign(self.secret, ts)}
 
@@ -195,8 +195,8 @@ class Load:
 
 
 STAGES = [  # (label, file suffix, function) — cumulative times in the server process
-    ("  signature check (verify_headers)", "platforms/dingtalk_sign.py", "verify_headers"),
-    ("  JSON parse (_parse_json)", "platforms/dingtalk.py", "_parse_json"),
+    ("  signature check (verify_headers)", "platforms/dingtalk/sign.py", "verify_headers"),
+    ("  JSON parse (_parse_json)", "platforms/dingtalk/robot.py", "_parse_json"),
     ("  delivery record (DeliveryLog.record)", "knowledge/deliveries.py", "record"),
     ("  answer (Conversation.handle)", "bot/conversation.py", "handle"),
     ("    asker unit + generation (asker_and_stamp)", "bot/conversation.py", "asker_and_stamp"),

@@ -7,8 +7,13 @@ from pathlib import Path
 
 from knowledge import people
 
-_HEADERS = {"姓名": "name", "手机": "mobile", "手机号": "mobile", "钉钉userid": "dingtalk_id",
-            "企业微信userid": "wecom_id", "单位": "unit", "角色": "role"}
+_HEADERS = {"姓名": "name", "手机": "mobile", "手机号": "mobile", "单位": "unit", "角色": "role"}
+
+
+def _headers() -> dict[str, str]:
+    """Column title → field; each platform in the registry adds its user-id column (→ "<platform>_id")."""
+    from bot.platforms.registry import roster_headers
+    return {**_HEADERS, **{h: f"{name}_id" for h, name in roster_headers().items()}}
 
 
 class RosterError(Exception):
@@ -42,7 +47,8 @@ def load_roster(path: str | Path, directory) -> list[dict]:
     rows = [r for r in _rows(path) if any(r)]
     if not rows:
         raise RosterError(f"花名册 {path.name} 是空的")
-    cols = {i: _HEADERS.get(h.replace(" ", "").lower() if "userid" in h.lower() else h.replace(" ", ""))
+    headers = _headers()
+    cols = {i: headers.get(h.replace(" ", "").lower() if "userid" in h.lower() else h.replace(" ", ""))
             for i, h in enumerate(rows[0])}
     if not {"name", "unit"} <= set(cols.values()):
         raise RosterError("花名册第一行应为表头：姓名, 手机, 钉钉userId, 企业微信userid, 单位, 角色")

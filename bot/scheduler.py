@@ -38,7 +38,8 @@ def sweep_if_due(db, settings: Settings, calendar: WorkCalendar, now: datetime) 
 
 async def run(db, settings: Settings, session: aiohttp.ClientSession, poll: float = 60.0) -> None:
     calendar = settings.calendar()  # checked when the server starts
-    sender = asyncio.create_task(Sender(db, session, wecom_app=settings.wecom_app_config).run_forever())
+    from .platforms.registry import channel_defaults
+    sender = asyncio.create_task(Sender(db, session, channel_defaults=channel_defaults(settings)).run_forever())
     try:
         while True:
             try:

@@ -17,7 +17,7 @@ from knowledge import outbox
 
 from . import clock
 from .store_lock import StoreLock
-from .channels import channel_from_config
+from .platforms.registry import channel_from_config
 from .channels.base import ChannelConfigError, OutMessage
 from .channels.pacing import RateLimiter
 
@@ -28,13 +28,17 @@ class Sender:
     def __init__(self, db, session: aiohttp.ClientSession, *, now: Callable[[], datetime] = clock.now,
                  clock_s: Callable[[], float] | None = None, max_attempts: int = 8, base_backoff: float = 30.0,
                  max_backoff: float = 3600.0, gap: float = 0.0, wecom_app: dict | None = None,
-                 max_inline_wait: float = 60.0):
+                 max_inline_wait: float = 60.0, unknown_retry_delay: float = 300.0,
+                 channel_defaults: dict[str, dict] | None = None):
         self.db = db
         self.session = session
         self.now = now
         self.clock_s = clock_s
         self.limiters: dict[int, RateLimiter] = {}  # one per platform limit (robots 20/min, app 30/min)
-        self.wecom_app = wecom_app or {}  # corp_id / secret / agent_id from the settings
+        # per channel kind, what the settings supply (app credentials) under a unit's own config
+        self.channel_defaults = dict(channel_defaults or {})
+        if wecom_app:
+            self.channel_defaults["wecom_app"] = wecom_app
         self.lock = StoreLock(db, "sender")  # one sender per store: serve, or a manual `duban remind`
         self.channels: dict[str, object] = {}
         self.keep_lock = False
@@ -43,6 +47,7 @@ class Sender:
         self.max_backoff = max_backoff
         self.gap = gap  # extra pause between two messages (pacing on top of the per-minute limit)
         self.max_inline_wait = max_inline_wait  # longer pacing waits are rescheduled in the outbox instead
+        self.unknown_retry_delay = unknown_retry_delay  # pause before the one retry of a push with no answer
 
     def _channel(self, config: dict):
         """One channel object per configuration, so a WeCom app's access token is fetched once, not per digest."""
@@ -69,14 +74,15 @@ class Sender:
             outbox.mark_failed(self.db, row.id, f"渠道不可用：{cfg['broken_reason']}")
             return "failed"
         config = {k: v for k, v in cfg.items() if k != "broken_reason"}
-        if config["kind"] == "wecom_app":
-            config = {**self.wecom_app, **config}
+        defaults = {k: v for k, v in (self.channel_defaults.get(config.get("kind")) or {}).items() if v}
+        config = {**defaults, **config}
         try:
             channel = self._channel(config)
         except ChannelConfigError as e:
             outbox.mark_failed(self.db, row.id, str(e))
             return "failed"
-        msg = OutMessage(title=row.title, markdown=row.body, at_mobiles=row.at_mobiles, at_user_ids=row.at_user_ids)
+        msg = OutMessage(title=row.title, markdown=row.body, at_mobiles=row.at_mobiles, at_user_ids=row.at_user_ids,
+                         kind=row.kind, ref=str(row.id))
         if channel.kind != "console":
             limiter = self.limiter_for(channel.max_per_minute)
             keys, count = channel.pacing_keys(msg), channel.message_count(msg)
@@ -91,6 +97,8 @@ class Sender:
         if outcome.status == "sent":
             outbox.mark_sent(self.db, row.id, self.now())
             return "sent"
+        if outcome.unknown:
+            return self._unknown(row, outcome.detail)
         if outcome.status == "retry" and row.attempts + 1 < self.max_attempts:
             wait = outcome.retry_after if outcome.retry_after is not None else self.backoff(row.attempts + 1)
             if outcome.retry_after:
@@ -105,27 +113,48 @@ class Sender:
         log.error("推送失败（%s）：%s", row.unit, outcome.detail)
         return "failed"
 
-    async def drain(self) -> dict[str, int]:
-        """Send everything due now (retries scheduled later stay queued)."""
+    def _unknown(self, row: outbox.OutboxRow, detail: str) -> str:
+        """Sent without an answer: it may have arrived. Try once more after a pause, then leave it to the operator
+        rather than flood a group that did receive it."""
+        detail = f"{outbox.UNKNOWN_MARK}：{detail}"
+        if outbox.outcome_was_unknown(self.db, row.id):
+            outbox.mark_failed(self.db, row.id, f"{detail}（已重试一次，请人工确认是否送达）")
+            log.error("推送结果未知（%s），不再重试", row.unit)
+            return "unknown"
+        outbox.mark_retry(self.db, row.id, detail, self.now() + timedelta(seconds=self.unknown_retry_delay))
+        log.warning("推送结果未知（%s），%s 秒后重试一次", row.unit, int(self.unknown_retry_delay))
+        return "retry"
+
+    async def drain(self, budget_s: float | None = None) -> dict[str, int]:
+        """Send everything due now (retries scheduled later stay queued); with `budget_s`, start no new
+        message after that many seconds: counts["left"] says how many due messages wait for the next run."""
         counts = {"sent": 0, "retry": 0, "failed": 0}
         if not self.lock.acquire():
             counts["deferred"] = len(outbox.due_messages(self.db, self.now()))  # the running sender delivers them
             return counts
         outbox.recover(self.db)
+        loop = asyncio.get_running_loop()
+        deadline = None if budget_s is None else loop.time() + budget_s
         try:
-            await self._send_due(counts)
+            await self._send_due(counts, deadline)
         finally:
             if not self.keep_lock:
                 self.lock.release()
         return counts
 
-    async def _send_due(self, counts: dict[str, int]) -> None:
+    async def _send_due(self, counts: dict[str, int], deadline: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             rows = outbox.due_messages(self.db, self.now())
             if not rows:
                 return
+            if deadline is not None and loop.time() >= deadline:
+                counts["left"] = len(outbox.due_messages(self.db, self.now(), limit=1_000_000))
+                return
             channels = outbox.channels(self.db)
             for row in rows:
+                if deadline is not None and loop.time() >= deadline:
+                    break
                 result = await self.send_one(row, channels)
                 counts[result] = counts.get(result, 0) + 1
                 if self.gap:

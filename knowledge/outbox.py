@@ -193,3 +193,18 @@ def cancel_stale_reminders(db: sqlite_utils.Database) -> int:
 
 def summary(db: sqlite_utils.Database) -> dict[str, int]:
     return dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
+
+
+UNKNOWN_MARK = "结果未知"  # last_error prefix of a push that went out and got no answer
+
+
+def outcome_was_unknown(db: sqlite_utils.Database, msg_id: int) -> bool:
+    """Whether this message's last attempt went out without an answer (it is retried only once)."""
+    row = db.execute("SELECT last_error FROM outbox WHERE id=?", [msg_id]).fetchone()
+    return bool(row and row[0] and row[0].startswith(UNKNOWN_MARK))
+
+
+def unknown_outcomes(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
+    """(unit, title, last_error) of pushes given up with an unknown outcome: the operator checks whether they arrived."""
+    return db.execute("SELECT unit, title, last_error FROM outbox WHERE status = 'failed' AND last_error LIKE ?"
+                      " ORDER BY id", [UNKNOWN_MARK + "%"]).fetchall()

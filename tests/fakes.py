@@ -16,7 +16,7 @@ from typing import Self
 
 from aiohttp import web
 
-from bot.platforms.dingtalk_sign import sign
+from bot.platforms.dingtalk.sign import sign
 
 DT_TOKEN = "5d2c8e1f9a4b7063d1e8c2a5f9b4d706e3a1c8f5b2d9e4a7c1f6b3d8e5a2c9f4"
 DT_SECRET = "SEC9f1c4e7a2b8d6035c1e9a7f4b2d80c6e5a3f17b9d2c4e608a1f5b3d7c9e2a4f6"

@@ -29,11 +29,12 @@ from fakes import (  # shared with the reminder tests
     serve,
 )
 
-from bot.channels import ChannelConfigError, OutMessage, RateLimiter, channel_from_config
+from bot.channels import ChannelConfigError, OutMessage, RateLimiter
+from bot.platforms.registry import channel_from_config
 from bot.channels.console import ConsoleChannel
-from bot.channels.dingtalk_robot import BODY_LIMIT_BYTES, TRUNCATED_NOTICE, DingTalkRobotChannel, build_body
-from bot.channels.wecom_app import markdown_to_text
-from bot.channels.wecom_robot import MARKDOWN_LIMIT_BYTES
+from bot.platforms.dingtalk.robot_channel import BODY_LIMIT_BYTES, TRUNCATED_NOTICE, DingTalkRobotChannel, build_body
+from bot.platforms.wecom.app_channel import markdown_to_text
+from bot.platforms.wecom.robot_channel import MARKDOWN_LIMIT_BYTES
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SIGN_VECTORS = json.loads((SHARED / "vectors" / "dingtalk_sign.json").read_text(encoding="utf-8"))[

@@ -14,7 +14,7 @@ from fakes import session_webhook_server
 
 from bot.platforms.base import Inbound, ProtocolError, Reply, split_markdown
 from bot.platforms.dingtalk import DEFAULT_SESSION_HOSTS, DingTalkPlatform, normalise_text
-from bot.platforms.dingtalk_sign import custom_robot_url, sign, verify_headers
+from bot.platforms.dingtalk.sign import custom_robot_url, sign, verify_headers
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SIGN = json.loads((SHARED / "vectors" / "dingtalk_sign.json").read_text(encoding="utf-8"))

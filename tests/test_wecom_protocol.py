@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.platforms.base import Inbound, Reply
 from bot.platforms.wecom import WeComAppClient, WeComPlatform
-from bot.platforms.wecom_crypto import (
+from bot.platforms.wecom.crypto import (
     WeComCrypto,
     WeComCryptoError,
     derive_aes_key,

@@ -1,6 +1,10 @@
-"""Outbound push channels (DingTalk/WeCom group robots, WeCom app, console)."""
+"""The push channel interface (message, outcome, pacing) shared by every platform's channels.
 
-from .base import Channel, ChannelConfigError, OutMessage, SendOutcome, channel_from_config
+The channel kinds themselves live in their platform packages; `bot.platforms.registry.channel_from_config`
+builds one from a unit's config.
+"""
+
+from .base import Channel, ChannelConfigError, OutMessage, SendOutcome
 from .pacing import RateLimiter
 
-__all__ = ["Channel", "ChannelConfigError", "OutMessage", "SendOutcome", "RateLimiter", "channel_from_config"]
+__all__ = ["Channel", "ChannelConfigError", "OutMessage", "SendOutcome", "RateLimiter"]

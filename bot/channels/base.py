@@ -1,6 +1,6 @@
 """Outbound push channels: one message shape, one outcome shape, one interface.
 
-The reminder sender builds an `OutMessage`, asks `channel_from_config` for the
+The reminder sender builds an `OutMessage`, asks `bot.channels.channel_from_config` for the
 group's channel and calls `send`. It never sees wire formats or error codes,
 only `SendOutcome.status`:
 
@@ -41,6 +41,8 @@ class OutMessage:
     markdown: str  # body
     at_mobiles: list[str] = field(default_factory=list)  # @ by mobile number
     at_user_ids: list[str] = field(default_factory=list)  # DingTalk userIds / WeCom userids
+    kind: str = ""  # "reminder" for a unit's digest: channels that can send cards send it as one
+    ref: str = ""  # a stable id of the message (the outbox row), for card ids
 
 
 @dataclass
@@ -48,6 +50,9 @@ class SendOutcome:
     status: str  # "sent" | "retry" | "failed"
     detail: str  # short; never secrets or full webhook URLs
     retry_after: float | None = None  # seconds, for rate limits
+    # the request went out but no answer came (timeout after sending): the platform may have delivered it,
+    # so the sender retries such a message at most once, after a delay, and records "结果未知"
+    unknown: bool = False
 
     @property
     def ok(self) -> bool:
@@ -64,6 +69,23 @@ def retry(detail: str, retry_after: float | None = None) -> SendOutcome:
 
 def failed(detail: str) -> SendOutcome:
     return SendOutcome("failed", detail)
+
+
+def unknown(detail: str) -> SendOutcome:
+    """Sent, but the answer never came: retried at most once (status "retry", flagged unknown)."""
+    return SendOutcome("retry", detail, unknown=True)
+
+
+CONNECT_TIMEOUT_S = 5.0  # a connect that times out sent nothing: safe to retry as often as needed
+
+
+def client_timeout(timeout_s: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(timeout_s, CONNECT_TIMEOUT_S))
+
+
+def redirect_refused(label: str, status: int) -> SendOutcome:
+    # a redirect could carry the message (and its credential-bearing URL) to a host nobody allowed
+    return failed(f"{label} 返回重定向（HTTP {status}），出于安全不跟随，请检查地址")
 
 
 class Channel(ABC):
@@ -143,14 +165,18 @@ async def post_json(
 
     `label` (e.g. the host) goes into details; the URL never does, because
     its query holds the credential — hence only exception *type* names.
+    Redirects are never followed. A timeout once connected is an unknown outcome.
     """
     try:
         async with session.post(
             url,
             data=body,
             headers={"Content-Type": "application/json; charset=utf-8"},
-            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            timeout=client_timeout(timeout_s),
+            allow_redirects=False,
         ) as resp:
+            if 300 <= resp.status < 400:
+                return redirect_refused(label, resp.status)
             if resp.status == 429:  # throttled by a gateway: transient
                 return retry(f"{label} HTTP 429", _retry_after_header(resp.headers.get("Retry-After")))
             if resp.status >= 500:  # platform trouble: transient
@@ -158,8 +184,10 @@ async def post_json(
             if resp.status >= 400:  # wrong path/method/host: retrying cannot help
                 return failed(f"{label} HTTP {resp.status}，请检查 webhook 地址")
             raw = await resp.read()
+    except aiohttp.ConnectionTimeoutError:  # nothing was sent
+        return retry(f"{label} 连接超时（{timeout_s:g} 秒）")
     except asyncio.TimeoutError:
-        return retry(f"{label} 请求超时（{timeout_s:g} 秒）")
+        return unknown(f"{label} 请求已发出，{timeout_s:g} 秒内未收到答复（请求超时）")
     except aiohttp.InvalidURL:
         return failed(f"{label} webhook 地址无效")
     except aiohttp.ClientError as exc:  # connection refused/reset, DNS, TLS …
@@ -198,41 +226,3 @@ def classify(code: int, table: dict[int, tuple[str, str]], label: str, errmsg: s
     if status == "retry":
         return retry(detail, (retry_after or {}).get(code))
     return failed(detail)
-
-
-# ---- factory -------------------------------------------------------------------
-
-
-def channel_from_config(cfg: dict, session: aiohttp.ClientSession | None) -> Channel:
-    """Build the channel a group's config describes.
-
-    cfg["kind"]:
-      dingtalk_robot  webhook_url (…/robot/send?access_token=…), secret (SEC…, optional: 加签)
-      wecom_robot     webhook_url (…/webhook/send?key=…) or key (+ api_base)
-      wecom_app       corp_id, secret, agent_id, to_users (optional list), api_base
-      console         stream (optional file-like) or logger (optional name)
-    All HTTP kinds take timeout_s (default 10). `session` is shared and owned
-    by the caller; console needs none.
-    """
-    kind = cfg.get("kind")
-    if kind == "console":
-        from .console import ConsoleChannel
-
-        return ConsoleChannel.from_config(cfg)
-    if session is None:
-        raise ChannelConfigError(f"{kind} 渠道需要 aiohttp.ClientSession")
-    if kind == "dingtalk_robot":
-        from .dingtalk_robot import DingTalkRobotChannel
-
-        return DingTalkRobotChannel.from_config(cfg, session)
-    if kind == "wecom_robot":
-        from .wecom_robot import WeComRobotChannel
-
-        return WeComRobotChannel.from_config(cfg, session)
-    if kind == "wecom_app":
-        from .wecom_app import WeComAppChannel
-
-        return WeComAppChannel.from_config(cfg, session)
-    raise ChannelConfigError(
-        f"未知的推送渠道类型 {kind!r}：应为 dingtalk_robot / wecom_robot / wecom_app / console"
-    )

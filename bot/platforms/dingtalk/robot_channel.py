@@ -19,9 +19,9 @@ from typing import Callable
 
 import aiohttp
 
-from bot.platforms.dingtalk_sign import custom_robot_url
+from .sign import custom_robot_url
 
-from .base import (
+from bot.channels.base import (
     Channel,
     ChannelConfigError,
     OutMessage,

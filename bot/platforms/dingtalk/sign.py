@@ -11,7 +11,7 @@ import hmac
 import re
 from urllib.parse import quote_plus
 
-from .base import ProtocolError
+from ..base import ProtocolError
 
 _MS_DIGITS = re.compile(r"[0-9]{1,16}")
 

@@ -14,9 +14,10 @@ import time
 
 from aiohttp import web
 
-from .base import AnswerFn, ClockFn, Inbound, Platform, ProtocolError, Reply, SeenFn, read_body
-from .wecom_api import WeComApiError, WeComAppClient
-from .wecom_crypto import WeComCrypto, WeComCryptoError, parse_xml, text_reply_xml
+from ..base import AnswerFn, ClockFn, Inbound, Platform, ProtocolError, Reply, SeenFn, read_body
+from .api import WeComApiError, WeComAppClient
+from ..cards import Click, parse_key
+from .crypto import WeComCrypto, WeComCryptoError, cdata, parse_xml, text_reply_xml
 
 __all__ = ["WeComPlatform", "WeComAppClient", "WeComApiError", "markdown_to_text"]
 
@@ -45,6 +46,7 @@ class WeComPlatform(Platform):
         reply_timeout: float = REPLY_TIMEOUT_S,
         passive_limit_bytes: int = PASSIVE_LIMIT_BYTES,
         app_message_type: str = "text",
+        on_card=None,
     ):
         super().__init__(answer, seen, now)
         self.crypto = WeComCrypto(token, encoding_aes_key, corp_id)
@@ -58,6 +60,7 @@ class WeComPlatform(Platform):
         if app_message_type not in ("text", "markdown"):
             raise ValueError("app_message_type must be 'text' or 'markdown'")
         self.app_message_type = app_message_type
+        self.on_card = on_card  # Click → the result text (bot.platforms.cards.act on the conversation)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(self.path, self.handle_get)
@@ -101,6 +104,8 @@ class WeComPlatform(Platform):
         if not encrypt:
             raise ProtocolError(400, "missing Encrypt")
         message = parse_xml(self.crypto.decrypt(sig, ts, nonce, encrypt))
+        if message.get("MsgType") == "event" and message.get("Event") == "template_card_event":
+            return await self._card_click(message, nonce)
         if message.get("MsgType") != "text":
             return None  # events, images, voice...: acknowledge only
         msg_id = message.get("MsgId", "")
@@ -148,6 +153,24 @@ class WeComPlatform(Platform):
             text = shorten(text, self.passive_limit_bytes)
         stamp = str(int(self.now()))
         plain = text_reply_xml(inbound.user_id, self.corp_id, text, int(stamp))
+        return self.crypto.passive_reply_xml(plain, nonce, stamp)
+
+    async def _card_click(self, message: dict[str, str], nonce: str) -> str | None:
+        """A click on a reminder card, acted on as the clicking member; the button shows the outcome and the
+        full answer follows as an app message."""
+        parsed = parse_key(message.get("EventKey", ""))
+        user = message.get("FromUserName")
+        if parsed is None or not user or self.on_card is None:
+            return None
+        dedupe = f"card:{message.get('TaskId', '')}:{message.get('ResponseCode', '')}:{user}"
+        if await self.is_duplicate(dedupe):  # WeCom retries a click it got no answer to
+            return None
+        result = self.on_card(Click(self.name, user, parsed[0], parsed[1]))
+        if self.app_client is not None:
+            inbound = Inbound(platform=self.name, msg_id=dedupe, user_id=user, text="", reply_route={"to_user": user})
+            self.spawn(self.push(inbound, Reply(result)))
+        stamp = str(int(self.now()))
+        plain = update_button_xml(user, self.corp_id, button_label(result), int(stamp))
         return self.crypto.passive_reply_xml(plain, nonce, stamp)
 
     async def _push_when_done(self, task: asyncio.Task, inbound: Inbound) -> None:
@@ -218,3 +241,23 @@ def shorten(text: str, limit_bytes: int) -> str:
     if not out:  # one very long line: cut on a character boundary
         out = [text.encode("utf-8")[:budget].decode("utf-8", "ignore")]
     return "\n".join(out) + TRUNCATED_NOTE
+
+
+def button_label(result: str) -> str:
+    """What the clicked button turns into: the outcome in a few words."""
+    if result.startswith("已提交销号申请"):
+        return "已申请销号，待审核"
+    if "待审核" in result:
+        return "已有待审核申请"
+    if "已经销号" in result:
+        return "该任务已销号"
+    if "花名册" in result or "不是" in result:
+        return "无权操作"
+    return "已处理，详见消息"
+
+
+def update_button_xml(to_user: str, from_corp: str, name: str, create_time: int) -> str:
+    """Plaintext XML of a passive update_button reply (before encryption)."""
+    return (f"<xml><ToUserName>{cdata(to_user)}</ToUserName><FromUserName>{cdata(from_corp)}</FromUserName>"
+            f"<CreateTime>{int(create_time)}</CreateTime><MsgType>{cdata('update_button')}</MsgType>"
+            f"<Button><ReplaceName>{cdata(name)}</ReplaceName></Button></xml>")

@@ -121,10 +121,13 @@ class WeComCrypto:
 
     # -- outbound --------------------------------------------------------
 
-    def encrypt(self, plain_xml: str, nonce: str, timestamp: str) -> tuple[str, str]:
-        """Encrypt a message; returns (encrypt_b64, msg_signature)."""
+    def encrypt(self, plain_xml: str, nonce: str, timestamp: str, random16: bytes | None = None) -> tuple[str, str]:
+        """Encrypt a message (XML for the app, JSON for the AI bot); returns (encrypt_b64, msg_signature).
+        `random16` is the 16-byte prefix, fresh and random unless given (the vectors fix it)."""
         msg = plain_xml.encode("utf-8")
-        prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(16)).encode()
+        prefix = random16 or "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(16)).encode()
+        if len(prefix) != 16:
+            raise ValueError("random16 must be 16 bytes")
         plain = prefix + struct.pack(">I", len(msg)) + msg + self.corp_id.encode("utf-8")
         pad = BLOCK - len(plain) % BLOCK  # 1..32; a full block when already aligned
         encryptor = self._cipher().encryptor()

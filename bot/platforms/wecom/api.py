@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import aiohttp
 
-from .base import split_markdown
+from ..base import split_markdown
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,12 @@ TOKEN_ERRCODES = {40014, 41001, 42001}  # invalid / missing / expired access_tok
 class WeComApiError(Exception):
     """A failed WeCom API call. Never carries the secret or the token."""
 
-    def __init__(self, errcode: int, errmsg: str = ""):
+    def __init__(self, errcode: int, errmsg: str = "", *, unknown: bool = False, redirect: bool = False):
         super().__init__(f"wecom api errcode {errcode}: {errmsg[:200]}")
         self.errcode = errcode
         self.errmsg = errmsg
+        self.unknown = unknown  # sent, but no answer in time: it may have been delivered
+        self.redirect = redirect  # a 3xx, never followed
 
 
 class WeComAppClient:
@@ -48,7 +50,7 @@ class WeComAppClient:
         self._session = session
         self._own_session = session is None
         self._clock = clock
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(timeout_s, 5.0))
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()
@@ -109,12 +111,18 @@ class WeComAppClient:
             self._own_session = True
         try:
             async with self._session.request(
-                method, self.base_url + path, params=params, json=body, timeout=self._timeout
+                method, self.base_url + path, params=params, json=body, timeout=self._timeout,
+                allow_redirects=False,  # a redirect would take the token (in the query) to another host
             ) as resp:
                 if resp.status != 200:
-                    raise WeComApiError(-1, f"HTTP {resp.status} from {path}")
+                    raise WeComApiError(-1, f"HTTP {resp.status} from {path}", redirect=300 <= resp.status < 400)
                 data = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except aiohttp.ConnectionTimeoutError:
+            raise WeComApiError(-1, f"ConnectionTimeoutError calling {path}") from None
+        except asyncio.TimeoutError:
+            # connected and sent: a POST may have been carried out
+            raise WeComApiError(-1, f"TimeoutError calling {path}", unknown=method == "POST") from None
+        except (aiohttp.ClientError, ValueError) as exc:
             raise WeComApiError(-1, f"{type(exc).__name__} calling {path}") from None
         if not isinstance(data, dict):
             raise WeComApiError(-1, f"unexpected response from {path}")

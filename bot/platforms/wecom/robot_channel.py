@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
-from bot.platforms.base import split_markdown
+from ..base import split_markdown
 
-from .base import (
+from bot.channels.base import (
     Channel,
     ChannelConfigError,
     OutMessage,

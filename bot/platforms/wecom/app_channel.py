@@ -19,11 +19,12 @@ import re
 
 import aiohttp
 
-from bot.platforms.base import split_markdown
-from bot.platforms.wecom_api import TEXT_LIMIT_BYTES, WeComApiError, WeComAppClient
+from ..base import split_markdown
+from .api import TEXT_LIMIT_BYTES, WeComApiError, WeComAppClient
+from .cards import template_card
 
-from .base import (Channel, ChannelConfigError, OutMessage, SendOutcome, classify, failed, host_of, retry, sent,
-                   timeout_from)
+from bot.channels.base import (Channel, ChannelConfigError, OutMessage, SendOutcome, classify, failed, host_of,
+                   redirect_refused, retry, sent, timeout_from, unknown)
 
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com"
 MAX_RECIPIENTS = 1000  # touser limit per call
@@ -56,9 +57,13 @@ class WeComAppChannel(Channel):
     kind = "wecom_app"
     max_per_minute = 30  # per recipient; excess is dropped silently by WeCom
 
-    def __init__(self, client: WeComAppClient, to_users: list[str] | None = None):
+    def __init__(self, client: WeComAppClient, to_users: list[str] | None = None, cards: bool = False,
+                 dashboard_url: str | None = None):
         self._client = client
         self._to_users = [u for u in (to_users or []) if u]
+        # opt-in: members reading WeCom through the WeChat plugin cannot open template cards
+        self.cards = cards
+        self.dashboard_url = dashboard_url
 
     @classmethod
     def from_config(cls, cfg: dict, session: aiohttp.ClientSession) -> "WeComAppChannel":
@@ -80,7 +85,7 @@ class WeComAppChannel(Channel):
             session=session,
             timeout_s=timeout_from(cfg),
         )
-        return cls(client, list(to_users))
+        return cls(client, list(to_users), cards=bool(cfg.get("cards")), dashboard_url=cfg.get("dashboard_url"))
 
     def describe(self) -> str:
         return f"企业微信应用消息 {host_of(self._client.base_url)} agentid={self._client.agent_id}"
@@ -93,7 +98,10 @@ class WeComAppChannel(Channel):
         return [f"{prefix}:{user}" for user in self.recipients(msg)]
 
     def message_count(self, msg: OutMessage) -> int:
-        return len(_parts(msg))
+        return 1 if self._card(msg) else len(_parts(msg))
+
+    def _card(self, msg: OutMessage) -> dict | None:
+        return template_card(msg, self.dashboard_url) if self.cards else None
 
     async def send(self, msg: OutMessage) -> SendOutcome:
         users = self.recipients(msg)
@@ -101,13 +109,15 @@ class WeComAppChannel(Channel):
             return failed("企业微信应用消息没有接收人（to_users / at_user_ids 均为空）")
         if len(users) > MAX_RECIPIENTS:
             return failed(f"接收人超过 {MAX_RECIPIENTS} 个，请分批发送")
-        parts = _parts(msg)
+        card = self._card(msg)
+        parts = [card] if card else _parts(msg)
         if not parts:
             return failed("消息内容为空")
         invalid: set[str] = set()
         for index, part in enumerate(parts, start=1):
             try:
-                data = await self._client.send("|".join(users), "text", {"content": part})
+                data = await (self._client.send("|".join(users), "template_card", part) if card else
+                              self._client.send("|".join(users), "text", {"content": part}))
             except WeComApiError as exc:
                 outcome = classify_error(exc)
                 if len(parts) > 1:
@@ -122,6 +132,10 @@ class WeComAppChannel(Channel):
 
 def classify_error(exc: WeComApiError) -> SendOutcome:
     code = exc.errcode
+    if exc.redirect:
+        return redirect_refused("企业微信", int(_HTTP_STATUS.match(exc.errmsg).group(1)))
+    if exc.unknown:
+        return unknown(f"企业微信 请求已发出但未收到答复（{exc.errmsg[:60]}，请求超时）")
     if code == -1:
         # WeComAppClient reports transport trouble as -1 "HTTP <status> from <path>"
         # or "<ExceptionType> calling <path>"; busy is -1 too. 4xx is permanent.

@@ -21,7 +21,7 @@ import orjson
 from aiohttp import web
 from yarl import URL
 
-from .base import (
+from ..base import (
     AnswerFn,
     ClockFn,
     Inbound,
@@ -33,7 +33,7 @@ from .base import (
     read_body,
     split_markdown,
 )
-from .dingtalk_sign import verify_headers
+from .sign import verify_headers
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +246,8 @@ class DingTalkPlatform(Platform):
         if reply is not None:
             await self.post_reply(inbound, reply)
 
+    answer_and_post = _answer_and_post  # the Stream connection hands its robot messages here too
+
     async def post_reply(self, inbound: Inbound, reply: Reply) -> None:
         """POST the reply to the sessionWebhook, in parts if long."""
         problem = self.route_problem(inbound)  # checked again: answers can be slow
@@ -264,13 +266,17 @@ class DingTalkPlatform(Platform):
             self._own_session = True
         host = URL(url).host
         try:
-            async with self._session.post(url, json=body, timeout=self._post_timeout) as resp:
+            # never follow a redirect: the allowlist was checked for this URL only
+            async with self._session.post(url, json=body, timeout=self._post_timeout, allow_redirects=False) as resp:
                 data = await resp.json(content_type=None) if resp.status == 200 else None
                 status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             log.error("dingtalk reply to %s via %s failed: %s", msg_id, host, type(exc).__name__)
             return False
         errcode = data.get("errcode", 0) if isinstance(data, dict) else None
+        if 300 <= status < 400:
+            log.error("dingtalk reply to %s via %s: redirect (HTTP %s) not followed", msg_id, host, status)
+            return False
         if status != 200 or errcode != 0:
             log.error("dingtalk reply to %s via %s: HTTP %s errcode %s", msg_id, host, status, errcode)
             return False
