@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from knowledge import people
 
-_ORDER = {"负责人": 0, "联络员": 1, "督办领导": 2, "管理员": 3}
+_ORDER = {"负责人": 0, "联络员": 1, "督办领导": 2, "督办": 3, "管理员": 4}
 
 
 def render_contacts(db, unit: str | None) -> str:

@@ -8,7 +8,7 @@ import sqlite_utils
 
 from .db import register_migration, run_script
 
-ROLES = ("联络员", "负责人", "督办领导", "管理员")
+ROLES = ("联络员", "负责人", "督办领导", "督办", "管理员")  # 督办 and 管理员 review 销号 and 延期
 
 
 def _m002_people(db: sqlite_utils.Database) -> None:

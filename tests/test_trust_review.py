@@ -206,3 +206,15 @@ def test_every_refusal_is_audited_and_no_one_approves_their_own_application(db, 
     say(conv, "db", "退回 7")  # nothing pending, no reason
     refused = [(u, a) for u, a, ok in audit(db) if not ok]
     assert refused == [("zr-admin", "销号审核通过"), ("sy", "申请销号"), ("db", "销号申请退回")]
+
+
+def test_a_roster_may_name_the_督办_role(tmp_path):
+    """督办 (the 督办 office's staff) is a roster role: a roster naming it imports, and it may review."""
+    from conftest import run_cli
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,手机,钉钉userId,企业微信userid,单位,角色\n王督办,13800000001,dt-wang,,市政府办公室,督办\n",
+                      encoding="utf-8")
+    code, out, err = run_cli(["--db", str(tmp_path / "d.db"), "roster", "import", str(roster)])
+    assert code == 0, err
+    from knowledge.review import REVIEWER_ROLES
+    assert "督办" in REVIEWER_ROLES

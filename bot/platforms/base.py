@@ -16,6 +16,8 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
+from ..render import split_at_items
+
 log = logging.getLogger(__name__)
 
 
@@ -186,44 +188,10 @@ def check_length(request: web.Request, limit: int) -> None:
 
 
 def split_markdown(text: str, limit_bytes: int) -> list[str]:
-    """Split on line boundaries into parts of at most `limit_bytes` UTF-8 bytes.
-
-    A single line longer than the limit is cut on character boundaries, never
-    inside a multi-byte character. Blank-only parts are dropped.
-    """
+    """Parts of at most `limit_bytes` UTF-8 bytes for a platform's message limit, cut between the items of an
+    answer, never inside one (render.split_at_items); blank-only parts are dropped."""
     if limit_bytes < 4:
         raise ValueError("limit_bytes must be at least 4")
     if len(text.encode("utf-8")) <= limit_bytes:  # the usual case: one part
         return [text] if text.strip() else []
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        for piece in _cut_line(line, limit_bytes):
-            piece_size = len(piece.encode("utf-8"))
-            extra = piece_size + (1 if current else 0)
-            if current and size + extra > limit_bytes:
-                parts.append("\n".join(current))
-                current, size = [], 0
-                extra = piece_size
-            current.append(piece)
-            size += extra
-    if current:
-        parts.append("\n".join(current))
-    return [p for p in parts if p.strip()]
-
-
-def _cut_line(line: str, limit_bytes: int) -> list[str]:
-    if len(line.encode("utf-8")) <= limit_bytes:
-        return [line]
-    pieces, current, size = [], [], 0
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        if size + n > limit_bytes:
-            pieces.append("".join(current))
-            current, size = [], 0
-        current.append(ch)
-        size += n
-    if current:
-        pieces.append("".join(current))
-    return pieces
+    return split_at_items(text, limit_bytes)
