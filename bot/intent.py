@@ -21,9 +21,11 @@ from functools import cached_property, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
+from parser import lexicon
+
 from .windows import parse_window
 
-_CN = "零〇一二两三四五六七八九十百"
+_CN = lexicon.CN_NUMERALS
 
 
 @dataclass
@@ -257,8 +259,8 @@ _TIME_SPANS_RE = re.compile(
 _STATE_RES = [  # (state, pattern): first match wins, "没销号" before "销号了"
     ("open", re.compile(r"[没未](?:有)?销号|[没未](?:有)?完成|尚未完成|还没|在办|未办结|没办结|[没未][干做办弄]完")),
     ("completed", re.compile(r"已(?:经)?(?:销号|完成|办结|整改到位)|(?:销号|完成|办结)了(?![吗么没])|完成销号")),
-    ("ongoing", re.compile(r"长期坚持|持续推进|长期推进|常态化|长期任务|长期性|持续性|没有(?:具体)?时限|无(?:具体)?时限"
-                           r"|没有(?:具体)?期限|没有截止")),
+    ("ongoing", re.compile("|".join(w for w in lexicon.ONGOING_DEADLINE_WORDS if len(w) > 2)
+                           + r"|长期任务|长期性|持续性|没有(?:具体)?时限|无(?:具体)?时限|没有(?:具体)?期限|没有截止")),
 ]
 
 

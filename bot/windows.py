@@ -12,9 +12,10 @@ from datetime import date, timedelta
 
 import cn2an
 
+from parser import lexicon
 from parser.date_forms import FESTIVALS, PLAN, festival_eve, month_end, normalise, plan_period_end
 
-_CN_NUM = "零〇一二两三四五六七八九十百"
+_CN_NUM = lexicon.CN_NUMERALS
 
 
 @dataclass(frozen=True)

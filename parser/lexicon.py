@@ -6,8 +6,10 @@ label before 责任单位 is a responsible one). The parser and the question par
 """
 from __future__ import annotations
 
-# Chinese numerals as they number items (一 … 十 … 一百零二) and write years (二〇二二).
+# Chinese numerals as they number items (一 … 十 … 一百零二) and write years (二〇二二); officials asking
+# also say 两 (两个月内, 第十两 never: only in counts).
 CN_DIGITS = "一二三四五六七八九十百零〇"
+CN_NUMERALS = "零〇一二两三四五六七八九十百"
 
 # The labels of a task's fields, by field: the five roles, the time limit, the goal, the measures, and
 # labels whose value is never a unit (scope: 适用范围 lists where a measure applies, not who does it).

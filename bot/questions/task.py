@@ -6,13 +6,14 @@ from dataclasses import replace
 
 from knowledge import queries, review
 from knowledge.progress import history
+from parser import lexicon
 
 from ..answer import Answer, entry, with_plans
 from ..windows import to_int
 from .. import render
 from .base import Context, QuestionKind
 
-_CN = "零〇一二两三四五六七八九十百"
+_CN = lexicon.CN_NUMERALS
 MAX_DOCS = 3  # a task number asked about is shown for at most this many documents
 _BODY_RE = re.compile(rf"正文(?:第)?\(?([{_CN}]{{1,3}})\)?(?:项|条)?(\d{{1,2}})?|第?\(([{_CN}]{{1,3}})\)(\d{{1,2}})?")
 _LIST_RES = [
