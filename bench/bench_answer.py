@@ -94,7 +94,7 @@ def build_store(path: Path, batches: int, directory) -> tuple[int, int, float]:
     """(documents, milestones, seconds) of a fresh store at `path`."""
     from knowledge.db import open_db
     from knowledge.ingest import ingest_plan, sha256_of
-    from parser.plan import parse_document
+    from parser import parse_document
 
     start = time.perf_counter()
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -136,7 +136,7 @@ def seed_store(directory) -> Path:
     """The seed plan alone (the baseline store), in a temporary file."""
     from knowledge.db import open_db
     from knowledge.ingest import ingest_plan, sha256_of
-    from parser.plan import parse_document
+    from parser import parse_document
 
     data = SEED_TXT.read_bytes()
     path = Path(tempfile.mkdtemp(prefix="duban_bench_")) / "seed.db"
@@ -234,7 +234,7 @@ def main() -> int:
         print(f"missing {SEED_TXT}", file=sys.stderr)
         return 2
 
-    from parser.units import UnitDirectory
+    from parser import UnitDirectory
 
     directory = UnitDirectory.load()
     big_path, how = cached_store(args.batches, directory)

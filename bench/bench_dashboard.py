@@ -37,7 +37,7 @@ def prepare(batches: int) -> Path:
     from knowledge import people
     from knowledge import workbench_queries as wq
     from knowledge.db import open_db
-    from parser.units import UnitDirectory
+    from parser import UnitDirectory
 
     source, how = cached_store(batches, UnitDirectory.load())
     print(f"store: {source} ({how})")

@@ -45,7 +45,7 @@ def full_ingest(data: bytes, name: str, directory) -> tuple[float, float, object
     """(parse seconds, store seconds, IngestResult) into a fresh temporary database file."""
     from knowledge.db import open_db
     from knowledge.ingest import ingest_plan, sha256_of
-    from parser.plan import parse_document
+    from parser import parse_document
 
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(Path(tmp) / "bench.db")
@@ -68,8 +68,8 @@ def main() -> int:
             print(f"missing {path}", file=sys.stderr)
             return 2
 
-    from parser.plan import parse_document
-    from parser.units import UnitDirectory
+    from parser import parse_document
+    from parser import UnitDirectory
 
     directory = UnitDirectory.load()
     pdf = SEED_PDF.read_bytes()

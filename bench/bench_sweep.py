@@ -45,8 +45,8 @@ def build_store(path: Path, docs: int) -> int:
     from knowledge.db import open_db
     from knowledge.directory import sync_directory
     from knowledge.ingest import _insert_task, sha256_of
-    from parser.plan import parse_document
-    from parser.units import UnitDirectory
+    from parser import parse_document
+    from parser import UnitDirectory
 
     data = SEED_TXT.read_bytes()
     directory = UnitDirectory.load()

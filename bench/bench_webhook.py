@@ -55,8 +55,8 @@ def seed_store(directory: Path, user_id: str) -> Path:
     from knowledge import people
     from knowledge.db import open_db
     from knowledge.ingest import ingest_plan, sha256_of
-    from parser.plan import parse_document
-    from parser.units import UnitDirectory
+    from parser import parse_document
+    from parser import UnitDirectory
 
     units = UnitDirectory.load()
     data = SEED_TXT.read_bytes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from knowledge import documents, inbox_log, people, queries
-from parser.items import cn_number
+from parser import cn_number
 
 _LIST = re.compile(r"^\s*(?:文件列表|文件清单|有哪些文件|查看文件|版本列表|查看版本|文件版本)\s*[？?]?\s*$")
 _RESCAN = re.compile(r"^\s*(?:重新解析|重新导入|解析收件箱|导入新文件)\s*$")

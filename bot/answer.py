@@ -42,7 +42,7 @@ class Answer:
 def _directory(directory):
     if directory is not None:
         return directory
-    from parser.units import default_directory
+    from parser import default_directory
     return default_directory()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from knowledge.ingest import ingest_plan, sha256_of
-from parser.plan import parse_document
+from parser import parse_document
 
 EXAMPLE = "example_plan.txt"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from parser.model import ROLE_LABELS, ROLES
+from parser import ROLE_LABELS, ROLES
 
 from .render import task_label as label
 

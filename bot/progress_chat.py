@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from knowledge import people, progress, queries, review
-from parser.items import cn_number
+from parser import cn_number
 
 # "13" or "2-13" / "文件2第13项" (document 2's item 13; 文件列表 shows the numbers)
 _NUM = (r"(?:(?:文件\s*(?P<fdoc>\d{1,4})\s*的?\s*)|(?:(?P<doc>\d{1,4})\s*[-－—]\s*))?"

@@ -10,8 +10,8 @@ import re
 from functools import lru_cache
 
 from knowledge.progress import KINDS
-from parser.dates import find_dates
-from parser.model import ROLE_LABELS
+from parser import find_dates
+from parser import ROLE_LABELS
 
 MAX_ITEMS = 15
 # The order officials read units in: who owns it, who leads, who is responsible, who helps.

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from knowledge import citations, queries
 from knowledge.directory import resolve_unit
-from parser.model import ROLE_LABELS, ROLES
+from parser import ROLE_LABELS, ROLES
 
 from .errors import UsageError
 from .render import task_label
@@ -37,7 +37,7 @@ def print_plan(plan) -> None:
 def _resolve(db, unit: str | None) -> str | None:
     if not unit:
         return None
-    from parser.units import UnitDirectory
+    from parser import UnitDirectory
     found = resolve_unit(db, unit, UnitDirectory.load())
     if not found:
         raise UsageError(f"未找到单位“{unit}”，请使用单位全称或常用简称")
@@ -87,7 +87,7 @@ def _cited(section: str, page: int | None, text: str | None) -> str:
 
 
 def print_task(db, number: str, *, section, today: date, document: str | None = None) -> int:
-    from parser.items import cn_number
+    from parser import cn_number
     doc = _document(db, document)
     n = cn_number(number.strip("第项号")) if section != "body" else None
     found = [t for t in queries.task_by_number(db, n if n is not None else number, section)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import cn2an
 
 from parser import lexicon
-from parser.date_forms import FESTIVALS, PLAN, festival_eve, month_end, normalise, plan_period_end
+from parser import FESTIVALS, PLAN, festival_eve, month_end, normalise, plan_period_end
 
 _CN_NUM = lexicon.CN_NUMERALS
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
-from parser.model import ROLES
+from parser import ROLES
 
 from . import due_index
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from parser.model import ROLES, Plan
+from parser import ROLES, Plan
 
 
 @dataclass

@@ -11,7 +11,7 @@ from icalendar import Alarm, Calendar, Event
 
 from knowledge import due_index
 from knowledge import workbench_queries as wq
-from parser.model import ROLE_LABELS
+from parser import ROLE_LABELS
 
 from .. import clock
 from ..render import task_label

@@ -19,7 +19,7 @@ def resolve_unit(db, unit: str | None) -> str | None:
     if not unit:
         return None
     from knowledge.directory import resolve_unit as resolve
-    from parser.units import UnitDirectory
+    from parser import UnitDirectory
     found = resolve(db, unit, UnitDirectory.load())
     if not found:
         raise UsageError(f"未找到单位“{unit}”，请使用单位全称或常用简称")

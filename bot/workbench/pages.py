@@ -9,7 +9,7 @@ from aiohttp import web
 
 from knowledge import progress, queries
 from knowledge import workbench_queries as wq
-from parser.model import ROLE_LABELS, ROLES
+from parser import ROLE_LABELS, ROLES
 
 from .. import clock
 from ..render import task_label
