@@ -203,10 +203,21 @@ def body_item(node: Node, number: str, own_only: bool = False) -> RawItem:
     return item
 
 
-def task_number(node: Node, full: bool = False) -> str:
-    """Position below the top-level section: （一）1, （二）, 3 … (`full` adds the section: 二（一）)."""
+def task_number(node: Node, full: bool = False, printed: bool = False) -> str:
+    """Position below the top-level section: （一）1, （二）, 3 … (`full` adds the section: 二（一）;
+    `printed`: the item's own number only, for items numbered 1…N across their headings)."""
+    if printed:
+        return _label_text(node)
     chain = [a for a in node.ancestors() if full or a.marker.level > 1] + [node]
     return "".join(_label_text(n) for n in chain)
+
+
+def numbered_across(nodes: list[Node]) -> bool:
+    """Items of one level whose printed numbers never repeat ("1、…" to "45、" running across （一）（二）
+    headings): each keeps its printed number."""
+    labels = [_label_text(n) for n in nodes]
+    return len({n.level for n in nodes}) == 1 and len(set(labels)) == len(labels) \
+        and len({id(n.parent) for n in nodes}) > 1 and any(a.marker.level > 1 for a in nodes[0].ancestors())
 
 
 def is_list_style(node: Node) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .citations import cite
 from .errors import DocumentError
-from .items import body_item, find_task_nodes, is_list_style, list_item, task_number
+from .items import body_item, find_task_nodes, is_list_style, list_item, numbered_across, task_number
 from .model import Plan
 from .outline import build_tree, split_attachment
 from .normalize import normalize_width, split_lost_breaks
@@ -106,13 +106,15 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
         if b.kind == "table" and is_task_table(b.rows):
             listed.extend(table_items(b.rows))
     body_nodes = find_task_nodes(build_tree(body), extend=True, attached_list=bool(listed))
-    short = [task_number(n) for n in body_nodes if not is_list_style(n)]
-    full = len(set(short)) < len(short)  # （一） under both 一、 and 二、: number them 一（一）, 二（一）
+    items = [n for n in body_nodes if not is_list_style(n)]
+    printed = numbered_across(items)  # 1、…4、 running across （一）（二）: "1" … "4"
+    short = [task_number(n) for n in items]
+    full = not printed and len(set(short)) < len(short)  # （一） under both 一、 and 二、: 一（一）, 二（一）
     chosen = {id(n) for n in body_nodes}
     for node in body_nodes:
         own_only = any(id(c) in chosen for c in node.children)
         raws.append(list_item(node, "list") if is_list_style(node)
-                    else body_item(node, task_number(node, full), own_only))
+                    else body_item(node, task_number(node, full, printed), own_only))
         raws[-1].list_id = id(node.parent) if full else node.level  # one list while numbers run on
         raws[-1].where = task_number(node, True)
     raws += listed

@@ -234,3 +234,16 @@ def test_a_goal_of_the_plans_own_level_is_bound_to_no_county():
     two = next(t for t in plan.tasks if t.section == "body" and t.number == "（二）")
     bound = {m.due.isoformat(): m.units for m in two.milestones}
     assert bound == {"2027-06-30": ["隆回县"], "2027-12-31": ["新宁县", "绥宁县"], "2028-12-31": []}
+
+
+def test_items_numbered_across_headings_keep_their_printed_numbers():
+    """1、…4、 run on across （一）（二） headings: the numbers do not repeat, so each keeps its own; a closing
+    保障措施 paragraph without items is no task."""
+    plan = parse_file(DATA / "numbered_across_headings.txt")
+    assert [(t.number, t.origin.section) for t in plan.tasks] == [
+        ("1", "正文 二（一）1"), ("2", "正文 二（一）2"), ("3", "正文 二（二）3"), ("4", "正文 二（二）4")]
+    one, two, three, four = plan.tasks
+    assert brief(one) == (["县政务服务中心"], ["县直相关单位"], [], [date(2024, 6, 30)])
+    assert brief(two) == ([], None, ["县数据局"], [date(2024, 12, 31)])
+    assert three.responsible_units == ["县市场监管局", "县发改局"] and [r.every for r in three.recurring] == ["quarter"]
+    assert four.responsible_units == ["各乡镇人民政府", "县直各单位"] and plan.issued == date(2024, 3, 8)
