@@ -209,3 +209,17 @@ def test_a_table_that_assigns_nothing_is_not_a_task_table():
     assert not is_task_table([["序号", "项目名称", "金额（万元）"], ["1", "污水管网", "300"]])
     assert not is_task_table([["姓名", "职务", "电话"], ["张三", "局长", "123"]])
     assert is_task_table([["序号", "改革举措", "主要内容", "指导部门", "推广范围"], ["1", "甲", "乙", "科技部", "全国"]])
+
+
+def test_a_pasted_table_keeps_the_empty_number_cell_of_a_sub_row():
+    """A sub-row pasted from a web page starts with tabs (its merged 序号 left empty): it belongs to item 1,
+    with its own unit and time limit; "/" means no unit; 长期坚持 makes a task ongoing."""
+    from pathlib import Path
+
+    from parser.plan import parse_file
+    plan = parse_file(Path(__file__).parent / "data" / "formats" / "tsv_sub_rows.txt")
+    got = {t.number: t for t in plan.tasks}
+    assert sorted(got) == [1, 2, 3]
+    assert got[1].responsible_units == ["各区县（市）人民政府", "市财政局"]
+    assert [m.due.isoformat() for m in got[1].milestones] == ["2024-08-31", "2024-12-31"]
+    assert not got[2].responsible_units and got[3].ongoing and not got[3].milestones

@@ -70,7 +70,7 @@ def _segments(lines: list[str]):
         j = i
         while j < len(lines) and "\t" in lines[j].strip(" \u3000"):
             j += 1
-        rows = [_cells(line) for line in lines[i:j]]
+        rows = _rows(lines[i:j])
         if j - i >= 2 and _consistent(rows):
             if start < i:
                 yield "text", lines[start:i]
@@ -82,9 +82,17 @@ def _segments(lines: list[str]):
         yield "text", lines[start:]
 
 
-def _cells(line: str) -> list[str]:
-    # A leading tab is indentation, not an empty first column.
-    return [c.strip(" \u3000\xa0") for c in line.strip(" \u3000").lstrip("\t").split("\t")]
+def _cells(line: str, indented: bool) -> list[str]:
+    line = line.strip(" \u3000")
+    return [c.strip(" \u3000\xa0") for c in (line.lstrip("\t") if indented else line).split("\t")]
+
+
+def _rows(lines: list[str]) -> list[list[str]]:
+    """Cells of each line. Leading tabs are empty first cells (a merged 序号 left empty in a sub-row) when
+    the row then has no more cells than the rows that start with text; otherwise they are indentation."""
+    width = max((len(_cells(ln, True)) for ln in lines if not ln.strip(" \u3000").startswith("\t")), default=0)
+    return [_cells(ln, not (ln.strip(" \u3000").startswith("\t") and len(_cells(ln, False)) <= width))
+            for ln in lines]
 
 
 def _consistent(rows: list[list[str]]) -> bool:
