@@ -8,6 +8,11 @@ read of the store's generation, which the burst's answers use to tell whether wh
 current (it is read after the burst is recorded, so it covers every change made before any of its
 messages is answered). A duplicate of a message whose record is still pending waits for that record:
 if it fails, both fail, and the platform's next retry is answered.
+
+Answers are at least once: a message is recorded as received, its payload kept (`keep`), and it is
+marked answered once its reply went out (`answered`). A message an earlier process received but did
+not answer is answered when the platform redelivers it, or on start from its payload (`unanswered`).
+With a `StoreWriter` the writes run on its thread, off the event loop; without one, in place.
 """
 from __future__ import annotations
 
@@ -15,18 +20,24 @@ import asyncio
 from datetime import datetime
 from typing import Callable
 
-from knowledge import generation
+from types import SimpleNamespace
+
+from knowledge import deliveries, generation
 from knowledge.deliveries import Delivery, DeliveryLog
+from knowledge.writer import StoreWriter
 
 
 class DeliveryClaims:
-    def __init__(self, db, now: Callable[[], datetime]):
+    def __init__(self, db, now: Callable[[], datetime], writer: StoreWriter | None = None):
         self.now = now
+        self.writer = writer
+        self.on_new: Callable[[tuple[str, str]], None] | None = None  # told of each message claimed as new
         self.log = DeliveryLog(db, now())
         self.generation: int | None = generation.current(db)  # as of the last burst recorded
         self._burst_at = now()
         self._pending: list[tuple[Delivery, asyncio.Future | None]] = []  # None: a duplicate's new signature
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}  # new messages not yet recorded
+        self._ops: list[tuple[tuple, asyncio.Future]] = []  # payloads to keep, answered marks, of this turn
 
     async def claim(self, platform: str, msg_id: str, signed: tuple[str, str] | None = None) -> str:
         """"new" (once recorded), "duplicate" or "replayed" (see DeliveryLog.judge)."""
@@ -47,9 +58,12 @@ class DeliveryClaims:
         self._inflight[(platform, msg_id)] = future
         self._queue(delivery, future)
         try:
-            return await future
+            verdict = await future
         finally:
             self._inflight.pop((platform, msg_id), None)
+        if self.on_new is not None:
+            self.on_new((platform, msg_id))
+        return verdict
 
     async def seen(self, platform: str, msg_id: str) -> bool:
         return await self.claim(platform, msg_id) == "duplicate"
@@ -61,18 +75,106 @@ class DeliveryClaims:
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
-        try:
-            self.log.record([d for d, _ in batch], self._burst_at)
-        except Exception as exc:  # nothing was recorded: every waiting handler fails (HTTP 500, redelivered)
-            self.log.forget([d for d, f in batch if f is not None])
-            for _, future in batch:
-                if future is not None and not future.done():
-                    future.set_exception(exc)
+        recorded = [d for d, _ in batch]
+        seen_at = self._burst_at.isoformat(timespec="seconds")
+        if self.writer is None:
+            try:
+                ids = self.log.record(recorded, self._burst_at)
+            except Exception as exc:
+                self._failed(batch, exc)
+                return
+            try:
+                stamp = generation.current(self.log.db)
+            except Exception:  # the answers read it themselves
+                stamp = None
+            self._recorded(batch, ids, stamp)
             return
-        try:
-            self.generation = generation.current(self.log.db)
-        except Exception:  # the answers read it themselves
-            self.generation = None
+
+        def job(conn):  # on the writer's thread, in its transaction
+            return deliveries.insert_rows(conn, recorded, seen_at), generation.current(SimpleNamespace(conn=conn))
+
+        done = asyncio.wrap_future(self.writer.submit(job))
+        done.add_done_callback(lambda f: self._failed(batch, f.exception()) if f.exception()
+                               else self._recorded(batch, *f.result()))
+
+    def _failed(self, batch, exc: BaseException) -> None:
+        """Nothing was recorded: every waiting handler fails (HTTP 500, redelivered)."""
+        self.log.forget([d for d, f in batch if f is not None])
+        for _, future in batch:
+            if future is not None and not future.done():
+                future.set_exception(exc)
+
+    def _recorded(self, batch, ids: list[int], stamp: int | None) -> None:
+        self.log.note_rows([d for d, _ in batch], ids)
+        self.generation = stamp
         for _, future in batch:
             if future is not None and not future.done():  # its request may have been cancelled (client gone)
                 future.set_result("new")
+
+    # -- received → answered ----------------------------------------------
+
+    def keep(self, platform: str, msg_id: str, payload: str) -> asyncio.Future | None:
+        """Keep a recorded message's payload until it is answered (what a restart needs to answer it);
+        the future is done once it is committed."""
+        rows = self.log.rows.get((platform, msg_id), [])
+        if not rows:
+            return None
+        return self._op(("keep", (rows[-1], payload)))
+
+    def answered(self, platform: str, msg_id: str) -> asyncio.Future | None:
+        """The message's reply went out: a restart will not answer it again."""
+        rows = self.log.take_rows(platform, msg_id)
+        if not rows:
+            return None
+        return self._op(("answered", rows))
+
+    def release(self, platform: str, msg_id: str) -> None:
+        """Its reply could not be handed on: the platform's redelivery is to be answered."""
+        if self.log.rows.get((platform, msg_id)):
+            self.log.unanswered[(platform, msg_id)] = None
+
+    def take_unanswered(self) -> list[tuple[str, str, str]]:
+        """(platform, msg_id, payload) of messages an earlier process received and did not answer,
+        handed to the caller to answer now (a redelivery of one of them is then a duplicate)."""
+        out = [(p, m, payload) for (p, m), payload in self.log.unanswered.items() if payload is not None]
+        for p, m, _ in out:
+            del self.log.unanswered[(p, m)]
+        return out
+
+    def _op(self, op: tuple) -> asyncio.Future:
+        """Queue a payload or an answered mark; the ops of one turn of the loop share one write."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if not self._ops:
+            loop.call_soon(self._flush_ops)
+        self._ops.append((op, future))
+        return future
+
+    def _flush_ops(self) -> None:
+        ops, self._ops = self._ops, []
+        payloads = [arg for (kind, arg), _ in ops if kind == "keep"]
+        answered = [row for (kind, arg), _ in ops if kind == "answered" for row in arg]
+        at = self.now()
+
+        def job(conn):
+            deliveries.keep_payloads(conn, payloads)
+            deliveries.mark_answered(conn, answered, at)
+
+        def settle(exc: BaseException | None) -> None:
+            for _, future in ops:
+                if not future.done():
+                    future.set_exception(exc) if exc else future.set_result(None)
+
+        if self.writer is not None:
+            done = asyncio.wrap_future(self.writer.submit(job))
+            done.add_done_callback(lambda f: settle(f.exception()))
+            return
+        conn = self.log.db.conn
+        try:
+            job(conn)
+            conn.commit()
+        except Exception as exc:
+            conn.rollback()
+            settle(exc)
+            return
+        settle(None)

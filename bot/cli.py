@@ -16,7 +16,8 @@ from .errors import UsageError
 def _directory(args):
     from parser.units import UnitDirectory
     try:
-        return UnitDirectory.load(args.units) if getattr(args, "units", None) else UnitDirectory.load()
+        # without --units each document is read by the local directory of the city it names, if any
+        return UnitDirectory.load(args.units) if getattr(args, "units", None) else None
     except (OSError, ValueError) as e:
         raise UsageError(f"无法读取单位名录 {args.units}：{e}") from e
 
@@ -43,14 +44,18 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_tasks(args) -> int:
+    if args.json:  # every task of the unit with its 三色预警 state: the dashboard's figures
+        from .workbench.tasks_json import print_task_states
+        return print_task_states(_db(args), unit=args.unit, today=clock.today(args.today),
+                                 overdue_only=args.overdue, document=args.doc)
     from .render_cli import print_due
     return print_due(_db(args), unit=args.unit, within=args.within, overdue_only=args.overdue,
-                     today=clock.today(args.today))
+                     today=clock.today(args.today), document=args.doc)
 
 
 def cmd_show(args) -> int:
     from .render_cli import print_task
-    return print_task(_db(args), args.number, section=args.section, today=clock.today(args.today))
+    return print_task(_db(args), args.number, section=args.section, today=clock.today(args.today), document=args.doc)
 
 
 def _days(value: str) -> int:
@@ -65,7 +70,8 @@ def _days(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="duban", description="督办：整改方案任务、时限与责任单位的解析、查询和提醒")
-    p.add_argument("--db", help="SQLite 数据库路径（默认 ./duban.db，环境变量 DUBAN_DB 可覆盖）")
+    p.add_argument("--db", help="SQLite 数据库路径（默认：环境变量 DUBAN_DB、配置文件 [store] db、"
+                                "$STATE_DIRECTORY/duban.db，否则 ~/.local/share/duban/duban.db）")
     sub = p.add_subparsers(dest="command", required=True)
 
     sp = sub.add_parser("parse", help="解析文件并输出任务、时限、责任单位")
@@ -87,16 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--within", type=_days, default=30, help="多少天内到期（默认 30，0–3650）")
     sp.add_argument("--overdue", action="store_true", help="只看逾期")
     sp.add_argument("--today", help="以该日期为今天（YYYY-MM-DD）")
+    sp.add_argument("--doc", help="只看某个文件（文件列表中的编号或标题）")
+    sp.add_argument("--json", action="store_true", help="输出 JSON：每项任务的状态（逾期/临期/正常/已销号/长期坚持）及各状态数")
     sp.set_defaults(func=cmd_tasks)
 
     sp = sub.add_parser("show", help="查看某项任务")
     sp.add_argument("number", help="编号，如 13 或 （一）1")
     sp.add_argument("--section", choices=["list", "body"])
     sp.add_argument("--today")
+    sp.add_argument("--doc", help="文件编号或标题（多个文件有同一编号时指定）")
     sp.set_defaults(func=cmd_show)
 
     from . import cli_extra
     cli_extra.register(sub)
+    from . import backup_cli, doctor
+    backup_cli.register(sub)  # backup, restore
+    doctor.register(sub)
+    from .workbench import commands as workbench_commands  # export, import-progress, calendar, dashboard
+    workbench_commands.register(sub)
     return p
 
 
@@ -106,8 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "db", None) is None:
         from knowledge.db import default_db_path
         args.db = str(default_db_path())
+        if args.command != "parse":  # the default store's folder (~/.local/share/duban) may not exist yet
+            os.makedirs(os.path.dirname(args.db) or ".", exist_ok=True)
+    existed = os.path.exists(args.db)
     try:
-        return args.func(args) or 0
+        code = args.func(args) or 0
+        if not existed and os.path.exists(args.db):
+            print(f"duban: 已新建数据库 {os.path.abspath(args.db)}", file=sys.stderr)
+        return code
     except (DocumentError, UsageError, StoreError) as e:
         print(f"duban: {e}", file=sys.stderr)
         return 2

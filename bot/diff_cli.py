@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from knowledge import versions
+from knowledge import cli_queries, versions
 from knowledge.db import open_db
 from parser.model import ROLE_LABELS
 from parser.plan import parse_file
@@ -21,7 +21,7 @@ _FIELD = {"title": "标题", "deadline_text": "整改时限", "number": "编号"
 
 
 def _doc(db, ref: str) -> tuple[int, int]:
-    row = db.execute("SELECT id, current_version FROM documents WHERE id = ? OR title = ?", [ref, ref]).fetchone()
+    row = cli_queries.document_by_ref(db, ref)
     if not row:
         raise UsageError(f"没有找到文件“{ref}”；用 duban status 查看已入库文件的编号")
     return row
@@ -35,7 +35,7 @@ def compute(args) -> dict:
     doc_id, current = _doc(db, args.doc)
     to = args.to or current
     frm = args.from_ or to - 1
-    have = {r[0] for r in db.execute("SELECT version FROM versions WHERE document_id=?", [doc_id])}
+    have = cli_queries.version_numbers(db, doc_id)
     for v in (frm, to):
         if v not in have:
             raise UsageError(f"该文件没有第 {v} 版（现有：{'、'.join(map(str, sorted(have)))}）")

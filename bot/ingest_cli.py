@@ -9,10 +9,12 @@ from rich.table import Table
 
 from knowledge.ingest import IngestResult, VersionRejected, ingest_plan, sha256_of
 from parser.errors import DocumentError
+from parser.limits import Limits
 from parser.plan import parse_document
 
 from . import clock
 from .errors import UsageError
+from .input_files import read_input
 from .notices import build_notices
 from .reminders import replan_after_change
 from .workdays import WorkCalendar
@@ -21,13 +23,13 @@ _STATUS = {"new": "新文件", "new_version": "新版本", "unchanged": "未变�
 
 
 def ingest_one(path: Path, db, directory, year=None, replaces=None, calendar: WorkCalendar | None = None,
-               today=None) -> IngestResult:
-    """Parse and store one file; a new version also queues change notices and re-plans today's reminders."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DocumentError(f"无法读取文件 {path}：{e.strerror}") from e
+               today=None, *, nofollow: bool = False) -> IngestResult:
+    """Parse and store one file; a new version also queues change notices and re-plans today's reminders.
+    The input limits hold: the size before reading, the task count before storing."""
+    limits = Limits.from_env()
+    data = read_input(path, limits, nofollow=nofollow)
     plan = parse_document(data, path.name, year=year, directory=directory)
+    limits.check_tasks(len(plan.tasks))
     try:
         result = ingest_plan(db, plan, sha256_of(data), directory=directory, replaces=replaces,
                              notices=build_notices)
@@ -50,8 +52,9 @@ def ingest_files(paths: list[str], db, directory, year=None, replaces=None) -> i
         raise UsageError("--replaces 只能用于单个文件")
     console = Console()
     results = []
-    with Progress(console=console, transient=True, disable=len(paths) < 2) as progress:
-        bar = progress.add_task("解析入库", total=len(paths))
+    # on a terminal only (quiet when piped); one file — a large PDF parses for a while — gets a pulsing bar
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+        bar = progress.add_task("解析入库", total=len(paths) if len(paths) > 1 else None)
         for p in paths:
             try:
                 results.append((p, ingest_one(Path(p), db, directory, year, replaces), None))

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 
 import aiohttp
 from rich.console import Console
 from rich.table import Table
 
-from knowledge import outbox, progress
+from knowledge import cli_queries, outbox, progress
 from knowledge.db import open_db
 
 from . import clock
@@ -18,7 +19,6 @@ from .reminders import enqueue_plan, plan_day, plan_json
 from .render import task_label as label
 
 console = Console()
-CHANNEL_KINDS = ("dingtalk_robot", "wecom_robot", "wecom_app", "console")
 
 
 def _settings(args):
@@ -34,9 +34,11 @@ def _settings(args):
 
 
 async def _send(db, gap: float, settings) -> dict:
+    from .platforms.registry import channel_defaults
     from .sender import Sender
     async with aiohttp.ClientSession() as session:
-        return await Sender(db, session, gap=gap, wecom_app=settings.wecom_app_config).drain()
+        return await Sender(db, session, gap=gap, channel_defaults=channel_defaults(settings)).drain(
+            budget_s=settings.remind_max_seconds)
 
 
 def cmd_remind(args) -> int:
@@ -68,7 +70,11 @@ def cmd_remind(args) -> int:
     if "deferred" in counts:
         console.print(f"新排队 {len(ids)} 条；另一个发送进程（duban serve）正在运行，由它发送 {counts['deferred']} 条")
     else:
-        console.print(f"新排队 {len(ids)} 条；发送成功 {counts['sent']}，待重试 {counts['retry']}，失败 {counts['failed']}")
+        console.print(f"新排队 {len(ids)} 条；发送成功 {counts['sent']}，待重试 {counts['retry']}，失败 {counts['failed']}"
+                      + (f"，结果未知 {counts['unknown']}（已重试一次，请确认是否送达）" if counts.get("unknown") else ""))
+        if counts.get("left"):
+            console.print(f"本次运行已达时限（{settings.remind_max_seconds:g} 秒），还有 {counts['left']} 条留待下次运行"
+                          "（duban serve 或再次运行 duban remind）发送")
     if plan.without_channel:
         console.print(f"[red]未配置推送渠道的单位：{'、'.join(plan.without_channel)}[/red]")
     return 0 if not counts["failed"] else 1
@@ -77,17 +83,12 @@ def cmd_remind(args) -> int:
 def cmd_channel_set(args) -> int:
     from parser.units import UnitDirectory
     unit, known = UnitDirectory.load().resolve(args.unit)
-    config: dict = {}
-    if args.kind in ("dingtalk_robot", "wecom_robot"):
-        if not args.webhook:
-            raise UsageError("群机器人需要 --webhook 地址")
-        config["webhook_url"] = args.webhook
-        if args.secret:
-            config["secret"] = args.secret
-    elif args.kind == "wecom_app":
-        if not args.to_users:
-            raise UsageError("企业微信应用消息需要 --to-users（userid，用 | 分隔）")
-        config["to_users"] = args.to_users
+    from .platforms.registry import channel_kinds
+    options = {"webhook": args.webhook, "secret": args.secret, "to_users": args.to_users, "chat": args.chat}
+    try:  # each platform package says which options its channel kinds need
+        config = channel_kinds()[args.kind].from_cli(options)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     outbox.set_channel(open_db(args.db), unit, args.kind, config)
     console.print(f"已设置 {unit} 的推送渠道：{args.kind}" + ("" if known else "（提示：该单位不在单位名录中）"))
     return 0
@@ -112,15 +113,18 @@ def cmd_status(args) -> int:
         table.add_row(s["title"], str(s["version"]), str(s["open"]), str(s["completed"]), str(s["withdrawn"]),
                       s["last_report"] or "")
     console.print(table)
-    rows = db.execute("SELECT t.section, t.number, t.title, t.completed_at, t.completed_by FROM tasks t"
-                      " WHERE t.status='completed' AND t.version = (SELECT current_version FROM documents d"
-                      " WHERE d.id = t.document_id)"  # one line per task, under its current number
-                      " ORDER BY t.completed_at DESC LIMIT 20").fetchall()
-    for section, number, title, at, by in rows:
+    for section, number, title, at, by in cli_queries.recently_completed(db, 20):
         console.print(f"  已销号 {label(section, number)} {title[:30]}（{by}，{at}）")
     q = outbox.summary(db)
     if q:
         console.print("提醒队列：" + "，".join(f"{k} {v}" for k, v in sorted(q.items())))
+    for unit, title, error in outbox.unknown_outcomes(db):
+        console.print(f"结果未知（请确认是否送达）：{unit} {title} —— {error}", markup=False)
+    from .platforms.registry import read_states
+    for c in read_states(args.db):
+        since = datetime.fromtimestamp(c["since"], clock.now().tzinfo).strftime("%m-%d %H:%M:%S")
+        console.print(f"长连接 {c['name']}：{c['state']}（自 {since}，已连接 {c['connects']} 次）"
+                      + (f"，最近错误：{c['last_error']}" if c.get("last_error") else ""), markup=False)
     return 0
 
 
@@ -137,15 +141,21 @@ def register(sub) -> None:
     cs = sp.add_subparsers(dest="channel_command", required=True)
     c = cs.add_parser("set", help="设置单位的推送渠道")
     c.add_argument("unit")
-    c.add_argument("--kind", choices=CHANNEL_KINDS, required=True)
+    c.add_argument("--kind", choices=channel_kind_names(), required=True)
     c.add_argument("--webhook")
     c.add_argument("--secret")
     c.add_argument("--to-users")
+    c.add_argument("--chat", help="群会话 ID（钉钉 openConversationId / 企业微信 chatid）")
     c.set_defaults(func=cmd_channel_set)
     c = cs.add_parser("list", help="列出推送渠道")
     c.set_defaults(func=cmd_channel_list)
     sp = sub.add_parser("status", help="整改进度与提醒队列")
     sp.set_defaults(func=cmd_status)
+
+
+def channel_kind_names() -> list[str]:
+    from .platforms.registry import channel_kinds
+    return list(channel_kinds())
 
 
 def argparse_hidden():

@@ -1,7 +1,9 @@
 """`duban serve` (the bot server) and `duban roster import`."""
 from __future__ import annotations
 
-import logging
+import errno
+import os
+import socket
 from importlib import resources
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from knowledge.db import open_db
 from knowledge.ingest import ingest_plan, sha256_of
 from parser.plan import parse_document
 
-from . import clock
+from . import logging_setup
 from .errors import UsageError
 from .settings import ConfigError, load_settings
 from .store_lock import StoreLock
@@ -22,27 +24,22 @@ EXAMPLE = "example_plan.txt"
 
 def load_example_if_empty(db, directory) -> str | None:
     """An empty store gets the bundled example plan, so a fresh server has something to answer."""
-    if db.execute("SELECT count(*) FROM documents").fetchone()[0]:
-        return None
-    data = resources.files("bot").joinpath("data", EXAMPLE).read_bytes()
-    plan = parse_document(data, EXAMPLE, directory=directory)
-    ingest_plan(db, plan, sha256_of(data), directory=directory)
-    return plan.title
+    from .example_plan import load_example
+    return load_example(db, directory)
 
 
 def cmd_serve(args) -> int:
     from .server import create_app, make_conversation
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config or os.environ.get("DUBAN_CONFIG"))
     except ConfigError as e:
         raise UsageError(str(e)) from e
     if args.db_explicit:
         settings.db = args.db
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # log times in Asia/Shanghai like everything else, whatever the machine's zone
-    logging.Formatter.converter = lambda *_: clock.now().timetuple()
+    sock = bind_port(settings.host, settings.port)  # before anything starts: a taken port stops here
+    logging_setup.setup(settings.log_level, settings.log_file)
     try:
         settings.calendar()
         hh, mm = (int(x) for x in settings.send_time.split(":"))
@@ -51,13 +48,16 @@ def cmd_serve(args) -> int:
         raise UsageError(str(e)) from e
     except (ValueError, AssertionError):
         raise UsageError(f"send_time 应为 HH:MM，例如 09:00（现为 {settings.send_time!r}）") from None
+    new_store = not Path(settings.db).exists()
+    if new_store:
+        Path(settings.db).parent.mkdir(parents=True, exist_ok=True)
     conv = make_conversation(settings)
     serving = StoreLock(conv.db, "serve")
     if not serving.acquire():  # two servers would each let the other's redeliveries through
         raise UsageError(f"另一个 duban serve 正在使用数据库 {settings.db}；同一数据库只能运行一个服务进程。")
     loaded = load_example_if_empty(conv.db, conv.directory) if settings.load_example else None
     url = f"http://{settings.host}:{settings.port}"
-    print(f"duban 已启动：{url}（数据库 {settings.db}）")
+    print(f"duban 已启动：{url}（数据库 {Path(settings.db).resolve()}{'，新建' if new_store else ''}）")
     if loaded:
         print(f"数据库为空，已载入示例文件：{loaded}")
     print(f"  健康检查：curl {url}/healthz")
@@ -65,9 +65,33 @@ def cmd_serve(args) -> int:
         print(f"  {name}回调：{url}{path}" + ("" if on else "（未配置密钥，该接口返回 404）"))
     if settings.wecom_enabled and not (settings.wecom_secret and settings.wecom_agent_id):
         print("  提示：未配置企业微信应用 Secret/AgentID，超过 2048 字节的回答将被截断，超过 4 秒的回答无法送达")
+    from .platforms.registry import startup_lines
+    for line in startup_lines(settings):  # every way in that is configured (HTTP callbacks, long connections)
+        print(f"  已启用 {line}")
     print("  本地试用：duban chat --as 市生态环境局   （或 duban ask \"我单位哪些任务即将到期\" --as 邵阳县）")
-    web.run_app(create_app(settings, conv), host=settings.host, port=settings.port, print=None)
+    web.run_app(create_app(settings, conv), sock=sock, print=None, access_log=None)
     return 0
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now; a port already in use is a one-line error (exit 2)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise UsageError(f"无法解析监听地址 {host}：{e.strerror}") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(512)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise UsageError(f"端口 {port} 已被占用（{host}:{port}），请换一个端口（--port）或先停止占用它的程序。") from None
+        raise UsageError(f"无法监听 {host}:{port}：{e.strerror}") from None
+    sock.setblocking(False)
+    return sock
 
 
 def cmd_roster_import(args) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -11,81 +12,99 @@ from typing import Callable
 import aiohttp
 from aiohttp import web
 
-from knowledge import deliveries
-from knowledge.db import open_db
+from knowledge import deliveries, health
+from knowledge.db import open_db, store_path, use_wal
+from knowledge.writer import StoreWriter
 from parser.units import UnitDirectory
 
-from . import clock
+from . import answer_tracking, clock
 from .claims import DeliveryClaims
+from .resend import answer_unanswered
 from .conversation import Conversation, Turn
 from .inbox import Inbox, watch as watch_inbox
 from .intent import preload
 from .scheduler import run as run_scheduler
 from .platforms.base import Inbound, Reply
-from .platforms.dingtalk import DingTalkPlatform
-from .platforms.wecom import WeComAppClient, WeComPlatform
+from .platforms.registry import connection_health, install_platforms
 from .settings import Settings
+from . import workbench
 
 log = logging.getLogger("duban.server")
 
 SETTINGS = web.AppKey("settings", Settings)
 CONVERSATION = web.AppKey("conversation", Conversation)
+CLAIMS = web.AppKey("claims", DeliveryClaims)
+LOW_DISK_MB = 200  # below this /healthz says "degraded": SQLite needs room for its journal
 
 
 def make_conversation(settings: Settings, db=None) -> Conversation:
     directory = UnitDirectory.load(settings.units_file) if settings.units_file else UnitDirectory.load()
     if db is None:
         db = open_db(settings.db)
-        # the server commits on every message (de-duplication): WAL keeps that off the disk's sync path
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        use_wal(db)  # the server commits on every message: WAL keeps that off the disk's sync path
     inbox = Inbox(Path(settings.inbox_dir)) if settings.inbox_dir else None
     return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now, inbox=inbox,
                         calendar=settings.calendar(), policy=settings.policy())
 
 
 async def healthz(request: web.Request) -> web.Response:
-    db = request.app[CONVERSATION].db
-    docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-    tasks = db.execute("SELECT count(*) FROM tasks").fetchone()[0]
-    return web.json_response({"status": "ok", "documents": docs, "tasks": tasks})
+    """The store, the writer queue, the last sweep, failing channels and free disk, for monitoring."""
+    conv, claims = request.app[CONVERSATION], request.app[CLAIMS]
+    try:
+        report = health.store_report(conv.db)
+    except Exception as exc:  # the store cannot be read: say so, do not fail with a traceback
+        return web.json_response({"status": "error", "store": type(exc).__name__}, status=503)
+    writer = claims.writer
+    path = store_path(conv.db)
+    free_mb = shutil.disk_usage(Path(path).parent).free // (1024 * 1024) if path else None
+    problems = [p for p, bad in (("writer", writer is not None and writer.last_error),
+                                 ("disk", free_mb is not None and free_mb < LOW_DISK_MB),
+                                 ("channels", report["failing_channels"])) if bad]
+    connections = connection_health(request.app)  # DingTalk Stream / WeCom AI bot long connections, when configured
+    return web.json_response({"status": "degraded" if problems else "ok", "problems": problems, **report,
+                              "store": path or ":memory:", "free_disk_mb": free_mb,
+                              "writer": {"queued": writer.pending if writer else 0,
+                                         "last_error": writer.last_error if writer else None},
+                              "unanswered": len(claims.log.rows),
+                              **({"connections": connections} if connections else {})})
 
 
 def create_app(settings: Settings, conversation: Conversation | None = None,
                platform_clock: Callable[[], float] = time.time) -> web.Application:
     """The webhook server. `platform_clock` (epoch seconds) is injectable so recorded requests replay."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
     conv = conversation or make_conversation(settings)
+    claims = DeliveryClaims(conv.db, clock.now)  # de-duplication, one commit per burst of messages
+    claims.on_new = answer_tracking.claimed  # received → answered → marked answered (at least once)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[answer_tracking.middleware(claims)])
     app[SETTINGS] = settings
     app[CONVERSATION] = conv
-
-    claims = DeliveryClaims(conv.db, clock.now)  # de-duplication, one commit per burst of messages
+    app[CLAIMS] = claims
 
     def answer(inbound: Inbound) -> Reply | None:  # synchronous: the platforms use it in place
         # every message answered here was recorded first: its burst read the store's generation
+        answer_tracking.keep_payload(claims, inbound)
         turn = Turn(inbound.platform, inbound.user_id, inbound.text, inbound.chat_id, inbound.chat_type,
                     stamp=claims.generation)
         result = conv.handle(turn)
         return Reply(result.reply, title="督办")
 
     app.router.add_get("/healthz", healthz)
+    workbench.add_routes(app, settings, conv.db)  # the dashboard (/, /login, /tasks, …) and /calendar/<token>.ics
     session_holder: dict = {}
-    if settings.dingtalk_enabled:
-        DingTalkPlatform(answer=answer, seen=claims.seen, app_secret=settings.dingtalk_app_secret,
-                         bot_name=settings.dingtalk_bot_name, now=platform_clock, max_body_bytes=settings.max_body_bytes,
-                         sign_window=settings.replay_window, session_hosts=set(settings.dingtalk_session_hosts),
-                         reply_in_response=settings.dingtalk_reply_in_response,
-                         claim=lambda mid, ts, sign: claims.claim("dingtalk", mid, (ts, sign))).add_routes(app)
-    if settings.wecom_enabled:
-        client = None
-        if settings.wecom_secret and settings.wecom_agent_id:
-            client = WeComAppClient(settings.wecom_corp_id, settings.wecom_secret, settings.wecom_agent_id,
-                                    base_url=settings.wecom_api_base)
-            session_holder["wecom"] = client
-        WeComPlatform(answer=answer, seen=claims.seen, token=settings.wecom_token,
-                      encoding_aes_key=settings.wecom_aes_key, corp_id=settings.wecom_corp_id,
-                      app_client=client, now=platform_clock, max_body_bytes=settings.max_body_bytes,
-                      replay_window=settings.replay_window).add_routes(app)
+    # every platform's routes and long connections (DingTalk HTTP/Stream, WeCom app/AI bot): bot/platforms/registry.py
+    install_platforms(app, settings, answer=answer, claims=claims, clock=platform_clock, actions=conv)
+
+    async def writer_and_tracking(app: web.Application):
+        path = store_path(conv.db)
+        claims.writer = StoreWriter(path) if path else None  # the server's writes leave the event loop
+        restore = answer_tracking.track_spawned_tasks(asyncio.get_running_loop())
+        resend = asyncio.create_task(answer_unanswered(claims, settings, answer))
+        yield
+        resend.cancel()
+        restore()
+        if claims.writer is not None:
+            await asyncio.to_thread(claims.writer.close)
+            claims.writer = None
 
     async def housekeeping(app: web.Application):
         deliveries.prune(conv.db, clock.now() - deliveries.KEEP)  # redeliveries come within minutes
@@ -101,7 +120,7 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
             background.append(asyncio.create_task(run_scheduler(conv.db, settings, session)))
         if conv.inbox is not None:
             conv.inbox.folder.mkdir(parents=True, exist_ok=True)
-            background.append(asyncio.create_task(watch_inbox(conv.inbox, conv.db, conv.directory)))
+            background.append(asyncio.create_task(watch_inbox(conv.inbox, conv.db, units_file=settings.units_file)))
         for task in background:
             task.add_done_callback(report)
         yield
@@ -114,4 +133,5 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
             await c.close()
 
     app.cleanup_ctx.append(housekeeping)
+    app.cleanup_ctx.append(writer_and_tracking)
     return app

@@ -3,13 +3,23 @@ to the database. The OS drops it when the process dies, so a restart takes it ov
 from __future__ import annotations
 
 import fcntl
+from pathlib import Path
+
+from knowledge.db import store_path
 
 
 class StoreLock:
     def __init__(self, db, job: str):
-        row = db.execute("PRAGMA database_list").fetchone()
-        self.path = f"{row[2]}.{job}.lock" if row and row[2] else None  # an in-memory store needs none
+        path = store_path(db)
+        self.path = f"{path}.{job}.lock" if path else None  # an in-memory store needs none
         self._fh = None
+
+    @classmethod
+    def for_path(cls, path, job: str) -> "StoreLock":
+        """The same lock, for a store not opened here."""
+        lock = cls.__new__(cls)
+        lock.path, lock._fh = f"{Path(path).resolve()}.{job}.lock", None
+        return lock
 
     def acquire(self) -> bool:
         """True when this process holds the lock now (also when it already did)."""

@@ -1,19 +1,43 @@
 """Opening the store and bringing its schema up to date (small, ordered, idempotent migrations)."""
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import sqlite3
+import tomllib
 from pathlib import Path
 
 import sqlite_utils
 
 DEFAULT_DB = "duban.db"
+SYSTEM_CONFIG = Path("/etc/duban/duban.toml")
 
 
-def default_db_path() -> Path:
-    """DUBAN_DB overrides the default duban.db in the working directory."""
-    return Path(os.environ.get("DUBAN_DB") or DEFAULT_DB)
+def default_db_path(env=None) -> Path:
+    """Where the store is when no --db is given, whatever the working directory: DUBAN_DB; else the
+    config file's [store] db (DUBAN_CONFIG, or /etc/duban/duban.toml); else the service's state
+    directory ($STATE_DIRECTORY, set by systemd); else $XDG_DATA_HOME or ~/.local/share, in duban/."""
+    env = os.environ if env is None else env
+    if env.get("DUBAN_DB"):
+        return Path(env["DUBAN_DB"])
+    configured = _configured_db(Path(env["DUBAN_CONFIG"]) if env.get("DUBAN_CONFIG") else SYSTEM_CONFIG)
+    if configured:
+        return configured
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0]) / DEFAULT_DB
+    data_home = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path.home() / ".local" / "share"
+    return data_home / "duban" / DEFAULT_DB
+
+
+def _configured_db(config: Path) -> Path | None:
+    try:
+        data = tomllib.loads(config.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None  # `duban serve --config` reports a broken file; here it only may name the store
+    db = data.get("store", {}).get("db") if isinstance(data.get("store"), dict) else None
+    return Path(db) if isinstance(db, str) and db else None
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:
@@ -147,14 +171,52 @@ def _m016_title_index(db: sqlite_utils.Database) -> None:
         db.execute(stmt)
 
 
+# The one order in which migrations run, by name. A name is recorded in the store once its migration ran,
+# so names never change and never repeat (the numbers in some older names do repeat: the name, not the
+# number, is what counts). Each module registers its own function; migrate() imports every module listed
+# in MODULES and runs the migrations in this order, whatever order the modules were imported in.
+# A new migration: register it in its module and add its name at the end. One registered but not listed
+# here runs after the listed ones (in registration order) until it is listed.
+ORDER = (
+    "_m001_plans", "_m002_indexes", "_m003_covering_number_index", "_m008_assignments_by_unit", "_m009_task_units",
+    "_m012_assignments_by_unit_with_role", "_m015_task_state_indexes", "_m016_title_index",
+    "_m002_people", "_m006_signed_requests", "_m007_claims_without_rowid", "_official_accounts_by_platform",
+    "_m003_progress", "_m004_outbox", "_m005_inbox", "_m011_delivery_log", "_m013_due_index",
+    "_m017_document_lifecycle", "_m018_same_content_files", "_m019_reviews", "_m_workbench_links_and_accounts",
+    "_m020_citations",
+    "_m014_generation",  # after every table its triggers watch
+    "delivery_answers",
+)
+MODULES = ("knowledge.people", "knowledge.progress", "knowledge.outbox", "knowledge.inbox_log", "knowledge.deliveries",
+           "knowledge.due_index", "knowledge.documents", "knowledge.citations", "knowledge.review", "knowledge.workbench_queries",
+           "knowledge.generation")
 MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index, _m008_assignments_by_unit, _m009_task_units,
               _m012_assignments_by_unit_with_role, _m015_task_state_indexes, _m016_title_index]
 
 
+def _import_migration_modules() -> None:
+    for name in MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:  # a listed module that is gone is skipped; a broken import is not
+                raise
+
+
+def ordered(migrations: list) -> list:
+    """The registered migrations in ORDER; names must be unique."""
+    names = [m.__name__ for m in migrations]
+    if len(set(names)) != len(names):
+        raise RuntimeError(f"duplicate migration names: {sorted({n for n in names if names.count(n) > 1})}")
+    rank = {name: i for i, name in enumerate(ORDER)}
+    return [m for _, m in sorted(enumerate(migrations), key=lambda im: (rank.get(im[1].__name__, len(ORDER)), im[0]))]
+
+
 def migrate(db: sqlite_utils.Database) -> None:
+    _import_migration_modules()
     db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {r[0] for r in db.execute("SELECT name FROM migrations").fetchall()}
-    for m in MIGRATIONS:
+    for m in ordered(MIGRATIONS):
         if m.__name__ in done:
             continue
         m(db)  # every migration is idempotent (IF NOT EXISTS), so a crash here is safe to rerun
@@ -163,9 +225,42 @@ def migrate(db: sqlite_utils.Database) -> None:
 
 
 def register_migration(fn) -> None:
-    """Later modules (officials, outbox, …) add their tables through this hook."""
+    """Later modules (officials, outbox, …) add their tables through this hook; ORDER says when they run."""
     if fn not in MIGRATIONS:
         MIGRATIONS.append(fn)
+
+
+def use_wal(db: sqlite_utils.Database) -> None:
+    """Write-ahead log: readers never wait for the writer, commits skip the disk's sync path."""
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+
+
+def store_path(db: sqlite_utils.Database) -> str | None:
+    """The file behind a connection (None for an in-memory store)."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    return row[2] if row and row[2] else None
+
+
+class Store(sqlite_utils.Database):
+    """A store whose transactions take the write lock when they begin (BEGIN IMMEDIATE). A deferred
+    transaction that reads, then writes, fails at once with "database is locked" when another connection
+    committed in between (in WAL mode the busy timeout does not apply to that); an immediate one waits
+    its turn, up to the busy timeout."""
+
+    @contextlib.contextmanager
+    def atomic(self):
+        if self.conn.in_transaction:  # nested: a savepoint, as sqlite-utils does
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
 
 
 class StoreError(Exception):
@@ -175,7 +270,7 @@ class StoreError(Exception):
 def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
     path = Path(path) if path else default_db_path()
     try:
-        db = sqlite_utils.Database(path)
+        db = Store(path)
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 5000")
         # up to 64 MiB of pages kept between answers (the default, 2 MiB, re-reads a large store's due

@@ -8,6 +8,7 @@ a store's log (a second one would not see the first one's messages until it rest
 """
 from __future__ import annotations
 
+import sqlite3
 from collections import deque
 from datetime import datetime, timedelta
 
@@ -35,9 +36,50 @@ def _m011_delivery_log(db: sqlite_utils.Database) -> None:
         db.execute("INSERT INTO deliveries (platform, msg_id, seen_at) SELECT platform, msg_id, seen_at"
                    " FROM seen_messages")
         db.execute("DROP TABLE seen_messages")
+    _add_answer_columns(db)
+    if {"signed_requests", "seen_messages"} & tables and "answered_at" in {
+            c[1] for c in db.execute("PRAGMA table_info(deliveries)")}:  # what earlier versions recorded was answered
+        db.execute("UPDATE deliveries SET answered_at = seen_at WHERE answered_at IS NULL")
+
+
+def _add_answer_columns(db: sqlite_utils.Database) -> None:
+    # received → answered: a message recorded but not answered when the process died is answered after
+    # the restart, from its payload (cleared once answered). Rows of earlier versions were answered.
+    columns = {c[1] for c in db.execute("PRAGMA table_info(deliveries)")}
+    if "answered_at" not in columns:
+        db.execute("ALTER TABLE deliveries ADD COLUMN answered_at TEXT")
+        db.execute("UPDATE deliveries SET answered_at = seen_at")
+    if "payload" not in columns:
+        db.execute("ALTER TABLE deliveries ADD COLUMN payload TEXT")
+
+
+def delivery_answers(db: sqlite_utils.Database) -> None:
+    _m011_delivery_log(db)  # idempotent: on a store that has the log, only the new columns are added
 
 
 register_migration(_m011_delivery_log)
+register_migration(delivery_answers)
+
+
+def insert_rows(conn: sqlite3.Connection, deliveries: list[Delivery], seen_at: str) -> list[int]:
+    """Append deliveries as received (not yet answered); their row ids, in order. No commit."""
+    ids = []
+    for platform, msg_id, signed in deliveries:
+        ts, sign = signed or (None, None)
+        ids.append(conn.execute("INSERT INTO deliveries (platform, msg_id, timestamp, sign, seen_at)"
+                                " VALUES (?,?,?,?,?)", (platform, msg_id, ts, sign, seen_at)).lastrowid)
+    return ids
+
+
+def keep_payloads(conn: sqlite3.Connection, payloads: list[tuple[int, str]]) -> None:
+    """(row id, the message as JSON): what a restart needs to answer it. No commit."""
+    conn.executemany("UPDATE deliveries SET payload = ? WHERE id = ?", [(p, i) for i, p in payloads])
+
+
+def mark_answered(conn: sqlite3.Connection, ids: list[int], at: datetime) -> None:
+    """Answered: the payload (the message's text and reply route) is no longer kept. No commit."""
+    stamp = at.isoformat(timespec="seconds")
+    conn.executemany("UPDATE deliveries SET answered_at = ?, payload = NULL WHERE id = ?", [(stamp, i) for i in ids])
 
 
 class DeliveryLog:
@@ -52,11 +94,26 @@ class DeliveryLog:
         self._unrecorded: list[Delivery] = []  # duplicates that brought a signature of their own
         self._next_expiry = now  # expiry runs at most once a minute: every message passes here
         self._stamped: tuple[datetime | None, str] = (None, "")  # the last `at` and its text (bursts share one)
+        self.rows: dict[tuple[str, str], list[int]] = {}  # unanswered messages' row ids, to mark them answered
+        # received by an earlier process and not answered (with the payload when it was kept): a redelivery
+        # of one of these is answered, and the server answers those it can on start
+        self.unanswered: dict[tuple[str, str], str | None] = {}
+        answered: set[tuple[str, str]] = set()
         since = (now - KEEP).isoformat(timespec="seconds")
-        for platform, msg_id, ts, sign, seen_at in db.execute(
-                "SELECT platform, msg_id, timestamp, sign, seen_at FROM deliveries WHERE seen_at >= ? ORDER BY id",
-                [since]):
+        for row_id, platform, msg_id, ts, sign, seen_at, answered_at, payload in db.execute(
+                "SELECT id, platform, msg_id, timestamp, sign, seen_at, answered_at, payload FROM deliveries"
+                " WHERE seen_at >= ? ORDER BY id", [since]):
+            key = (platform, msg_id)
             self._remember((platform, msg_id, (ts, sign) if ts is not None else None), seen_at)
+            if answered_at is not None:
+                answered.add(key)
+            else:
+                self.rows.setdefault(key, []).append(row_id)
+                if payload is not None or key not in self.unanswered:
+                    self.unanswered[key] = payload
+        for key in answered:
+            self.unanswered.pop(key, None)
+            self.rows.pop(key, None)
 
     def judge(self, deliveries: list[Delivery], at: datetime) -> list[str]:
         """Per delivery, in order: "replayed" if its signed (timestamp, sign) already carried a different
@@ -73,6 +130,11 @@ class DeliveryLog:
             platform, msg_id, signed = d
             if signed is not None and self._signed.get(signed, msg_id) != msg_id:
                 verdicts.append("replayed")
+            elif (platform, msg_id) in self.unanswered:  # an earlier process died before answering it
+                del self.unanswered[(platform, msg_id)]
+                if signed is not None:
+                    self._signed[signed] = msg_id
+                verdicts.append("new")
             elif (platform, msg_id) in self._ids:
                 if signed is not None and signed not in self._signed:
                     # a retry's own signature: its captured header must not carry another body later
@@ -85,17 +147,25 @@ class DeliveryLog:
                 verdicts.append("new")
         return verdicts
 
-    def record(self, deliveries: list[Delivery], at: datetime) -> None:
-        """Append deliveries judged new, committed before this returns."""
-        seen_at = at.isoformat(timespec="seconds")
+    def record(self, deliveries: list[Delivery], at: datetime) -> list[int]:
+        """Append deliveries judged new, committed before this returns; their row ids."""
         conn = self.db.conn
         try:
-            conn.executemany("INSERT INTO deliveries (platform, msg_id, timestamp, sign, seen_at) VALUES (?,?,?,?,?)",
-                             [(p, m, *(s or (None, None)), seen_at) for p, m, s in deliveries])
+            ids = insert_rows(conn, deliveries, at.isoformat(timespec="seconds"))
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
+        return ids
+
+    def note_rows(self, deliveries: list[Delivery], ids: list[int]) -> None:
+        """Remember where recorded deliveries are, to mark them answered."""
+        for (platform, msg_id, _), row_id in zip(deliveries, ids):
+            self.rows.setdefault((platform, msg_id), []).append(row_id)
+
+    def take_rows(self, platform: str, msg_id: str) -> list[int]:
+        """The rows to mark answered (forgotten here: a message is answered once)."""
+        return self.rows.pop((platform, msg_id), [])
 
     def take_unrecorded(self) -> list[Delivery]:
         """Duplicates judged since the last call whose signatures are new: to be recorded too."""
@@ -106,6 +176,8 @@ class DeliveryLog:
         """Not recorded after all: a redelivery must be answered."""
         for platform, msg_id, signed in deliveries:
             self._ids.discard((platform, msg_id))
+            self.rows.pop((platform, msg_id), None)
+            self.unanswered.pop((platform, msg_id), None)
             if signed is not None and self._signed.get(signed) == msg_id:
                 del self._signed[signed]
 
@@ -129,7 +201,10 @@ def claim_delivery(db: sqlite_utils.Database, platform: str, msg_id: str, at: da
     log = DeliveryLog(db, at)
     delivery = (platform, msg_id, signed)
     verdict = log.judge([delivery], at)[0]
-    log.record(([delivery] if verdict == "new" else []) + log.take_unrecorded(), at)
+    new = [delivery] if verdict == "new" else []
+    ids = log.record(new + log.take_unrecorded(), at)
+    with db.atomic():  # this process answers at once: nothing is left for a restart
+        mark_answered(db.conn, ids[:len(new)], at)
     return verdict
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from parser.model import ROLES
+from parser import ROLES
 
 
 def sync_directory(db: sqlite_utils.Database, directory) -> None:
@@ -83,3 +83,10 @@ def expand_units(db: sqlite_utils.Database, units: list[str]) -> list[str]:
             if m not in out:
                 out.append(m)
     return out
+
+
+def add_aliases(db: sqlite_utils.Database, aliases: dict[str, str]) -> None:
+    """Other forms of a document's units (发改委 for 国家发展改革委 …): the directory grows from the documents
+    a store holds. An alias already known keeps its unit; a name that is a unit itself is no alias."""
+    db.conn.executemany("INSERT OR IGNORE INTO unit_aliases SELECT ?, ? WHERE NOT EXISTS"
+                        " (SELECT 1 FROM units WHERE name = ?)", [(a, u, a) for a, u in aliases.items()])

@@ -6,6 +6,7 @@ document becomes that document's next version; its tasks replace the current one
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from parser import canonical_plan, plan_aliases
 from parser.model import ROLES, Plan, Task
 
-from . import due_index, versions
+from . import citations, departure, documents, due_index, review, versions
 from .db import units_json
-from .directory import sync_directory
+from .directory import add_aliases, sync_directory
 from .outbox import cancel_stale_reminders, enqueue
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -52,9 +54,11 @@ def _insert_task(db: sqlite_utils.Database, doc_id: int, version: int, t: Task,
                  uid: int | None = None, status: tuple | None = None) -> tuple[int, int]:
     cur = db.execute(
         "INSERT INTO tasks (document_id, version, section, number, number_int, title, deadline_text, goal_text,"
-        " problem_text, full_text, ongoing, measures_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " problem_text, full_text, ongoing, measures_count, cite_section, cite_page, cite_text)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [doc_id, version, t.section, str(t.number), t.number if isinstance(t.number, int) else None, t.title,
-         t.deadline_text, t.goal_text, t.problem_text, t.full_text or t.title, int(t.ongoing), len(t.measures)])
+         t.deadline_text, t.goal_text, t.problem_text, t.full_text or t.title, int(t.ongoing), len(t.measures),
+         *citations.values(t.origin)])
     task_id = cur.lastrowid
     uid = uid or task_id
     db.execute("UPDATE tasks SET uid=? WHERE id=?", [uid, task_id])
@@ -73,9 +77,10 @@ def _insert_task(db: sqlite_utils.Database, doc_id: int, version: int, t: Task,
     for i, m in enumerate(t.milestones):
         base = f"{uid}|{m.due.isoformat()}|{_digest(m.text)}"
         seen[base] = seen.get(base, -1) + 1
-        mid = db.execute("INSERT INTO milestones (task_id, position, due, text, source, done, uid)"
-                         " VALUES (?,?,?,?,?,?,?)", [task_id, i, m.due.isoformat(), m.text, m.source, int(m.done),
-                                                     f"{base}|{seen[base]}"]).lastrowid
+        mid = db.execute("INSERT INTO milestones (task_id, position, due, text, source, done, uid, cite_section,"
+                         " cite_page, cite_text) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         [task_id, i, m.due.isoformat(), m.text, m.source, int(m.done), f"{base}|{seen[base]}",
+                          *citations.values(m.origin)]).lastrowid
         db.conn.executemany("INSERT OR IGNORE INTO milestone_units VALUES (?,?)", [(mid, u) for u in m.units])
     db.conn.executemany("INSERT INTO recurring (task_id, every, text, units, uid) VALUES (?,?,?,?,?)",
                         [(task_id, r.every, r.text, json.dumps(r.units, ensure_ascii=False),
@@ -127,15 +132,21 @@ def _same_content(db: sqlite_utils.Database, plan: Plan) -> tuple[int, int] | No
 
 def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=None,
                 now: datetime | None = None, replaces: int | str | None = None,
-                notices: Callable | None = None) -> IngestResult:
+                notices: Callable | None = None, example: bool = False) -> IngestResult:
     """Store one parsed document, or a new version of a stored one; all or nothing.
 
     For a new version, `notices(db, title, version, diff, old_snaps, new_snaps)` returns outbox
-    messages (change notices) that are queued in the same transaction.
+    messages (change notices) that are queued in the same transaction. A file whose content (but for
+    spacing, widths and punctuation) equals the current version is "unchanged". `example` marks the
+    bundled example plan; any other document, once stored, retires the examples (see warnings).
     """
     now = now or datetime.now(TZ)
-    row = db.execute("SELECT document_id, version FROM versions WHERE sha256 = ?", [sha256]).fetchone()
+    plan = canonical_plan(plan)  # the names the store keeps (国家发展改革委 for a State Council plan's 发展改革委)
+    directory = directory if directory is not None else plan.directory  # the one the plan was read by
+    row = documents.known_file(db, sha256)
     if row:
+        with db.atomic():
+            documents.restore(db, row[0])  # a removed document ingested again comes back
         n = db.execute("SELECT count(*) FROM tasks WHERE document_id=? AND version=?", row).fetchone()[0]
         m = db.execute("SELECT count(*) FROM milestones JOIN tasks ON tasks.id = milestones.task_id"
                        " WHERE document_id=? AND version=?", row).fetchone()[0]
@@ -144,8 +155,23 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
         if directory is not None:
             sync_directory(db, directory)
         doc = find_document(db, plan, replaces)
+        if doc and doc[1] == 0:  # archived (no current version): it comes back, then takes the new one
+            documents.restore(db, doc[0])
+            doc = db.execute("SELECT id, current_version FROM documents WHERE id = ?", [doc[0]]).fetchone()
+        if doc and versions.fingerprint(versions.snaps_of_version(db, *doc)) == \
+                versions.fingerprint(versions.snaps_of_plan(plan)):
+            # the same plan from another format or re-spaced: no new version, nothing to tell anyone
+            documents.record_same_content(db, sha256, doc[0], doc[1], plan.source_name, now)
+            n, m = db.execute("SELECT count(DISTINCT t.id), count(m.id) FROM tasks t LEFT JOIN milestones m"
+                              " ON m.task_id = t.id WHERE t.document_id=? AND t.version=?", doc).fetchone()
+            return IngestResult(doc[0], doc[1], "unchanged", plan.title, n, m, plan.warnings)
         carried: dict = {}
         diff = None
+        if doc and replaces is None:  # checked before matching tasks: a wild file must not cost a long match
+            wild = departure.refusal(versions.snaps_of_version(db, *doc), versions.snaps_of_plan(plan))
+            if wild:
+                raise VersionRejected(f"该文件不像《{plan.title}》的新版本：{wild}。"
+                                      f"确属新版本请用 duban ingest 文件 --replaces {doc[0]}")
         if doc:
             doc_id, version, status = doc[0], doc[1] + 1, "new_version"
             carried, diff, old_snaps, new_snaps = _carry_over(db, doc_id, doc[1], plan)
@@ -174,10 +200,19 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
             n_ms += _insert_task(db, doc_id, version, t, uid, st)[1]
         for u in plan.unknown_units:
             db.execute("INSERT OR IGNORE INTO units (name, kind, known) VALUES (?, 'unknown', 0)", [u])
+        add_aliases(db, plan_aliases(plan))
+        if doc:
+            review.reapply_extensions(db, doc_id)  # approved 延期 outlive a revision that keeps the milestone
         due_index.reindex(db, document_id=doc_id)  # the old version's rows out, the new one's in
+        if example:
+            documents.mark_example(db, doc_id)
+        notes = [] if example else documents.retire_examples(db, doc_id, now)
         if doc:
             cancel_stale_reminders(db)
             if notices and (diff["added"] or diff["withdrawn"] or diff["changed"]):
                 enqueue(db, notices(db, title, version, diff, old_snaps, new_snaps), now)
-    db.execute("PRAGMA optimize")  # keep the planner's statistics current as the store grows
-    return IngestResult(doc_id, version, status, plan.title, len(plan.tasks), n_ms, plan.warnings, diff)
+    try:
+        db.execute("PRAGMA optimize")  # keep the planner's statistics current as the store grows
+    except sqlite3.OperationalError:  # best effort, after the commit: a busy store must not fail a stored file
+        pass
+    return IngestResult(doc_id, version, status, plan.title, len(plan.tasks), n_ms, notes + plan.warnings, diff)

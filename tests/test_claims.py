@@ -39,9 +39,11 @@ async def test_a_burst_shares_one_commit_and_keeps_each_verdict(tmp_path):
     assert verdicts == ["new", "duplicate", "replayed", "new", False, True]
     assert len(commits) == 1
     assert committed(path) == {("dingtalk", "m1"), ("dingtalk", "m3"), ("wecom", "7001")}
-    # later turns: a restart reads the same answers from the file
+    # later turns: a restart reads the same answers from the file (m3 answered, m1 not: it is answered again)
+    await claims.answered("dingtalk", "m3")
     again = DeliveryClaims(open_db(path), lambda: AT)
     assert await again.claim("dingtalk", "m3", ("1732783263000", "sig-c")) == "duplicate"
+    assert await again.claim("dingtalk", "m1", ("1732783262128", "sig-a")) == "new"
     assert await again.claim("dingtalk", "m4", ("1732783262999", "sig-b")) == "replayed"
 
 
@@ -77,12 +79,13 @@ async def test_duplicates_and_replays_are_told_at_once_without_a_commit(tmp_path
 def test_the_log_forgets_after_a_week_in_memory_and_in_the_store(tmp_path):
     from datetime import timedelta
 
-    from knowledge.deliveries import KEEP, DeliveryLog, prune
+    from knowledge.deliveries import KEEP, DeliveryLog, mark_answered, prune
 
     db = open_db(tmp_path / "duban.db")
     log = DeliveryLog(db, AT)
     assert log.judge([("wecom", "7001", None)], AT) == ["new"]
-    log.record([("wecom", "7001", None)], AT)
+    mark_answered(db.conn, log.record([("wecom", "7001", None)], AT), AT)
+    db.conn.commit()
     later = AT + KEEP - timedelta(minutes=1)
     assert log.judge([("wecom", "7001", None)], later) == ["duplicate"]
     assert DeliveryLog(db, later).judge([("wecom", "7001", None)], later) == ["duplicate"]  # read back on start

@@ -100,6 +100,13 @@ def test_units_named_as_subjects_in_prose():
                    "lead_units": "生态环境部"}
 
 
+def test_prose_forms_of_subjects():
+    got = find_prose_roles("生态环境部会同国家发展改革委、财政部等部门确定试点城市。各省、市、县级人民政府要确定重点监管对象。"
+                           "省级环境保护部门每年要对本行政区域开展稽查。")
+    assert got == {"lead_units": "生态环境部", "cooperating_units": "国家发展改革委、财政部",
+                   "responsible_units": "各省、市、县级人民政府、省级环境保护部门"}
+
+
 def test_widths_and_lost_line_breaks():
     assert normalize_width("(牵头单位:市发改委;配合单位:市财政局)２０２３年") == "（牵头单位：市发改委;配合单位：市财政局）2023年"
     assert normalize_width("9:30前") == "9:30前"
@@ -138,3 +145,66 @@ def test_date_forms_in_prose(name, text, want):
 
     from parser.dates import find_dates
     assert [h.due.isoformat() for h in find_dates(text, 2022, date(2022, 7, 25))] == want
+
+
+@pytest.fixture(scope="module")
+def corpus_store(tmp_path_factory):
+    """The whole corpus ingested into one store, through `duban ingest`."""
+    from conftest import run_cli
+    folder = tmp_path_factory.mktemp("corpus")
+    files = []
+    for path in DOCS:
+        target = folder / path.name
+        target.write_text(path.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
+        files.append(str(target))
+    db = str(folder / "corpus.db")
+    code, out, err = run_cli(["--db", db, "ingest", *files])
+    assert code == 0, err
+    return db
+
+
+def _ask(db, question, asker, today):
+    from conftest import run_cli
+    code, out, err = run_cli(["--db", db, "ask", question, "--as", asker, "--today", today, "--json"])
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _titles(answer):
+    return json.dumps(answer, ensure_ascii=False)
+
+
+def test_a_store_of_the_whole_corpus_answers_for_national_organs(corpus_store):
+    # a State Council plan writes 发展改革委; the store keeps the organ as 国家发展改革委, 发改委 finds it
+    gold = json.loads((CORPUS / "gold" / "01_guofa2018-42_nongjihua.json").read_text(encoding="utf-8"))
+    named = [t["title"].split("。")[0][:10] for t in gold["tasks"]
+             if "发展改革委" in t["responsible_units"] + t["lead_units"]]
+    short = _titles(_ask(corpus_store, "发改委有哪些任务", "国家发展改革委", "2022-06-01"))
+    full = _titles(_ask(corpus_store, "国家发展改革委的任务", "国家发展改革委", "2022-06-01"))
+    assert named and all(n in short for n in named[:3]) and all(n in full for n in named[:3])
+    led = _titles(_ask(corpus_store, "生态环境部牵头的任务", "生态环境部", "2019-01-01"))
+    assert "强化顶层设计引领" in led  # 11 二（一）: 生态环境部牵头
+
+
+def test_a_store_of_the_whole_corpus_gives_a_district_its_due_list(corpus_store):
+    answer = _titles(_ask(corpus_store, "我单位哪些任务即将到期", "区发改局", "2022-08-01"))
+    assert "加快专项债券发行使用" in answer and "2022-08-31" in answer  # 03 item 14: 8月底前
+
+
+# one row per entry of parser.role_forms.ROLE_FORMS, in its order of precedence
+ITEM_FORMS = [
+    ("labelled_bracket", "推进改造。（牵头单位：市住建局；配合单位：市财政局）", {"lead_units": "市住建局", "cooperating_units": "市财政局"}),
+    ("role_brackets", "推进改造。（市住建局牵头，市财政局参与）", {"lead_units": "市住建局", "cooperating_units": "市财政局"}),
+    ("inline_labels", "推进改造。责任单位：市住建局。完成时限：2024年6月底前", {"responsible_units": "市住建局",
+                                                                   "deadline": "2024年6月底前"}),
+    ("role_sentence", "推进改造。由市住建局牵头，市财政局配合。", {"lead_units": "市住建局", "cooperating_units": "市财政局"}),
+    ("prose_subjects", "推进改造。各区政府要加快进度。", {"responsible_units": "各区政府"}),
+]
+
+
+@pytest.mark.parametrize("name,text,want", ITEM_FORMS, ids=[r[0] for r in ITEM_FORMS])
+def test_item_role_forms_in_their_order(name, text, want):
+    from parser.role_forms import ROLE_FORMS, find_roles
+    assert [n for n, _ in ROLE_FORMS] == [r[0] for r in ITEM_FORMS]
+    found_name, (fields, _, rest) = find_roles(text)
+    assert found_name == name and fields == want and rest.startswith("推进改造")

@@ -194,7 +194,7 @@ def render_entry(item, today):
 
 @pytest.mark.parametrize("question, unit", [("我单位有哪些任务", "市生态环境局"), ("我单位牵头的任务", "市生态环境局"),
                                             ("我单位配合的任务", "市林业局"), ("有哪些任务", "邵阳县"),
-                                            ("我单位哪些任务即将到期", "邵阳县"), ("逾期任务", "市发展和改革委员会")])
+                                            ("我单位逾期的任务", "邵阳县"), ("逾期任务", "市发展和改革委员会")])
 def test_a_reply_shows_the_first_lines_of_the_listed_answer_and_counts_all_of_it(db, directory, question, unit):
     """The reply reads only its first lines; `duban ask --json`'s task list is read separately, in
     full: both must agree on the order and the count."""

@@ -14,7 +14,7 @@ import pytest
 from bot.cli import main
 from bot.conversation import Conversation, Turn
 from bot.platforms.wecom import WeComPlatform
-from bot.platforms.wecom_crypto import WeComCrypto, parse_xml
+from bot.platforms.wecom.crypto import WeComCrypto, parse_xml
 from bot.platforms.base import Reply
 from bot.reminders import enqueue_plan, plan_day
 from bot.sender import Sender
@@ -47,13 +47,14 @@ def test_closing_a_number_found_in_two_plans_takes_the_askers_own(two_plans):
     people.replace_roster(db, [{"name": "张三", "unit": "市住房和城乡建设局", "role": "联络员", "dingtalk_id": "zs"},
                                {"name": "李四", "unit": "市审计局", "role": "管理员", "dingtalk_id": "ls"}])
     # 第3项 of the example plan is led by 市住房和城乡建设局; the seed's 第3项 is not theirs
-    assert "已销号" in say(two_plans, "zs", "销号 3")
+    assert "已提交销号申请" in say(two_plans, "zs", "销号 3")
+    # the 督办 office decides: an administrator of another unit is asked which plan's, then names it
+    reply = say(two_plans, "ls", "审核通过 3")
+    assert "多个文件" in reply and "审核通过 1-3" in reply
+    assert "没有待审核" in say(two_plans, "ls", "审核通过 1-3")
+    assert "已销号" in say(two_plans, "ls", "审核通过 2-3")
     rows = dict(open_db(two_plans).execute("SELECT document_id, status FROM tasks WHERE number='3' AND section='list'"))
     assert rows == {1: "open", 2: "completed"}
-    # an administrator of another unit may close either: asked which one, then names it
-    reply = say(two_plans, "ls", "销号 3")
-    assert "多个文件" in reply and "销号 1-3" in reply
-    assert "已销号" in say(two_plans, "ls", "销号 1-3")
 
 
 async def test_a_second_sender_leaves_delivery_to_the_one_running(two_plans):
@@ -176,7 +177,11 @@ def test_a_running_server_sees_what_another_process_changed(two_plans):
     assert "市审计局" in ask("我单位哪些任务即将到期")
     people.replace_roster(other, [{"name": "张三", "unit": "市住房和城乡建设局", "role": "联络员", "dingtalk_id": "zs"}])
     assert "已销号" not in ask("第3项完成了吗")
-    assert "已销号" in say(two_plans, "zs", "销号 3")  # another connection
+    assert "已提交销号申请" in say(two_plans, "zs", "销号 3")  # another connection
+    assert "申请销号" in ask("第3项完成了吗")
+    from knowledge import review
+    t3 = other.execute("SELECT id FROM tasks WHERE number='3' AND section='list' AND document_id=2").fetchone()[0]
+    review.approve(other, t3, review.Actor("市审计局", "李四", "管理员"), NOW)  # the 督办 office, elsewhere
     assert "已销号" in ask("第3项完成了吗")
     assert ask("城建老局哪些任务即将到期").startswith("没有找到单位“城建老局”")
     other.execute("INSERT INTO unit_aliases VALUES ('城建老局', '市住房和城乡建设局')")
@@ -188,7 +193,8 @@ def test_a_command_in_a_burst_reaches_the_next_message_of_that_burst(two_plans):
     """Webhook messages of one burst share one reading of the store's generation: a 销号 among them
     must still reach the answers that follow it."""
     db = open_db(two_plans)
-    people.replace_roster(db, [{"name": "张三", "unit": "市住房和城乡建设局", "role": "联络员", "dingtalk_id": "zs"}])
+    people.replace_roster(db, [{"name": "张三", "unit": "市住房和城乡建设局", "role": "联络员", "dingtalk_id": "zs"},
+                               {"name": "李四", "unit": "市审计局", "role": "管理员", "dingtalk_id": "ls"}])
     conv = Conversation(open_db(two_plans), UnitDirectory.load(), today=lambda: date(2021, 12, 1), now=lambda: NOW)
     from knowledge import generation
     burst = generation.current(conv.db)
@@ -197,5 +203,7 @@ def test_a_command_in_a_burst_reaches_the_next_message_of_that_burst(two_plans):
         return conv.handle(Turn("dingtalk", "zs", text, stamp=burst)).reply
 
     assert "已销号" not in say_in_burst("第3项完成了吗")
-    assert "已销号" in say_in_burst("销号 3")
+    assert "已提交销号申请" in say_in_burst("销号 3")
+    assert "申请销号" in say_in_burst("第3项完成了吗")
+    assert "已销号" in conv.handle(Turn("dingtalk", "ls", "审核通过 2-3", stamp=burst)).reply
     assert "已销号" in say_in_burst("第3项完成了吗")

@@ -19,8 +19,8 @@ def test_serve_on_an_empty_directory_loads_the_example_and_listens(tmp_path):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(__import__("pathlib").Path(__file__)
-                                                                             .resolve().parents[1])})
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH":
+                                 str(__import__("pathlib").Path(__file__).resolve().parents[1])})
     try:
         health = None
         for _ in range(100):
@@ -30,8 +30,9 @@ def test_serve_on_an_empty_directory_loads_the_example_and_listens(tmp_path):
                     break
             except OSError:
                 time.sleep(0.1)
-        assert health == {"status": "ok", "documents": 1, "tasks": 15}
-        assert (tmp_path / "duban.db").exists()
+        assert {k: health[k] for k in ("status", "documents", "tasks")} == {"status": "ok", "documents": 1, "tasks": 15}
+        # the default store, whatever the working directory: ~/.local/share/duban/duban.db
+        assert (tmp_path / ".local" / "share" / "duban" / "duban.db").exists()
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
@@ -43,7 +44,8 @@ def test_a_second_server_on_the_same_store_refuses_to_start(tmp_path):
     other's redeliveries, so the second one stops with a clear message."""
     import fcntl
 
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[1])}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[1]),
+           "DUBAN_DB": str(tmp_path / "duban.db")}
     with open(tmp_path / "duban.db.serve.lock", "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what a running `duban serve` holds
         done = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port())], cwd=tmp_path,

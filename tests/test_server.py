@@ -11,8 +11,8 @@ import pytest
 
 from fakes import session_webhook_server
 
-from bot.platforms.dingtalk_sign import sign
-from bot.platforms.wecom_crypto import WeComCrypto, parse_xml
+from bot.platforms.dingtalk.sign import sign
+from bot.platforms.wecom.crypto import WeComCrypto, parse_xml
 from bot.server import create_app, make_conversation
 from bot.settings import Settings
 from knowledge import people
@@ -111,9 +111,10 @@ async def test_rostered_dingtalk_asker_gets_their_units_deadlines(aiohttp_client
     assert resp.status == 200
     await asyncio.wait_for(session_webhook.got.wait(), 5)
     text = session_webhook.posts[0][1]["markdown"]["text"]
-    # 邵阳县 as of 2021-12-01: list-13's 2021-09-30 item is overdue, list-8's county-bound item due 12-31
-    assert "邵阳县" in text and "第13项" in text and "逾期" in text and "第8项" in text
-    assert text.index("逾期") < text.index("第8项")  # overdue listed first
+    # 邵阳县 as of 2021-12-01: list-8's county-bound item due 12-31 is listed; list-13's 2021-09-30 item,
+    # overdue, is counted after the window asked about
+    assert "邵阳县" in text and "第8项" in text and "另有1项已逾期" in text
+    assert text.index("第8项") < text.index("已逾期")
 
 
 async def test_redelivered_dingtalk_message_is_answered_once(aiohttp_client, db_path, session_webhook):

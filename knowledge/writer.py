@@ -1,0 +1,105 @@
+"""One writer thread per serving process: the server's SQLite writes leave the event loop.
+
+A write waiting for the lock (an ingest from the command line, the inbox worker) then delays only the
+requests that wait for it, never the loop that serves everyone else. Jobs queued together share one
+transaction (one commit for a burst); if that transaction fails, each job is run again alone, so one
+bad job fails only itself.
+"""
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, Callable
+
+Job = Callable[[sqlite3.Connection], Any]
+
+BUSY_TIMEOUT_MS = 30_000  # waits for another process's transaction (an ingest of 5,000 tasks holds it ~13 s)
+_STOP = object()
+
+
+class StoreWriter:
+    def __init__(self, path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+        self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="duban-store-writer", daemon=True)
+        self._submitted = 0  # written by the submitting thread only
+        self._completed = 0  # written by the writer thread only
+        self.last_error: str | None = None
+        self._thread.start()
+
+    def submit(self, job: Job) -> Future:
+        """Run `job(conn)` in the writer's transaction; the future has its result once committed."""
+        future: Future = Future()
+        self._submitted += 1
+        self._queue.put((job, future))
+        return future
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running (for /healthz)."""
+        return self._submitted - self._completed
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # as the serving connection: in WAL mode a commit survives the process dying (kill -9) without a
+        # sync to disk per commit; only a power cut may take the last commits back
+        conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            while True:
+                batch = [self._queue.get()]
+                while True:  # everything already queued joins this transaction
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                stop = any(item is _STOP for item in batch)
+                jobs = [item for item in batch if item is not _STOP]
+                if jobs:
+                    self._commit(conn, jobs)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, jobs: list) -> None:
+        try:
+            results = self._transaction(conn, [job for job, _ in jobs])
+        except Exception as exc:
+            if len(jobs) > 1:  # one bad job must not fail the others: each again, alone
+                for item in jobs:
+                    self._commit(conn, [item])
+                return
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self._settle(jobs[0][1], exc=exc)
+            return
+        self.last_error = None
+        for (_, future), result in zip(jobs, results):
+            self._settle(future, result=result)
+
+    def _settle(self, future: Future, result: Any = None, exc: BaseException | None = None) -> None:
+        self._completed += 1
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    @staticmethod
+    def _transaction(conn: sqlite3.Connection, jobs: list[Job]) -> list:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = [job(conn) for job in jobs]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return results
