@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from knowledge.db import StoreError
+from knowledge.errors import StoreError
 from parser.errors import DocumentError
 
 from . import clock
@@ -68,7 +68,7 @@ def _days(value: str) -> int:
     return n
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="duban", description="督办：整改方案任务、时限与责任单位的解析、查询和提醒")
     p.add_argument("--db", help="SQLite 数据库路径（默认：环境变量 DUBAN_DB、配置文件 [store] db、"
                                 "$STATE_DIRECTORY/duban.db，否则 ~/.local/share/duban/duban.db）")
@@ -104,18 +104,60 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--doc", help="文件编号或标题（多个文件有同一编号时指定）")
     sp.set_defaults(func=cmd_show)
 
-    from . import cli_extra
-    cli_extra.register(sub)
-    from . import backup_cli, doctor
-    backup_cli.register(sub)  # backup, restore
-    doctor.register(sub)
-    from .workbench import commands as workbench_commands  # export, import-progress, calendar, dashboard
-    workbench_commands.register(sub)
+    _add_commands(sub, command)
     return p
 
 
+# Commands defined in their own modules: (command, module whose register() defines it, help). A module is
+# imported only when one of its commands runs, so `duban --help` and `duban parse` load neither aiohttp
+# nor the store's modules.
+COMMANDS = [
+    ("serve", "bot.serve_cli", "启动机器人服务（钉钉、企业微信回调）"),
+    ("roster", "bot.serve_cli", "花名册"),
+    ("remove", "bot.documents_cli", "移除一个文件（不再回答、不再提醒；记录保留）"),
+    ("diff", "bot.diff_cli", "比较文件的两个版本，或两个文件"),
+    ("remind", "bot.remind_cli", "计算并发送今天的到期提醒"),
+    ("channel", "bot.remind_cli", "单位的推送渠道"),
+    ("status", "bot.remind_cli", "整改进度与提醒队列"),
+    ("ask", "bot.cli_chat", "像在群里一样提一个问题，打印机器人的回答"),
+    ("chat", "bot.cli_chat", "在终端里与督办助手对话（逐行提问，退出：Ctrl-D 或“退出”）"),
+    ("backup", "bot.backup_cli", "备份数据库（服务运行时也可执行）"),
+    ("restore", "bot.backup_cli", "从备份恢复数据库（须先停止 duban serve）"),
+    ("doctor", "bot.doctor", "检查配置（密钥、数据库、节假日数据、网络）并给出修复建议"),
+    ("export", "bot.workbench.commands", "导出台账（.xlsx）或日历（.ics）"),
+    ("import-progress", "bot.workbench.commands", "导入各单位填报进展的台账（.xlsx）"),
+    ("calendar", "bot.workbench.commands", "单位日历订阅链接"),
+    ("dashboard", "bot.workbench.commands", "督办工作台：管理员密码、单位只读链接"),
+]
+
+
+def _add_commands(sub, command: str | None) -> None:
+    """The module of the command being run registers its commands in full; the others are listed by name."""
+    import importlib
+    wanted = {module for name, module, _ in COMMANDS if name == command}
+    for module in wanted:
+        importlib.import_module(module).register(sub)
+    for name, _, help_text in COMMANDS:
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_text, add_help=False)
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named in argv (skipping the global --db and its value)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--db":
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command_of(argv)).parse_args(argv)
     args.db_explicit = getattr(args, "db", None) is not None
     if getattr(args, "db", None) is None:
         from knowledge.db import default_db_path

@@ -1,6 +1,6 @@
 """`duban ask "问题" --as 单位` and `duban chat --as 单位`: the bot's answer path in a terminal.
 
-Registered from bot/cli_extra.py: `cli_chat.register(sub)`.
+Registered through bot/cli.py's COMMANDS table.
 """
 from __future__ import annotations
 

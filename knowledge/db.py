@@ -11,6 +11,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .errors import StoreError  # noqa: F401  (raised here, caught by the commands)
+
 DEFAULT_DB = "duban.db"
 SYSTEM_CONFIG = Path("/etc/duban/duban.toml")
 
@@ -261,10 +263,6 @@ class Store(sqlite_utils.Database):
             self.conn.rollback()
             raise
         self.conn.commit()
-
-
-class StoreError(Exception):
-    """The database file cannot be opened or used."""
 
 
 def open_db(path: str | Path | None = None) -> sqlite_utils.Database:

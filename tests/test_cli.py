@@ -150,3 +150,26 @@ def test_module_entry_point_reports_usage_errors_plainly(store):
     r = subprocess.run([sys.executable, "-m", "bot.cli", "--db", str(db), "tasks", "--unit", "不存在局"],
                        capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert r.returncode == 2 and "内部错误" not in r.stderr
+
+
+def test_the_command_table_lists_what_each_module_registers():
+    """`duban --help` lists commands without importing their modules (bot.cli.COMMANDS): the table must say
+    exactly what each module's register() defines, with the same help."""
+    import argparse
+    import importlib
+
+    from bot.cli import COMMANDS
+    for module in {m for _, m, _ in COMMANDS}:
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(sub)
+        defined = {a.dest: a.help for a in sub._choices_actions}
+        assert defined == {name: h for name, m, h in COMMANDS if m == module}, module
+
+
+def test_help_and_parse_load_no_server_or_store_modules():
+    import subprocess
+    import sys
+    code = ("import sys; from bot.cli import build_parser; build_parser(None); build_parser('parse');"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'sqlite_utils', 'jieba')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
