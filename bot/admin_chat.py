@@ -40,8 +40,11 @@ def rescan(db, directory, inbox, turn, now) -> str:
         return "只有管理员可以重新解析文件。此次操作已记录。"
     if inbox is None:
         return "未配置收件箱目录（配置项 [store] inbox），无法重新解析。"
-    lines = inbox.scan(db, directory, force=True)
-    return "\n".join(["**重新解析结果**", *[f"- {x}" for x in lines]]) if lines else "收件箱中没有待处理的文件。"
+    waiting = inbox.request_rescan()
+    if not waiting:
+        return "收件箱中没有待处理的文件。"
+    return (f"已安排重新解析收件箱中的 {waiting} 个文件，将在后台逐个入库（不影响问答）。"
+            f"稍后发送“文件列表”查看结果。")
 
 
 def history(db, number: int, document: int | None = None) -> str:

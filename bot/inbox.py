@@ -30,6 +30,7 @@ from .input_files import is_regular
 
 log = logging.getLogger("duban.inbox")
 _IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".download", ".error.txt")
+RESCAN_MARK = ".rescan"  # hidden, so never taken for a document
 
 
 @dataclass
@@ -47,6 +48,20 @@ class Inbox:
 
     def candidates(self) -> list[Path]:
         return [p for p in self.entries() if is_regular(p)]
+
+    def request_rescan(self) -> int:
+        """An administrator's 重新解析: the watcher takes every present file on its next poll, settled or not
+        (the ingest runs in its worker, never in the chat's answer). Returns how many files are waiting."""
+        (self.folder / RESCAN_MARK).touch()
+        return len(self.candidates())
+
+    def take_rescan(self) -> bool:
+        """Whether a 重新解析 was asked for since the last poll (the request is consumed)."""
+        try:
+            (self.folder / RESCAN_MARK).unlink()
+            return True
+        except FileNotFoundError:
+            return False
 
     def set_aside_special(self, db, now: datetime) -> list[str]:
         """Links and other special files are not read: they go to failed/ with the reason."""
@@ -109,8 +124,9 @@ class Inbox:
 
 def _process_in_worker(folder: str, names: list[str], db_path: str, units_file: str | None) -> list[str]:
     """In the worker process: ingest the named files, on a connection of its own."""
-    from parser.units import UnitDirectory
-    directory = UnitDirectory.load(units_file) if units_file else UnitDirectory.load()
+    from parser import UnitDirectory
+    # without a configured directory each document is read by the local one of the city it names
+    directory = UnitDirectory.load(units_file) if units_file else None
     inbox = Inbox(Path(folder))
     db = open_db(db_path)
     try:
@@ -142,7 +158,8 @@ async def watch(inbox: Inbox, db, directory=None, poll: float = 2.0, units_file:
             names: list[str] = []
             try:
                 lines = await asyncio.to_thread(_set_aside_special, inbox, db_path)
-                names = [p.name for p in await asyncio.to_thread(inbox.settled)]
+                forced = await asyncio.to_thread(inbox.take_rescan)
+                names = [p.name for p in await asyncio.to_thread(inbox.candidates if forced else inbox.settled)]
                 if names:
                     lines += await loop.run_in_executor(pool, _process_in_worker, str(inbox.folder), names, db_path,
                                                         units_file)

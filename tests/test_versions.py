@@ -578,6 +578,26 @@ def test_garbage_file_goes_to_failed_with_its_reason_and_a_log_row(db, directory
     assert db.execute("SELECT current_version FROM documents").fetchall() == [(1,)]
 
 
+def _watch_until(inbox, db, done, seconds: float = 60.0) -> None:
+    """Run the server's inbox watcher (its worker process ingests) until done() or the time is up."""
+    import asyncio
+
+    from bot.inbox import watch
+
+    async def run():
+        task = asyncio.create_task(watch(inbox, db, poll=0.2))
+        try:
+            for _ in range(int(seconds / 0.2)):
+                if done():
+                    return
+                await asyncio.sleep(0.2)
+        finally:
+            task.cancel()
+
+    asyncio.run(run())
+    assert done()
+
+
 def test_rescan_is_refused_and_logged_for_a_non_admin_and_done_for_an_admin(revs, db, directory, tmp_path):
     people.replace_roster(db, ROSTER)
     folder = tmp_path / "inbox"
@@ -591,10 +611,11 @@ def test_rescan_is_refused_and_logged_for_a_non_admin_and_done_for_an_admin(revs
     assert (folder / "修订稿.docx").exists()
     assert db.execute("SELECT current_version FROM documents").fetchall() == [(1,)]
 
-    reply = say(conv, "admin-wangwu", "重新解析")  # not settled yet (60 s), but forced
-    assert reply.splitlines()[0] == "**重新解析结果**" and "修订稿.docx：第2版" in reply
+    reply = say(conv, "admin-wangwu", "重新解析")  # not settled yet (60 s), but forced: by the watcher
+    assert reply.startswith("已安排重新解析收件箱中的 1 个文件") and (folder / "修订稿.docx").exists()
     assert db.execute("SELECT allowed FROM audit WHERE user_id='admin-wangwu'").fetchall() == [(1,)]
-    assert not (folder / "修订稿.docx").exists()
+    _watch_until(conv.inbox, db, lambda: not (folder / "修订稿.docx").exists())
+    assert db.execute("SELECT file, status, version FROM inbox_log").fetchall() == [("修订稿.docx", "new_version", 2)]
 
     listing = say(conv, "stranger", "文件列表").splitlines()
     title = db.execute("SELECT title FROM documents").fetchone()[0]
