@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from knowledge import citations, queries
+from knowledge import citations, progress, queries
 from knowledge.directory import resolve_unit
 from parser import ROLE_LABELS, ROLES
 
@@ -114,4 +114,11 @@ def print_task(db, number: str, *, section, today: date, document: str | None = 
                 console.print(f"    出处：{_cited(c['section'], c['page'], c['text'])}", markup=False)
         for i, text in enumerate(d["measures"], 1):
             console.print(f"  {i}. {text[:80]}")
+        reports = progress.history(db, t.id, limit=10)
+        if reports:
+            console.print("进展：")
+        for r in reports:
+            who = r.official or r.unit or "—"
+            console.print(f"  · {r.at[:10]} {progress.KINDS.get(r.kind, r.kind)}{('：' + r.text) if r.text else ''}"
+                          f"（{who}）", markup=False)
     return 0

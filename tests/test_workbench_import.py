@@ -83,6 +83,8 @@ def test_round_trip_three_reports(store):
     # the chat sees them
     code, out, err = duban(db, "ask", "第15项进展如何", "--as", UNIT, "--today", TODAY)
     assert code == 0 and "尾矿库闭库方案已报批" in out, out + err
+    code, out, err = duban(db, "show", "15", "--today", TODAY)  # and `duban show` lists them
+    assert code == 0 and "进展：" in out and "尾矿库闭库方案已报批" in out.replace("\n", ""), out + err
     # a second export carries them in 进展, and importing the same file again adds nothing
     code, _, err = duban(db, "export", str(xlsx.with_name("again.xlsx")), "--unit", UNIT, "--today", TODAY)
     ws = openpyxl.load_workbook(xlsx.with_name("again.xlsx")).worksheets[1]
