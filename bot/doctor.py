@@ -16,8 +16,7 @@ from knowledge import outbox
 from knowledge.db import StoreError, open_db
 
 from . import clock
-from .errors import UsageError
-from .settings import ConfigError, Settings, load_settings
+from .settings import ConfigError, Settings, settings_of_command
 from .store_lock import StoreLock
 
 LOW_DISK_MB = 200
@@ -149,12 +148,7 @@ CHECKS = (("数据库", check_store), ("平台密钥", check_secrets), ("节假�
 
 
 def cmd_doctor(args) -> int:
-    try:
-        settings = load_settings(args.config or os.environ.get("DUBAN_CONFIG"))
-    except ConfigError as e:
-        raise UsageError(str(e)) from e
-    if args.db_explicit:
-        settings.db = args.db
+    settings = settings_of_command(args)
     problems = 0
     for title, check in CHECKS:
         print(f"[{title}]")

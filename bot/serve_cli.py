@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import errno
-import os
 import socket
-from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
 
 from knowledge import people
 from knowledge.db import open_db
-from knowledge.ingest import ingest_plan, sha256_of
-from parser.plan import parse_document
 
 from . import logging_setup
 from .errors import UsageError
-from .settings import ConfigError, load_settings
+from .settings import ConfigError, settings_of_command
 from .store_lock import StoreLock
 
 EXAMPLE = "example_plan.txt"
@@ -30,12 +26,7 @@ def load_example_if_empty(db, directory) -> str | None:
 
 def cmd_serve(args) -> int:
     from .server import create_app, make_conversation
-    try:
-        settings = load_settings(args.config or os.environ.get("DUBAN_CONFIG"))
-    except ConfigError as e:
-        raise UsageError(str(e)) from e
-    if args.db_explicit:
-        settings.db = args.db
+    settings = settings_of_command(args)
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
     sock = bind_port(settings.host, settings.port)  # before anything starts: a taken port stops here

@@ -161,3 +161,15 @@ def load_settings(path: str | Path | None = None, env: dict | None = None) -> Se
                 value = s.dingtalk_session_hosts + [h for h in value if h not in s.dingtalk_session_hosts]
             setattr(s, attr, value)
     return s
+
+
+def settings_of_command(args) -> Settings:
+    """A command's settings: its --config (else DUBAN_CONFIG), with its explicit --db; a bad file is a usage error."""
+    from .errors import UsageError
+    try:
+        settings = load_settings(getattr(args, "config", None) or os.environ.get("DUBAN_CONFIG"))
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
+    if getattr(args, "db_explicit", False):
+        settings.db = args.db
+    return settings
