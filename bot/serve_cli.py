@@ -15,7 +15,6 @@ from .errors import UsageError
 from .settings import ConfigError, settings_of_command
 from .store_lock import StoreLock
 
-EXAMPLE = "example_plan.txt"
 
 
 def load_example_if_empty(db, directory) -> str | None:
