@@ -16,7 +16,6 @@ from .settings import ConfigError, settings_of_command
 from .store_lock import StoreLock
 
 
-
 def load_example_if_empty(db, directory) -> str | None:
     """An empty store gets the bundled example plan, so a fresh server has something to answer."""
     from .example_plan import load_example
