@@ -5,52 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import Callable
 
 from .answer_tracking import inbound_of
 from .claims import DeliveryClaims
 from .platforms.base import Inbound, Reply
+from .platforms.registry import PLATFORMS
 
 log = logging.getLogger("duban.resend")
-
-# platform → (inbound, reply) → True when sent, False when its route is no longer usable
-Sender = Callable[[Inbound, Reply], Awaitable[bool]]
-
-
-def _dingtalk(settings, closers: list) -> Sender | None:
-    if not settings.dingtalk_enabled:
-        return None
-    from .platforms.dingtalk import DingTalkPlatform
-    robot = DingTalkPlatform(answer=lambda _: None, seen=lambda *_: True, app_secret=settings.dingtalk_app_secret,
-                             session_hosts=set(settings.dingtalk_session_hosts))
-    closers.append(robot.close)
-
-    async def send(inbound: Inbound, reply: Reply) -> bool:
-        if robot.route_problem(inbound):  # expired, or not on the allowlist
-            return False
-        await robot.post_reply(inbound, reply)
-        return True
-    return send
-
-
-def _wecom(settings, closers: list) -> Sender | None:
-    if not (settings.wecom_enabled and settings.wecom_secret and settings.wecom_agent_id):
-        return None  # a passive reply is gone with the request: only the app API can answer late
-    from .platforms.wecom import WeComAppClient, markdown_to_text
-    client = WeComAppClient(settings.wecom_corp_id, settings.wecom_secret, settings.wecom_agent_id,
-                            base_url=settings.wecom_api_base)
-    closers.append(client.close)
-
-    async def send(inbound: Inbound, reply: Reply) -> bool:
-        await client.send_text(inbound.reply_route.get("to_user") or inbound.user_id, markdown_to_text(reply.text))
-        return True
-    return send
-
 
 async def answer_unanswered(claims: DeliveryClaims, settings, answer: Callable[[Inbound], Reply | None],
                             concurrency: int = 16) -> None:
     closers: list = []
-    senders = {"dingtalk": _dingtalk(settings, closers), "wecom": _wecom(settings, closers)}
+    senders = {p.name: p.late_reply(settings, closers) for p in PLATFORMS}
     outcome = {"sent": 0, "left": 0}
     gate = asyncio.Semaphore(concurrency)
 

@@ -57,6 +57,7 @@ def test_channels_do_not_import_the_platforms():
 def old_store(path: Path, monkeypatch) -> None:
     """A store as it was before official_accounts: ids in officials.dingtalk_id / wecom_id."""
     mine = people._official_accounts_by_platform
+    store._import_migration_modules()  # every module registers its migrations into the real list first
     with monkeypatch.context() as m:
         m.setattr(store, "MIGRATIONS", [f for f in store.MIGRATIONS if f is not mine])
         db = open_db(path)

@@ -284,6 +284,7 @@ def test_delivery_claims_survive_the_move_to_the_delivery_log(tmp_path, monkeypa
     at = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
     seen_at = at.isoformat(timespec="seconds")
     path = tmp_path / "old.db"
+    store._import_migration_modules()  # every module registers its migrations into the real list first
     with monkeypatch.context() as m:
         m.setattr(store, "MIGRATIONS", [f for f in store.MIGRATIONS
                                         if f.__name__ not in ("_m011_delivery_log", "delivery_answers")])

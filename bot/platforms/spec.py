@@ -87,4 +87,7 @@ class PlatformSpec:
     describe: Callable[[Any], list[str]] = lambda settings: []  # start-up lines for `duban serve`
     settings: tuple[Setting, ...] = ()  # its config section (read by bot.settings.load_settings)
     flags: tuple[tuple[str, Callable[[Any], bool]], ...] = ()  # derived settings, e.g. ("x_enabled", predicate)
+    # answering on start what an earlier process received but did not answer: (settings, closers) → an async
+    # send(inbound, reply) → True when sent, False when the reply route is gone; None: it cannot answer late
+    late_reply: Callable[[Any, list], Callable[..., Awaitable[bool]] | None] = lambda settings, closers: None
 

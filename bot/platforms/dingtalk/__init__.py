@@ -61,6 +61,22 @@ def _describe(s) -> list[str]:
     return lines
 
 
+def _late_reply(settings, closers: list):
+    """Through the message's sessionWebhook while it is valid and on the allowlist."""
+    if not settings.dingtalk_enabled:
+        return None
+    robot = DingTalkPlatform(answer=lambda _: None, seen=lambda *_: True, app_secret=settings.dingtalk_app_secret,
+                             session_hosts=set(settings.dingtalk_session_hosts))
+    closers.append(robot.close)
+
+    async def send(inbound, reply) -> bool:
+        if robot.route_problem(inbound):  # expired, or not on the allowlist
+            return False
+        await robot.post_reply(inbound, reply)
+        return True
+    return send
+
+
 PLATFORM = PlatformSpec(
     name="dingtalk",
     label="钉钉",
@@ -77,4 +93,5 @@ PLATFORM = PlatformSpec(
     describe=_describe,
     settings=SETTINGS,
     flags=FLAGS,
+    late_reply=_late_reply,
 )

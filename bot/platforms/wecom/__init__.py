@@ -81,6 +81,20 @@ def _describe(s) -> list[str]:
     return lines
 
 
+def _late_reply(settings, closers: list):
+    """Through the app message API (a passive reply is gone with its request)."""
+    if not (settings.wecom_enabled and settings.wecom_secret and settings.wecom_agent_id):
+        return None
+    client = WeComAppClient(settings.wecom_corp_id, settings.wecom_secret, settings.wecom_agent_id,
+                            base_url=settings.wecom_api_base)
+    closers.append(client.close)
+
+    async def send(inbound, reply) -> bool:
+        await client.send_text(inbound.reply_route.get("to_user") or inbound.user_id, markdown_to_text(reply.text))
+        return True
+    return send
+
+
 PLATFORM = PlatformSpec(
     name="wecom",
     label="企业微信",
@@ -97,4 +111,5 @@ PLATFORM = PlatformSpec(
     describe=_describe,
     settings=SETTINGS,
     flags=FLAGS,
+    late_reply=_late_reply,
 )
