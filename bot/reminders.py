@@ -5,9 +5,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from knowledge import outbox, people
-from knowledge.progress import unit_answers_for
-from knowledge.sweep import Policy, Reminder, sweep
+from knowledge import outbox, people, reminder_log
+from knowledge.sweep import Policy, Reminder, named_on_any, sweep
 
 from .render import task_label, what_is_due
 
@@ -25,6 +24,7 @@ class Digest:
     at_mobiles: list[str] = field(default_factory=list)
     at_user_ids: list[str] = field(default_factory=list)
     may_close: bool = True  # the unit is named on at least one of these tasks itself (may send 销号)
+    lines: dict = field(default_factory=dict, repr=False, compare=False)  # shared by a plan's digests
 
     def title(self) -> str:
         return f"督办提醒：{self.unit}"
@@ -44,13 +44,20 @@ class Digest:
                 if key in seen:
                     continue
                 seen.add(key)
-                what = r.text if r.kind == "recurring" else what_is_due({"text": r.text, "title": r.title})
-                lines.append(f"- {task_label(r.section, r.number)} {_when(r, today)}：{what}")
+                lines.append(self._line(r, today))
         if self.at_mobiles:
             lines.append(" ".join(f"@{m}" for m in self.at_mobiles))
         lines.append("办结后请回复“申请销号 编号：整改情况”，经督办办审核通过后销号；报送进展请回复“进展 编号：内容”。"
                      if self.may_close else "报送进展请回复“进展 编号：内容”（销号由牵头单位或主体责任单位申请）。")
         return "\n".join(lines)
+
+    def _line(self, r: Reminder, today: date) -> str:
+        cached = (r.milestone_id, r.recurring_id, r.kind == "recurring", today)
+        line = self.lines.get(cached)
+        if line is None:
+            what = r.text if r.kind == "recurring" else what_is_due({"text": r.text, "title": r.title})
+            line = self.lines[cached] = f"- {task_label(r.section, r.number)} {_when(r, today)}：{what}"
+        return line
 
 
 def _when(r: Reminder, today: date) -> str:
@@ -84,22 +91,24 @@ def plan_day(db, today: date, calendar: WorkCalendar, policy: Policy | None = No
     if not calendar.knows(today.year) or any(not calendar.knows(d.year) for d in covered):
         note = f"{today.year} 年没有法定节假日数据，按周一至周五计算工作日（可在节假日文件中补充）"
     reminders = sweep(db, covered, policy)
-    if only_new:
-        fresh = outbox.new_reminder_keys(db, [r.key for r in reminders])
-        reminders = [r for r in reminders if r.key in fresh]
+    if only_new and reminders:  # every nominal date is one of the covered days
+        known = reminder_log.recorded_keys(db, min(covered).isoformat(), max(covered).isoformat())
+        if known:
+            reminders = [r for r in reminders if r.key not in known]
     by_unit: dict[str, list[Reminder]] = defaultdict(list)
     for r in reminders:
         by_unit[r.unit].append(r)
     chans = outbox.channels(db)
     digests = []
+    lines: dict = {}  # one line per item and day, whichever unit's digest shows it
     for unit, items in sorted(by_unit.items()):
         officials = people.officials_of_unit(db, unit)
         channel = chans.get(unit)
-        # @ the unit's officials by the id of the platform the digest goes to
-        id_of = "wecom_id" if channel and channel["kind"].startswith("wecom") else "dingtalk_id"
+        # @ the unit's officials by their id on the platform the digest goes to (kinds are "<platform>_<what>")
+        platform = channel["kind"].partition("_")[0] if channel else ""
         d = Digest(unit, items, channel, [o.mobile for o in officials if o.mobile],
-                   [getattr(o, id_of) for o in officials if getattr(o, id_of)],
-                   any(unit_answers_for(db, unit, t, closing=True) for t in {r.task_id for r in items}))
+                   [o.account(platform) for o in officials if o.account(platform)],
+                   named_on_any(db, unit, {r.task_id for r in items}), lines)
         digests.append(d)
     return Plan(today, covered, digests, note)
 
@@ -112,10 +121,9 @@ def enqueue_plan(db, plan: Plan, now) -> list[int]:
         messages.append({
             "unit": d.unit, "kind": "reminder", "status": "pending" if d.channel else "no_channel", "title": d.title(),
             "body": d.body(plan.today), "at_mobiles": d.at_mobiles, "at_user_ids": d.at_user_ids,
-            "reminders": [{"key": r.key, "item_uid": r.item_uid, "milestone_id": r.milestone_id, "recurring_id": r.recurring_id,
-                           "task_id": r.task_id, "kind": r.kind, "nominal_date": r.nominal.isoformat()}
+            "reminders": [(r.item_uid, r.milestone_id, r.recurring_id, r.task_id, r.kind, r.nominal.isoformat())
                           for r in d.reminders]})
-    return outbox.enqueue(db, messages, now)
+    return outbox.enqueue_items(db, messages, now)
 
 
 def plan_json(plan: Plan) -> list[dict]:

@@ -50,13 +50,9 @@ def cmd_serve(args) -> int:
     if loaded:
         print(f"数据库为空，已载入示例文件：{loaded}")
     print(f"  健康检查：curl {url}/healthz")
-    for name, on, path in (("钉钉", settings.dingtalk_enabled, "/dingtalk"), ("企业微信", settings.wecom_enabled, "/wecom")):
-        print(f"  {name}回调：{url}{path}" + ("" if on else "（未配置密钥，该接口返回 404）"))
-    if settings.wecom_enabled and not (settings.wecom_secret and settings.wecom_agent_id):
-        print("  提示：未配置企业微信应用 Secret/AgentID，超过 2048 字节的回答将被截断，超过 4 秒的回答无法送达")
     from .platforms.registry import startup_lines
-    for line in startup_lines(settings):  # every way in that is configured (HTTP callbacks, long connections)
-        print(f"  已启用 {line}")
+    for line in startup_lines(settings):  # every way in, configured or not (HTTP callbacks, long connections)
+        print(f"  {line.replace('{url}', url)}")
     print("  本地试用：duban chat --as 市生态环境局   （或 duban ask \"我单位哪些任务即将到期\" --as 邵阳县）")
     web.run_app(create_app(settings, conv), sock=sock, print=None, access_log=None)
     return 0

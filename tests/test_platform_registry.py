@@ -152,3 +152,10 @@ def test_channel_set_takes_the_options_each_kind_declares(tmp_path, capsys):
     capsys.readouterr()
     assert main(["--db", path, "channel", "set", "邵阳县", "--kind", "dingtalk_robot"]) == 2
     assert "--webhook" in capsys.readouterr().err
+
+
+def test_every_channel_kind_is_named_after_its_platform():
+    """Reminders @ officials by their id on the platform a digest goes to, read from the kind's name."""
+    from bot.platforms.registry import PLATFORMS
+    for p in PLATFORMS:
+        assert all(c.kind.partition("_")[0] == p.name for c in p.channels), p.name

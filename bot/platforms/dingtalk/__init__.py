@@ -53,11 +53,10 @@ def _webhook_robot(cfg: dict, session):
 
 
 def _describe(s) -> list[str]:
-    lines = []
-    if s.dingtalk_enabled:
-        lines.append("钉钉机器人 HTTP 回调：/dingtalk")
+    """Start-up lines of `duban serve` ({url}: the server's base URL)."""
+    lines = ["钉钉机器人 HTTP 回调：{url}/dingtalk" + ("" if s.dingtalk_enabled else "（未配置密钥，该接口返回 404）")]
     if s.dingtalk_stream_enabled:
-        lines.append(f"钉钉 Stream 长连接：{s.dingtalk_api_base}（无需公网地址）")
+        lines.append(f"已启用 钉钉 Stream 长连接：{s.dingtalk_api_base}（无需公网地址）")
     return lines
 
 

@@ -71,13 +71,14 @@ def _app_options(options: dict) -> dict:
 
 
 def _describe(s) -> list[str]:
-    lines = []
-    if s.wecom_enabled:
-        lines.append("企业微信自建应用回调：/wecom")
+    """Start-up lines of `duban serve` ({url}: the server's base URL)."""
+    lines = ["企业微信自建应用回调：{url}/wecom" + ("" if s.wecom_enabled else "（未配置密钥，该接口返回 404）")]
+    if s.wecom_enabled and not (s.wecom_secret and s.wecom_agent_id):
+        lines.append("提示：未配置企业微信应用 Secret/AgentID，超过 2048 字节的回答将被截断，超过 4 秒的回答无法送达")
     if s.wecom_aibot_enabled:
-        lines.append("企业微信智能机器人回调：/wecom/aibot")
+        lines.append("已启用 企业微信智能机器人回调：{url}/wecom/aibot")
     if s.wecom_aibot_longconn_enabled:
-        lines.append(f"企业微信智能机器人长连接：{s.wecom_aibot_ws_url}（无需公网地址）")
+        lines.append(f"已启用 企业微信智能机器人长连接：{s.wecom_aibot_ws_url}（无需公网地址）")
     return lines
 
 
