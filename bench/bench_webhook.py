@@ -1,22 +1,27 @@
-"""Webhook throughput: requests/s of the real DingTalk endpoint against a bare aiohttp handler.
+"""Webhook throughput and server CPU: the DingTalk endpoint, answer cache off and on, against a bare aiohttp handler.
 
-    python bench/bench_webhook.py [--seconds 3] [--rounds 6] [--workers 16] [--profile]
+    python bench/bench_webhook.py [--seconds 3] [--rounds 6] [--workers 16] [--senders 24] [--plans 1000] [--profile]
 
-Two servers, each in its own process on 127.0.0.1 (free port, access log off):
-(a) bare: an aiohttp app with one POST handler that returns 200 "ok";
-(b) duban: bot.server.create_app on a temporary copy of the seed-ingested store, DingTalk enabled with
-    the vector's app secret (shared/vectors/dingtalk_inbound.json), replay_window=0, reminders off,
-    dingtalk_reply_in_response=True (the answer goes in the HTTP response; the session-host allowlist is
-    emptied so nothing could ever be POSTed outward), platform clock fixed to the vector's receiver time,
-    "today" fixed to the vector's date, the vector's sender bound to 市生态环境局.
-The same client drives both: an aiohttp ClientSession, --workers concurrent keep-alive workers, each
-POSTing the vector's request, each with a fresh msgId (duban de-duplicates on msgId) and its own
-signed timestamp (duban refuses a signed timestamp reused for another message). Servers alternate (a, b, a, b …) for --seconds
-each after a warm-up. This machine's speed drifts by tens of percent within a minute, so each duban
-round is compared with the bare round just before it and the verdict uses the median of those
-per-pair ratios (the ratio of the totals is printed too). Target: duban >= 70% of bare.
-Client and server share the machine's cores, so both numbers are client-bound to some degree.
---profile adds one more duban round under cProfile (in the server process) and prints its hot spots.
+Three servers, each in its own process on 127.0.0.1 (free port, access log off):
+(a) bare: an aiohttp app with one POST handler that reads the body and returns 200 "ok";
+(b) duban, cache off: bot.server.create_app on a temporary copy of the province store (bench/province_store.py:
+    >= 1,000 varied plans), its Conversation with cache_answers=False, so every message is answered from the store;
+(c) duban, cache on: the same, answers kept while the store's generation stays (as `duban serve` runs).
+duban: DingTalk enabled with the vector's app secret (shared/vectors/dingtalk_inbound.json), replay_window=0,
+reminders off, dingtalk_reply_in_response=True (the answer goes in the HTTP response; the session-host allowlist
+is emptied so nothing could ever be POSTed outward: a reply too long for one response is attempted there and
+refused, as its cost is real), platform clock fixed to the vector's receiver time, "today" fixed to the vector's date.
+The load: --senders DingTalk users (each bound to a unit), each request the next of bench_answer.QUESTIONS (every
+advertised kind, 47 questions) from the next sender, so consecutive requests differ and a (question, sender) pair
+comes back only after questions x senders requests; each request has a fresh msgId (duban de-duplicates on it) and
+its own signed timestamp (duban refuses one reused for another message). The same client (aiohttp, --workers
+keep-alive workers) drives all three, alternating (a, b, c, a, b, c …) for --seconds each after a warm-up.
+Included for duban: signature check, JSON, the replay/de-duplication record (committed on the writer thread), the
+answer, the response. Server CPU per request is read from /proc/<pid>/stat (user + system time of the server
+process, all its threads) around each round, so a client-bound run cannot hide the server's cost.
+This machine's speed drifts by tens of percent within a minute, so each duban round is compared with the bare
+round just before it and the verdicts use the median of those per-pair ratios.
+Targets: cache off >= 50% of bare req/s; cache on >= 70%. --profile adds one more cache-off round under cProfile.
 """
 from __future__ import annotations
 
@@ -39,8 +44,8 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 SEED_TXT = SHARED / "seed" / "shaoyang_rectification_plan.txt"
 VECTORS = SHARED / "vectors" / "dingtalk_inbound.json"
-TARGET_RATIO = 0.70
-BOUND_UNIT = "市生态环境局"
+TARGETS = {"off": 0.50, "on": 0.70}  # duban / bare req/s, answer cache off and on
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def load_vector(index: int = 0) -> tuple[str, dict, str, dict]:
@@ -50,20 +55,22 @@ def load_vector(index: int = 0) -> tuple[str, dict, str, dict]:
     return data["app_secret"], dict(vec["request"]["headers"]), vec["request"]["body_raw_utf8"], vec
 
 
-def seed_store(directory: Path, user_id: str) -> Path:
-    """The seed plan ingested into a fresh store, the vector's sender bound to BOUND_UNIT."""
+def province_copy(directory: Path, plans: int, senders: list[str]) -> Path:
+    """A copy of the province store with each sender bound to a unit."""
+    from bench_answer import UNITS
     from knowledge import people
     from knowledge.db import open_db
-    from knowledge.ingest import ingest_plan, sha256_of
-    from parser import parse_document
     from parser import UnitDirectory
+    import province_store
 
-    units = UnitDirectory.load()
-    data = SEED_TXT.read_bytes()
-    path = directory / "seed.db"
+    source, _ = province_store.cached(plans, UnitDirectory.load())
+    path = directory / "province.db"
+    shutil.copyfile(source, path)
     db = open_db(path)
-    ingest_plan(db, parse_document(data, SEED_TXT.name, directory=units), sha256_of(data), directory=units)
-    people.bind(db, "dingtalk", "user", user_id, BOUND_UNIT, "bench", datetime.now(timezone.utc))
+    units = UNITS + [r[0] for r in db.execute("SELECT unit FROM task_tally WHERE unit != '' GROUP BY unit"
+                                              " ORDER BY sum(total) DESC LIMIT ?", [len(senders)])]
+    for i, user in enumerate(senders):
+        people.bind(db, "dingtalk", "user", user, units[i % len(units)], "bench", datetime.now(timezone.utc))
     db.conn.close()
     return path
 
@@ -82,14 +89,16 @@ def _bare_app():
     return app
 
 
-def _duban_app(db: str, secret: str, clock_ms: int, today: str):
-    from bot.server import create_app
+def _duban_app(db: str, secret: str, clock_ms: int, today: str, cache: bool):
+    from bot.server import create_app, make_conversation
     from bot.settings import Settings
 
     settings = Settings(db=db, dingtalk_app_secret=secret, replay_window=0, reminders_enabled=False,
                         dingtalk_reply_in_response=True, dingtalk_session_hosts=[], load_example=False,
                         today=today)
-    return create_app(settings, platform_clock=lambda: clock_ms / 1000)
+    conv = make_conversation(settings)
+    conv.cache_answers = cache
+    return create_app(settings, conv, platform_clock=lambda: clock_ms / 1000)
 
 
 def serve(kind: str, args: tuple, ready, stop, profile_on, profile_path: str | None) -> None:
@@ -102,6 +111,9 @@ def serve(kind: str, args: tuple, ready, stop, profile_on, profile_path: str | N
     logging.basicConfig(level=logging.ERROR)
 
     async def main():
+        if kind != "bare":
+            from bot.intent import preload
+            preload()  # as `duban serve` does at start-up
         app = _bare_app() if kind == "bare" else _duban_app(*args)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -135,6 +147,11 @@ class Server:
         self.port = self.ready.get(timeout=60)
         self.url = f"http://127.0.0.1:{self.port}/dingtalk"
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (all its threads), from /proc."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.profile_on.set()
         self.stop.set()
@@ -147,19 +164,25 @@ class Server:
 # ---- the load generator ------------------------------------------------------------------------
 
 class Load:
-    """Signed DingTalk requests with unique msgIds, sent by `workers` keep-alive workers."""
+    """Signed DingTalk requests with unique msgIds: the next question from the next sender each time."""
 
-    def __init__(self, headers: dict, raw: str, msg_id: str, workers: int, secret: str):
+    def __init__(self, headers: dict, body: dict, workers: int, secret: str, questions: list[str],
+                 senders: list[str]):
         self.headers = headers
-        self.head, self.tail = raw.split(msg_id, 1)
+        self.body_json = body
         self.workers = workers
         self.serial = 0
         self.secret = secret
         self.base_ts = int(headers["timestamp"])
+        self.questions, self.senders = questions, senders
 
     def body(self) -> bytes:
         self.serial += 1
-        return f"{self.head}bench-{os.getpid()}-{self.serial}{self.tail}".encode()
+        n = self.serial
+        question = self.questions[(n // len(self.senders) + n) % len(self.questions)]
+        return json.dumps({**self.body_json, "msgId": f"bench-{os.getpid()}-{n}",
+                           "senderStaffId": self.senders[n % len(self.senders)], "text": {"content": " " + question}},
+                          ensure_ascii=False).encode()
 
     def signed_headers(self) -> dict:
         """Each message signed with its own timestamp, as DingTalk does (duban refuses a signed
@@ -236,73 +259,96 @@ def print_profile(path: str, top: int = 22) -> None:
     print(out.getvalue())
 
 
+NAMES = {"bare": "(a) bare aiohttp handler, 200 \"ok\"", "off": "(b) duban, answer cache off",
+         "on": "(c) duban, answer cache on"}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=3.0, help="seconds per timed round")
     ap.add_argument("--rounds", type=int, default=6, help="rounds per server (alternating)")
     ap.add_argument("--workers", type=int, default=16, help="concurrent keep-alive client workers")
-    ap.add_argument("--warmup", type=float, default=1.5, help="seconds of load before timing, per server")
-    ap.add_argument("--profile", action="store_true", help="one extra duban round under cProfile")
+    ap.add_argument("--senders", type=int, default=24, help="DingTalk senders, each bound to a unit")
+    ap.add_argument("--plans", type=int, default=1000, help="plans in the province store")
+    ap.add_argument("--warmup", type=float, default=2.0, help="seconds of load before timing, per server")
+    ap.add_argument("--profile", action="store_true", help="one extra cache-off round under cProfile")
     args = ap.parse_args()
     for path in (SEED_TXT, VECTORS):
         if not path.exists():
             print(f"missing {path}", file=sys.stderr)
             return 2
+    from bench_answer import QUESTIONS
 
-    secret, headers, raw, vec = load_vector(0)
+    questions = [q for _, q in QUESTIONS]
+    senders = [f"bench-sender-{i:02d}" for i in range(args.senders)]
+    secret, headers, _, vec = load_vector(0)
     body = vec["request"]["body_json"]
     clock_ms = int(vec["expected"]["signature_valid_at_receiver_now_ms"])
     today = datetime.fromtimestamp(clock_ms / 1000, timezone.utc).astimezone().date().isoformat()
     tmp = Path(tempfile.mkdtemp(prefix="duban_bench_webhook_"))
     prof_path = str(tmp / "duban.prof") if args.profile else None
-    servers = {}
+    servers: dict[str, Server] = {}
     try:
-        db = seed_store(tmp, body["senderStaffId"])
+        db = province_copy(tmp, args.plans, senders)
         servers["bare"] = Server("bare")
-        servers["duban"] = Server("duban", (str(db), secret, clock_ms, today), profile_path=prof_path)
-        load = Load(headers, raw, body["msgId"], args.workers, secret)
+        for mode in ("off", "on"):
+            copy = tmp / f"{mode}.db"
+            shutil.copyfile(db, copy)
+            servers[mode] = Server("duban", (str(copy), secret, clock_ms, today, mode == "on"),
+                                   profile_path=prof_path if mode == "off" else None)
+        load = Load(headers, body, args.workers, secret, questions, senders)
 
         async def drive():
-            for name in ("bare", "duban"):
-                await load.run(servers[name].url, args.warmup)  # jieba's first load happens here
+            for name in servers:
+                await load.run(servers[name].url, args.warmup)
             results = {name: [] for name in servers}
             for _ in range(args.rounds):
-                for name in ("bare", "duban"):
-                    results[name].append(await load.run(servers[name].url, args.seconds))
+                for name, server in servers.items():
+                    cpu = server.cpu_seconds()
+                    row = await load.run(server.url, args.seconds)
+                    results[name].append((*row, server.cpu_seconds() - cpu))
             if args.profile:
-                servers["duban"].profile_on.set()
-                await load.run(servers["duban"].url, args.seconds)
+                servers["off"].profile_on.set()
+                await load.run(servers["off"].url, args.seconds)
             return results
 
         results = asyncio.run(drive())
     finally:
         for s in servers.values():
             s.close()
-
-    def rate(rows):
-        return sum(r[0] for r in rows) / sum(r[3] for r in rows)
-
-    print(f"webhook throughput, POST /dingtalk on 127.0.0.1, {args.workers} keep-alive workers,"
-          f" {args.rounds} x {args.seconds:.0f} s per server (alternating)")
-    print(f"  question: {body['text']['content'].strip()!r} from {body['senderStaffId']} (bound to {BOUND_UNIT}),"
-          f" today {today}; {os.cpu_count()} cores shared by the client and the server process")
-    print(f"  {'server':<44} {'req/s':>8}  non-200  answered  each round (req/s)")
-    for name, label in (("bare", "(a) bare aiohttp handler, 200 \"ok\""),
-                        ("duban", "(b) duban create_app, signed DingTalk request")):
-        rows = results[name]
-        per = ", ".join(f"{r[0] / r[3]:.0f}" for r in rows)
-        print(f"  {label:<44} {rate(rows):>8.0f}  {sum(r[1] for r in rows):>7}"
-              f"  {sum(r[2] for r in rows) if name == 'duban' else '-':>8}  {per}")
-    pairs = sorted((d[0] / d[3]) / (b[0] / b[3]) for b, d in zip(results["bare"], results["duban"]))
-    ratio = statistics.median(pairs)
-    verdict = "OK" if ratio >= TARGET_RATIO else "UNDER TARGET"
-    print(f"  ratio duban / bare, per pair of rounds: {', '.join(f'{r:.0%}' for r in pairs)};"
-          f" of the totals {rate(results['duban']) / rate(results['bare']):.0%}")
-    print(f"  ratio duban / bare (median of the pairs): {ratio:.0%} (target >= {TARGET_RATIO:.0%}) {verdict}")
+    report(results, args, today)
     if prof_path and Path(prof_path).exists():
         print_profile(prof_path)
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def report(results: dict, args, today: str) -> None:
+    def rate(rows):
+        return sum(r[0] for r in rows) / sum(r[3] for r in rows)
+
+    def cpu_us(rows):
+        return sum(r[4] for r in rows) / sum(r[0] for r in rows) * 1e6
+
+    from bench_answer import QUESTIONS
+
+    print(f"webhook throughput, POST /dingtalk on 127.0.0.1, {args.workers} keep-alive workers,"
+          f" {args.rounds} x {args.seconds:.0f} s per server (alternating)")
+    print(f"  {len(QUESTIONS)} questions (every advertised kind) from {args.senders} senders, each bound to a unit,"
+          f" on the province store ({args.plans} plans), today {today}; {os.cpu_count()} cores shared by the client"
+          f" and the server processes")
+    print(f"  {'server':<36} {'req/s':>7} {'CPU us/req':>10}  non-200  answered  each round (req/s)")
+    for name, rows in results.items():
+        per = ", ".join(f"{r[0] / r[3]:.0f}" for r in rows)
+        print(f"  {NAMES[name]:<36} {rate(rows):>7.0f} {cpu_us(rows):>10.0f}  {sum(r[1] for r in rows):>7}"
+              f"  {sum(r[2] for r in rows) if name != 'bare' else '-':>8}  {per}")
+    for mode, target in TARGETS.items():
+        pairs = sorted((d[0] / d[3]) / (b[0] / b[3]) for b, d in zip(results["bare"], results[mode]))
+        ratio = statistics.median(pairs)
+        print(f"  cache {mode:<3}: duban / bare per pair of rounds {', '.join(f'{r:.0%}' for r in pairs)};"
+              f" median {ratio:.0%} (target >= {target:.0%}) {'OK' if ratio >= target else 'UNDER TARGET'};"
+              f" server CPU {cpu_us(results[mode]):.0f} us/request vs bare {cpu_us(results['bare']):.0f}"
+              f" ({cpu_us(results[mode]) / cpu_us(results['bare']):.1f}x)")
 
 
 if __name__ == "__main__":

@@ -46,8 +46,9 @@ class Turn:
 
 class Conversation:
     def __init__(self, db, directory, today: Callable[[], date], now: Callable[[], datetime], inbox=None,
-                 calendar=None, policy=None):
+                 calendar=None, policy=None, cache_answers: bool = True):
         self.db = db
+        self.cache_answers = cache_answers  # off: every question answered from the store (benchmarks)
         self.calendar, self.policy = calendar, policy  # reminder settings, for re-planning after 销号
         self.inbox = inbox  # the watched folder, for an administrator's 重新解析
         # officials ask the same things: answers and askers' units are kept while the store's generation stays
@@ -107,7 +108,8 @@ class Conversation:
             self._writes += 1  # it may have changed what answers and askers' units depend on
             return done
         answer = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)
-        _keep(self._answers, key, answer)
+        if self.cache_answers:
+            _keep(self._answers, key, answer)
         return answer
 
     def command(self, turn: Turn, text: str) -> Answer | None:

@@ -60,11 +60,14 @@ class Intent:
 _jieba = None
 _jieba_lock = threading.Lock()
 _added_words: set[str] = set()
+_last_words: tuple[str, ...] = ()  # the answer path passes one tuple of names while the store stays the same
 
 
 def tokenizer(words: list[str] | tuple[str, ...] = ()):
     """The jieba module, initialised on first use, with `words` added so they segment whole."""
-    global _jieba
+    global _jieba, _last_words
+    if _jieba is not None and words is _last_words:  # added already: no walk over thousands of names per question
+        return _jieba
     with _jieba_lock:
         if _jieba is None:
             import jieba
@@ -75,6 +78,8 @@ def tokenizer(words: list[str] | tuple[str, ...] = ()):
             if w not in _added_words and len(w) >= 2:
                 _jieba.add_word(w, freq=200000)
                 _added_words.add(w)
+        if isinstance(words, tuple):
+            _last_words = words
     return _jieba
 
 

@@ -173,6 +173,18 @@ def _m016_title_index(db: sqlite_utils.Database) -> None:
         db.execute(stmt)
 
 
+def _m022_tasks_indexed_once(db: sqlite_utils.Database) -> None:
+    # the text index follows the text only: ingest sets a new task's uid right after inserting it, and 销号
+    # changes its status, and either re-indexed the whole task (sqlite-utils' trigger fires on every update)
+    db.execute("DROP TRIGGER IF EXISTS tasks_au")
+    db.execute('CREATE TRIGGER tasks_au AFTER UPDATE OF title, full_text ON tasks BEGIN'
+               ' INSERT INTO tasks_fts (tasks_fts, rowid, title, full_text) VALUES (\'delete\', old.rowid, old.title,'
+               ' old.full_text); INSERT INTO tasks_fts (rowid, title, full_text) VALUES (new.rowid, new.title,'
+               ' new.full_text); END')
+    # a plan stored under another title is found by its task titles (ingest.find_document), not by reading all
+    db.execute("CREATE INDEX IF NOT EXISTS tasks_title ON tasks(title)")
+
+
 # The one order in which migrations run, by name. A name is recorded in the store once its migration ran,
 # so names never change and never repeat (the numbers in some older names do repeat: the name, not the
 # number, is what counts). Each module registers its own function; migrate() imports every module listed
@@ -188,12 +200,16 @@ ORDER = (
     "_m020_citations",
     "_m014_generation",  # after every table its triggers watch
     "delivery_answers",
+    "_m021_task_tally",  # after the plans, the directory and the due index it is counted with
+    "_reminders_kept_per_message",  # after the outbox, whose per-reminder rows it moves
+    "_m022_tasks_indexed_once",
 )
 MODULES = ("knowledge.people", "knowledge.progress", "knowledge.outbox", "knowledge.inbox_log", "knowledge.deliveries",
            "knowledge.due_index", "knowledge.documents", "knowledge.citations", "knowledge.review", "knowledge.workbench_queries",
-           "knowledge.generation")
+           "knowledge.generation", "knowledge.counts", "knowledge.reminder_log")
 MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index, _m008_assignments_by_unit, _m009_task_units,
-              _m012_assignments_by_unit_with_role, _m015_task_state_indexes, _m016_title_index]
+              _m012_assignments_by_unit_with_role, _m015_task_state_indexes, _m016_title_index,
+              _m022_tasks_indexed_once]
 
 
 def _import_migration_modules() -> None:

@@ -122,8 +122,9 @@ def mark_example(db: sqlite_utils.Database, doc_id: int) -> None:
 
 
 def examples(db: sqlite_utils.Database) -> list[Document]:
-    """Example documents still in answers."""
-    return [d for d in all_documents(db) if d.example]
+    """Example documents still in answers (asked on every ingest: not by reading every document)."""
+    return [_document(r) for r in db.execute(f"SELECT {_COLUMNS} FROM documents WHERE example = 1"
+                                             " AND archived_at IS NULL ORDER BY id")]
 
 
 def set_closers(db: sqlite_utils.Database, doc_id: int, roles: list[str] | tuple[str, ...]) -> None:

@@ -17,6 +17,7 @@ from datetime import date
 
 import sqlite_utils
 
+from . import counts
 from .db import register_migration
 
 EVERYONE = ""  # the unit of the rows that list every milestone (全市)
@@ -68,6 +69,7 @@ def reindex(db: sqlite_utils.Database, *, document_id: int | None = None, task_i
         scope, params = "1", []
         db.execute("DELETE FROM unit_due")
     db.execute(_FILL.format(scope=scope, live=_LIVE), params * 3)
+    counts.recount(db, document_id=document_id, task_ids=task_ids)  # the same change moves the unit's figures
 
 
 def units_answering_as(db: sqlite_utils.Database, unit: str | None) -> list[str]:

@@ -118,11 +118,15 @@ def find_document(db: sqlite_utils.Database, plan: Plan, replaces: int | str | N
 
 def _same_content(db: sqlite_utils.Database, plan: Plan) -> tuple[int, int] | None:
     """A document stored under another title (a .txt without its title line, a retitled revision)
-    is the same plan when most task titles agree."""
+    is the same plan when most task titles agree. Only documents sharing a task title with it are read
+    (through the index on titles): reading every stored title made each new plan slower than the last."""
     new = {t.title for t in plan.tasks}
     by_doc: dict[int, set[str]] = {}
-    for doc_id, title in db.execute("SELECT t.document_id, t.title FROM tasks t JOIN documents d ON d.id ="
-                                    " t.document_id AND t.version = d.current_version"):
+    for doc_id, title in db.execute(
+            "SELECT t.document_id, t.title FROM tasks t JOIN documents d ON d.id = t.document_id"
+            " AND t.version = d.current_version WHERE t.document_id IN (SELECT s.document_id FROM tasks s"
+            " WHERE s.title IN (SELECT value FROM json_each(?))) ORDER BY t.id",
+            [json.dumps(sorted(new), ensure_ascii=False)]):
         by_doc.setdefault(doc_id, set()).add(title)
     best = max(by_doc.items(), key=lambda kv: len(kv[1] & new) / len(kv[1] | new), default=None)
     if best and new and len(best[1] & new) / len(best[1] | new) >= 0.6:
@@ -212,7 +216,10 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
             if notices and (diff["added"] or diff["withdrawn"] or diff["changed"]):
                 enqueue(db, notices(db, title, version, diff, old_snaps, new_snaps), now)
     try:
-        db.execute("PRAGMA optimize")  # keep the planner's statistics current as the store grows
+        # keep the planner's statistics current as the store grows; sampled (analysis_limit), so the
+        # ANALYZE it runs now and then does not read every task of a large store
+        db.execute("PRAGMA analysis_limit = 1000")
+        db.execute("PRAGMA optimize")
     except sqlite3.OperationalError:  # best effort, after the commit: a busy store must not fail a stored file
         pass
     return IngestResult(doc_id, version, status, plan.title, len(plan.tasks), n_ms, notes + plan.warnings, diff)

@@ -1,19 +1,22 @@
 """The reminder outbox: every reminder is recorded (with its idempotency key) before anything is sent.
 
-Tables: channels (where a unit's messages go), reminders (one row per item/unit/kind/date, unique),
-outbox (one digest message per unit per send, with status, attempts and next attempt time).
+Tables: channels (where a unit's messages go), outbox (one digest message per unit per send, with status,
+attempts and next attempt time), and each message's reminders (one per item/unit/kind/date, unique; see
+knowledge.reminder_log).
 Lifecycle of an outbox row: pending → posting → sent | pending (retry) | failed (permanent).
 A row left in `posting` by a killed process goes back to pending on restart.
 """
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from . import reminder_log
 from .db import register_migration, run_script
 
 
@@ -55,6 +58,9 @@ class OutboxRow:
     attempts: int
 
 
+_CURRENT = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+
+
 def _ts(t: datetime) -> str:
     return t.isoformat(timespec="seconds")
 
@@ -82,40 +88,53 @@ def mark_channel_broken(db: sqlite_utils.Database, unit: str, reason: str, at: d
 
 def new_reminder_keys(db: sqlite_utils.Database, keys: list[str]) -> set[str]:
     """Keys not yet recorded (already recorded ones were queued by an earlier sweep)."""
-    known: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
-        known |= {r[0] for r in db.execute(f"SELECT key FROM reminders WHERE key IN ({','.join('?' * len(chunk))})",
-                                           chunk)}
-    return set(keys) - known
+    dates = [k.rsplit("|", 1)[-1] for k in keys]
+    if not dates:
+        return set()
+    return set(keys) - reminder_log.recorded_keys(db, min(dates), max(dates))
 
 
 def enqueue(db: sqlite_utils.Database, messages: list[dict], at: datetime) -> list[int]:
     """Write digests and their reminder keys in one transaction; keys already present are skipped.
 
-    Each message: {unit, kind, title, body, at_mobiles, at_user_ids, reminders: [{key, milestone_id,
+    Each message: {unit, kind, title, body, at_mobiles, at_user_ids, reminders: [{key, item_uid, milestone_id,
     recurring_id, task_id, kind, nominal_date}]}. A message whose reminders are all known is dropped.
+    A reminder's key is item_uid|unit|kind|nominal_date.
     """
+    return enqueue_items(db, [{**msg, "reminders": [
+        (r["item_uid"], r.get("milestone_id"), r.get("recurring_id"), r["task_id"], r["kind"], r["nominal_date"])
+        for r in msg["reminders"]]} for msg in messages], at)
+
+
+def enqueue_items(db: sqlite_utils.Database, messages: list[dict], at: datetime) -> list[int]:
+    """`enqueue`, with each reminder as an item tuple (item_uid, milestone_id, recurring_id, task_id, kind,
+    nominal_date): a busy day's digests carry a hundred thousand of them."""
     ids: list[int] = []
+    dates = [i[5] for msg in messages for i in msg["reminders"]]
+    units = Counter(msg["unit"] for msg in messages)
+    taken: dict[str, set] = {}  # for a unit with several messages in this call: what its earlier ones took
+    encoded: dict = {}
     with db.atomic():
+        known = reminder_log.recorded_keys(db, min(dates), max(dates)) if dates else set()
         for msg in messages:
-            fresh = [r for r in msg["reminders"]
-                     if not db.execute("SELECT 1 FROM reminders WHERE key=?", [r["key"]]).fetchone()]
+            unit = msg["unit"]
+            fresh = list(dict.fromkeys(msg["reminders"]))
+            if known:
+                fresh = [i for i in fresh if reminder_log.key_of(i, unit) not in known]
+            if units[unit] > 1:
+                fresh = [i for i in fresh if i not in taken.setdefault(unit, set())]
+                taken[unit].update(fresh)
             if msg["reminders"] and not fresh:
                 continue
             mid = db.execute(
                 "INSERT INTO outbox (unit, kind, title, body, at_mobiles, at_user_ids, next_attempt_at, created_at,"
                 " status) VALUES (?,?,?,?,?,?,?,?,?)",
-                [msg["unit"], msg.get("kind", "reminder"), msg["title"], msg["body"],
+                [unit, msg.get("kind", "reminder"), msg["title"], msg["body"],
                  json.dumps(msg.get("at_mobiles", [])), json.dumps(msg.get("at_user_ids", [])), _ts(at), _ts(at),
                  msg.get("status", "pending")],
             ).lastrowid
-            for r in fresh:
-                db.execute("INSERT INTO reminders (key, item_uid, milestone_id, recurring_id, task_id, unit, kind,"
-                           " nominal_date, message_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                           [r["key"], r["item_uid"], r.get("milestone_id"), r.get("recurring_id"), r["task_id"],
-                            msg["unit"],
-                            r["kind"], r["nominal_date"], mid, _ts(at)])
+            if fresh:
+                reminder_log.record(db, mid, unit, fresh, at, encoded)
             ids.append(mid)
     return ids
 
@@ -175,18 +194,22 @@ def cancel_stale_reminders(db: sqlite_utils.Database) -> int:
     """After a new version: unsent digests that mention an item no longer current (date moved, task
     withdrawn or closed) are cancelled, and all their reminder keys released so the next sweep
     re-plans whatever still applies."""
-    stale = [r[0] for r in db.execute("""
-        SELECT DISTINCT o.id FROM outbox o JOIN reminders r ON r.message_id = o.id
-        WHERE o.status = 'pending' AND NOT EXISTS (
-            SELECT 1 FROM milestones m JOIN tasks t ON t.id = m.task_id
-            WHERE m.uid = r.item_uid AND t.status = 'open'
-              AND t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)
-            UNION ALL
-            SELECT 1 FROM recurring rc JOIN tasks t ON t.id = rc.task_id
-            WHERE rc.uid = r.item_uid AND t.status = 'open'
-              AND t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id))""")]
+    pending = [(mid, json.loads(items)) for mid, items in db.execute(
+        "SELECT b.message_id, b.items FROM reminder_batches b JOIN outbox o ON o.id = b.message_id"
+        " WHERE o.status = 'pending'")]
+    if not pending:
+        return 0
+    # which of their items are still current: one pass over milestones and duties for all of them (a busy
+    # day's unsent digests mention a hundred thousand items; asking once per item scanned the tasks each time)
+    uids = json.dumps(sorted({i[0] for _, items in pending for i in items}))
+    current = {r[0] for r in db.execute(f"""
+        SELECT m.uid FROM milestones m JOIN tasks t ON t.id = m.task_id
+        WHERE m.uid IN (SELECT value FROM json_each(:uids)) AND t.status = 'open' AND {_CURRENT}
+        UNION SELECT rc.uid FROM recurring rc JOIN tasks t ON t.id = rc.task_id
+        WHERE rc.uid IN (SELECT value FROM json_each(:uids)) AND t.status = 'open' AND {_CURRENT}""", {"uids": uids})}
+    stale = [mid for mid, items in pending if any(i[0] not in current for i in items)]
     for mid in stale:
-        db.execute("DELETE FROM reminders WHERE message_id=?", [mid])
+        reminder_log.release(db, mid)
         db.execute("UPDATE outbox SET status='cancelled' WHERE id=?", [mid])
     return len(stale)
 

@@ -1,6 +1,7 @@
 """Read-only questions to the store: what is due, for whom, and what a task says."""
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ import sqlite_utils
 
 from parser import ROLES
 
-from . import due_index
+from . import counts, due_index
 
 CURRENT = "tasks.version = (SELECT current_version FROM documents d WHERE d.id = tasks.document_id)"
 
@@ -96,7 +97,13 @@ def _items(db: sqlite_utils.Database, rows: list[dict]) -> list[DueItem]:
 
 def task_counts(db: sqlite_utils.Database, unit: str | None) -> dict[str, int]:
     """How many current tasks a unit (collectives resolved) or everyone has: in all, 销号, 持续推进, and
-    per role ({"total", "completed", "ongoing", "lead_units", "cooperating_units", …})."""
+    per role ({"total", "completed", "ongoing", "lead_units", "cooperating_units", …}), from the figures
+    kept as the plans change (knowledge.counts): one row per document, not one per task."""
+    return counts.figures(db, unit)
+
+
+def recounted_task_counts(db: sqlite_utils.Database, unit: str | None) -> dict[str, int]:
+    """The same figures counted from the tasks and assignments themselves (what the kept ones must equal)."""
     sums = "count(*), coalesce(sum(t.status = 'completed'), 0), coalesce(sum(t.status = 'open' AND t.ongoing), 0)"
     current = CURRENT.replace("tasks.", "t.")
     if unit is None:
@@ -272,58 +279,110 @@ def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
     return _tasks(db, rows)
 
 
-_STATES = {  # which tasks a unit's list holds
-    None: "tasks.status != 'withdrawn'",  # 销号 ones too
-    "open": "tasks.status = 'open'",  # not 销号
-    "completed": "tasks.status = 'completed'",  # 销号
-    "ongoing": "tasks.status = 'open' AND tasks.ongoing = 1",  # 持续推进 / 长期坚持
-}
-
-
 def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int, *, show: int | None = None,
                         role: str | None = None, state: str | None = None) -> tuple[int, list[tuple]]:
     """(how many — at most `limit`+1, [(TaskRow, next open milestone or None)] for the first `show`) of a
-    unit's tasks (or all; with `role`, those where it is named in that role; `state`: see _STATES), most
-    urgent first. The due index is walked in date order until `limit` tasks are found, so a unit with
-    thousands of tasks costs about as much as one with fifty."""
-    mine = due_index.units_answering_as(db, unit) if unit else []
-    involved = ""
-    if unit:
-        involved = (f"AND EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = tasks.id AND a.unit IN (SELECT"
-                    f" value FROM json_each(:mine)) AND {'a.role = :role' if role else 'a.role != :role'})")
-    params = {"mine": json.dumps(mine, ensure_ascii=False), "role": role or "supervising_leaders"}
-    status = _STATES[state]
-    keep = None
-    if (unit and role) or state == "ongoing":  # the due index holds open tasks: only the role and 持续推进 to check
-        ongoing = " AND tasks.ongoing = 1" if state == "ongoing" else ""
-        in_role = involved if role else ""
+    unit's tasks (or all; with `role`, those where it is named in that role; `state`: None, "open", "ongoing"
+    (持续推进) or "completed" (销号)), most urgent first. How many: from the kept figures (knowledge.counts).
+    The first ones: the due index walked in date order until enough are found, then the undated (持续推进) or
+    closed (销号) ones from the unit's kept list, in order; so a unit with thousands of tasks costs about as
+    much as one with fifty."""
+    key = counts.EVERYONE if unit is None else unit
+    mask = counts.ROLE_BITS[role] if unit and role else counts.ANSWERS if unit else None
+    codes = counts.STATES[state]
+    known = _kept_count(db, unit, role, state)
+    if known is None:
+        known = db.execute(f"SELECT count(*) FROM unit_tasks WHERE unit = ? AND state IN ({','.join(map(str, codes))})"
+                           " AND (? IS NULL OR roles & ?)", [key, mask, mask]).fetchone()[0]
+    want = min(show if show is not None else limit, limit)
+    if state == "completed":  # closed tasks have no next date
+        first = {}
+    elif (unit and role) or state == "ongoing":
+        first = _first_dated(db, unit, key, codes, mask, want, known)
+    else:
+        first = due_index.next_due_by_task(db, unit, want)
+    ids = list(first)[:want + 1]
+    if len(ids) <= want:
+        ids += _undated(db, key, codes, mask, set(first), want + 1 - len(ids))
+    return min(known, limit + 1), _task_pairs(db, ids[:limit], first, show)
 
-        def keep(task_ids: list[int]) -> set[int]:
-            return {r[0] for r in db.execute(
-                f"SELECT id FROM tasks INDEXED BY tasks_state WHERE id IN (SELECT value FROM json_each(:ids))"
-                f"{ongoing} {in_role}", {**params, "ids": json.dumps(task_ids)})}
-    # the due index holds open tasks only: closed ones have no next date
-    first = {} if state == "completed" else due_index.next_due_by_task(db, unit, limit, keep)
-    ids = list(first)
-    if len(ids) <= limit:  # then the tasks with nothing dated left (持续推进) or closed (销号)
-        rest = db.execute(f"SELECT tasks.id FROM tasks WHERE {CURRENT} AND {status} {involved}"
-                          " ORDER BY tasks.section DESC, tasks.number_int, tasks.id", params).fetchall()
-        ids += [r[0] for r in rest if r[0] not in first][:limit + 1 - len(ids)]
-    return len(ids), _task_pairs(db, ids[:limit], first, show)
+
+def _kept_count(db: sqlite_utils.Database, unit: str | None, role: str | None, state: str | None) -> int | None:
+    """How many tasks the list holds, from the kept figures; None for what they do not count (a role and a state)."""
+    if role and (state or not unit):
+        return None
+    figures = counts.figures(db, unit)
+    if role:
+        return figures.get(role)
+    return {None: figures["total"], "open": figures["total"] - figures["completed"],
+            "completed": figures["completed"], "ongoing": figures["ongoing"]}[state]
+
+
+TASK_SIDE_AT_MOST = 400  # a list of this few tasks has their dates looked up task by task
+
+
+def _first_dated(db: sqlite_utils.Database, unit: str | None, key: str, codes: tuple, mask: int | None,
+                 want: int, known: int) -> dict[int, tuple[str, int]]:
+    """{task: (due, milestone)} of the first `want` + 1 tasks by next due date among the unit's tasks in
+    these states and roles: each due list the unit answers through (a 督办领导's: everyone's) walked in date
+    order in SQLite, one probe of the kept list per row, merged; a list of few tasks task by task."""
+    codes = tuple(c for c in codes if c != 2)  # closed tasks have no dates
+    mask_sql = f"x.state IN ({','.join(map(str, codes))}) AND (? IS NULL OR x.roles & ?)"
+    leader = mask == counts.ROLE_BITS["supervising_leaders"]
+    walk = [due_index.EVERYONE] if leader else due_index.units_answering_as(db, unit)
+    if known <= TASK_SIDE_AT_MOST:  # few tasks (a rare role, a leader of few): their own rows of the due index
+        earliest: dict[int, tuple] = {}
+        for due, ord_, task_id, mid in db.execute(
+                f"SELECT due, ord, task_id, milestone_id FROM unit_due INDEXED BY unit_due_task WHERE task_id IN"
+                f" (SELECT x.task_id FROM unit_tasks x WHERE x.unit = ? AND {mask_sql}) AND unit IN"
+                " (SELECT value FROM json_each(?)) AND done = 0",
+                [key, mask, mask, json.dumps(walk, ensure_ascii=False)]):
+            earliest[task_id] = min(earliest.get(task_id, (due, ord_, task_id, mid)), (due, ord_, task_id, mid))
+        return {task_id: (due, mid) for due, _, task_id, mid in sorted(earliest.values())[:want + 1]}
+    streams = [db.execute(
+        "SELECT u.due, u.ord, u.task_id, u.milestone_id FROM unit_due u WHERE u.unit = ? AND u.done = 0 AND EXISTS"
+        f" (SELECT 1 FROM unit_tasks x INDEXED BY unit_tasks_task WHERE x.unit = ? AND x.task_id = u.task_id"
+        f" AND {mask_sql}) ORDER BY u.due, u.ord, u.task_id, u.milestone_id", [w, key, mask, mask]) for w in walk]
+    first: dict[int, tuple[str, int]] = {}
+    try:
+        for due, _, task_id, mid in heapq.merge(*streams):
+            first.setdefault(task_id, (due, mid))
+            if len(first) > want:
+                break
+    finally:
+        for cur in streams:
+            cur.close()
+    return first
+
+
+def _undated(db: sqlite_utils.Database, key: str, codes: tuple, mask: int | None, skip: set[int],
+             count: int) -> list[int]:
+    """The unit's next `count` tasks in these states and roles in the order of a reply (清单 items first, by
+    number), leaving out `skip`: one ordered index range per state, merged."""
+    streams = [db.execute("SELECT ord, task_id FROM unit_tasks WHERE unit = ? AND state = ?"
+                          " AND (? IS NULL OR roles & ?) ORDER BY ord, task_id", [key, code, mask, mask])
+               for code in codes]
+    out: list[int] = []
+    try:
+        for _, task_id in heapq.merge(*streams):
+            if task_id not in skip:
+                out.append(task_id)
+                if len(out) >= count:
+                    break
+    finally:
+        for cur in streams:
+            cur.close()
+    return out
 
 
 def tasks_supervised_by(db: sqlite_utils.Database, leader: str, *, show: int | None = None
                         ) -> tuple[int, list[tuple]]:
-    """Like tasks_with_next_due, for the tasks a 督办领导 (市长, 分管…的副市长) supervises."""
-    ids = [r[0] for r in db.execute(
-        f"SELECT DISTINCT tasks.id FROM assignments a JOIN tasks ON tasks.id = a.task_id WHERE a.unit = ?"
-        f" AND a.role = 'supervising_leaders' AND {CURRENT} AND tasks.status != 'withdrawn'", [leader])]
-    first: dict[int, tuple[str, int]] = {}
-    for due, mid, task_id in db.execute(
-            f"SELECT due, milestone_id, task_id FROM unit_due WHERE unit = '{due_index.EVERYONE}' AND done = 0"
-            " AND task_id IN (SELECT value FROM json_each(?)) ORDER BY due, milestone_id", [json.dumps(ids)]):
-        first.setdefault(task_id, (due, mid))
-    return len(ids), _task_pairs(db, ids, first, show)
+    """Like tasks_with_next_due, for the tasks a 督办领导 (市长, 分管…的副市长) supervises: how many, and the
+    first `show` (all of them without)."""
+    total = counts.figures(db, leader)["supervising_leaders"]
+    if not total:
+        return 0, []
+    return total, tasks_with_next_due(db, leader, total, show=show, role="supervising_leaders")[1]
 
 
 def _task_pairs(db: sqlite_utils.Database, ids: list[int], first: dict[int, tuple[str, int]],
@@ -350,26 +409,3 @@ def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:
     rows = _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE {CURRENT} AND status != 'withdrawn'"
                      " ORDER BY document_id, section DESC, number_int, id", {})
     return _tasks(db, rows)
-
-
-def task_versions(db: sqlite_utils.Database, number: int | str, section: str = "list",
-                  document: int | None = None) -> list[tuple[int, list[dict]]]:
-    """[(document, the same task (by identity) in every version of it, oldest first)] for each
-    document (of `document` only, when given) that has or had a task numbered so, by document."""
-    rows = db.execute(f"SELECT document_id, uid FROM tasks t WHERE number = ? AND section = ?"
-                      f" AND (? IS NULL OR document_id = ?) AND document_id IN (SELECT id FROM documents"
-                      f" WHERE archived_at IS NULL) ORDER BY document_id, ({CURRENT.replace('tasks.', 't.')})"
-                      " DESC, version DESC", [str(number), section, document, document]).fetchall()
-    uids: dict[int, int] = {}
-    for doc, uid in rows:
-        uids.setdefault(doc, uid)  # the current version's task, else the latest one numbered so
-    out = []
-    for doc, uid in uids.items():
-        versions = []
-        for r in _rows(db, "SELECT * FROM tasks WHERE uid = ? ORDER BY version", [uid]):
-            ms = db.execute("SELECT due, text FROM milestones WHERE task_id=? ORDER BY position", [r["id"]]).fetchall()
-            versions.append({"version": r["version"], "number": r["number"], "title": r["title"],
-                             "status": r["status"], "deadline_text": r["deadline_text"],
-                             "milestones": [{"due": d, "text": t} for d, t in ms]})
-        out.append((doc, versions))
-    return out

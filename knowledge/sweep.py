@@ -10,11 +10,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
+from operator import attrgetter
 
 import sqlite_utils
 
 # current versions of real plans: the bundled example (documents.example) is never reminded about
 CURRENT = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id AND d.example = 0)"
+_NONE: list[str] = []  # the units of a task that names none
 RECIPIENT_ROLES = ("principal_units", "lead_units", "cooperating_units", "responsible_units")
 
 
@@ -26,9 +28,13 @@ class Policy:
     escalation_unit: str = "督办领导"  # fallback recipient when no leader has a channel of their own
 
 
-@dataclass(slots=True)  # a busy day makes 100k+ of them
-class Reminder:
-    unit: str
+# the order a digest lists kinds in (the most pressing first)
+KIND_ORDER = {"escalation": 0, "overdue": 1, "due": 2, "lead": 3, "recurring": 4}
+
+
+@dataclass(slots=True, eq=False)
+class Due:
+    """One milestone or duty, in one kind, on one nominal date: what every unit reminded of it shares."""
     kind: str  # lead / due / overdue / escalation / recurring
     nominal: date
     task_id: int
@@ -41,10 +47,39 @@ class Reminder:
     milestone_id: int | None = None
     recurring_id: int | None = None
     every: str | None = None
+    # as the outbox records it: (item_uid, milestone_id, recurring_id, task_id, kind, nominal date)
+    record: tuple = ()
+    order: tuple = ()  # where a digest lists it: kind, date, task
+    ref: tuple = ()  # the milestone or duty: a digest lists it once, whatever its kinds
+
+    def __post_init__(self) -> None:
+        self.record = (self.item_uid, self.milestone_id, self.recurring_id, self.task_id, self.kind,
+                       self.nominal.isoformat())
+        self.order = (KIND_ORDER[self.kind], self.due or self.nominal, self.task_id)
+        self.ref = (self.milestone_id, self.recurring_id)
+
+
+class Reminder:
+    """One unit's reminder of a Due. A busy day makes 100k+ of them (a milestone of 各县市区 goes to a
+    dozen units), so each is the unit and the shared Due, whose fields it shows as its own."""
+    __slots__ = ("unit", "item")
+
+    def __init__(self, unit: str, item: Due):
+        self.unit = unit
+        self.item = item
 
     @property
     def key(self) -> str:
-        return f"{self.item_uid}|{self.unit}|{self.kind}|{self.nominal.isoformat()}"
+        item = self.item
+        return f"{item.item_uid}|{self.unit}|{item.kind}|{item.record[5]}"
+
+    def __repr__(self) -> str:
+        return f"Reminder({self.unit!r}, {self.item!r})"
+
+
+for _field in ("kind", "nominal", "task_id", "section", "number", "title", "text", "due", "item_uid", "milestone_id",
+               "recurring_id", "every"):
+    setattr(Reminder, _field, property(attrgetter(f"item.{_field}")))
 
 
 @dataclass
@@ -83,16 +118,23 @@ def _ids(ids) -> str:
 
 
 def _context(db: sqlite_utils.Database, task_ids: set[int], milestone_ids: set[int]) -> _Context:
-    """Who answers for the given tasks and milestones (only those: a large store has many more)."""
+    """Who answers for the given tasks and milestones (only those: a large store has many more).
+
+    A task's units come from its one task_units row (tens of thousands of tasks on a busy day would
+    be hundreds of thousands of assignment rows); tasks share a few unit lists, each parsed once."""
     ctx = _Context()
-    for task_id, role, unit in db.execute(
-            "SELECT task_id, role, unit FROM assignments WHERE task_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY task_id, position", [_ids(task_ids)]):
-        target = ctx.leaders if role == "supervising_leaders" else ctx.units
-        if role in RECIPIENT_ROLES or role == "supervising_leaders":
-            lst = target.setdefault(task_id, [])
-            if unit not in lst:
-                lst.append(unit)
+    parsed: dict[str, tuple[list[str], list[str]]] = {}
+    for task_id, units_json in db.execute("SELECT task_id, units_json FROM task_units"
+                                          " WHERE task_id IN (SELECT value FROM json_each(?))", [_ids(task_ids)]):
+        both = parsed.get(units_json)
+        if both is None:
+            by_role = json.loads(units_json)
+            both = parsed[units_json] = (list(dict.fromkeys(u for r in RECIPIENT_ROLES for u in by_role.get(r, ()))),
+                                         list(dict.fromkeys(by_role.get("supervising_leaders", ()))))
+        if both[0]:
+            ctx.units[task_id] = both[0]
+        if both[1]:
+            ctx.leaders[task_id] = both[1]
     for mid, unit in db.execute("SELECT milestone_id, unit FROM milestone_units"
                                 " WHERE milestone_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
                                 [_ids(milestone_ids)]):
@@ -104,26 +146,36 @@ def _context(db: sqlite_utils.Database, task_ids: set[int], milestone_ids: set[i
     return ctx
 
 
+def _due_dates(db: sqlite_utils.Database, days: list[date], policy: Policy) -> list[tuple[str, str, int]]:
+    """(due, day, due − day): every date an open milestone must fall on to have a reminder on one of
+    `days` — a lead day ahead, the day itself, or a whole number of overdue periods back (as far as
+    the oldest open milestone)."""
+    ahead = sorted({0, *(d for d in policy.lead_days if d >= 0)})
+    every = abs(policy.overdue_every)
+    oldest = db.execute("SELECT min(due) FROM milestones WHERE done = 0").fetchone()[0]
+    out = []
+    for day in days:
+        out += [((day + timedelta(days=d)).isoformat(), day.isoformat(), d) for d in ahead]
+        back = (day - date.fromisoformat(oldest)).days // every if every and oldest else 0
+        out += [((day - timedelta(days=k * every)).isoformat(), day.isoformat(), -k * every)
+                for k in range(1, back + 1)]
+    return out
+
+
 def _milestone_hits(db: sqlite_utils.Database, days: list[date], policy: Policy) -> list[tuple]:
     """Open milestones with a reminder on one of `days`: rows (id, uid, due, text, task id, section,
     number, title, day, due − day in days), in due, milestone, day order.
 
-    SQLite does the date arithmetic over the (small) milestone rows first and looks up only the hits'
-    tasks: a task row holds the whole text, so reading its status for every candidate milestone
-    (tens of thousands in a large store, overdue ones included) would dominate the sweep."""
-    horizon = max(days) + timedelta(days=max(policy.lead_days, default=0))
+    One index probe per date a reminder can fall on (a few hundred: weekly overdue repeats back to
+    the oldest open milestone) reads only the milestones that have one, not every overdue milestone
+    of the store; only the hits' task rows are read (a task row holds the whole text)."""
     return db.execute(f"""
         WITH hit AS MATERIALIZED (
-            SELECT * FROM (
-                SELECT m.id, m.uid, m.due, m.text, m.task_id, c.value AS day,
-                       CAST(julianday(m.due) - julianday(c.value) AS INTEGER) AS delta
-                FROM milestones m JOIN json_each(?) c WHERE m.done = 0 AND m.due <= ?)
-            WHERE delta >= 0 AND (delta = 0 OR delta IN (SELECT value FROM json_each(?)))
-               OR delta < 0 AND -delta % ? = 0)
+            SELECT m.id, m.uid, m.due, m.text, m.task_id, c.value ->> 1 AS day, c.value ->> 2 AS delta
+            FROM json_each(?) c JOIN milestones m ON m.done = 0 AND m.due = c.value ->> 0)
         SELECT m.id, m.uid, m.due, m.text, t.id, t.section, t.number, t.title, m.day, m.delta
         FROM hit m JOIN tasks t ON t.id = m.task_id WHERE t.status = 'open' AND {CURRENT}
-        ORDER BY m.due, m.id, m.day""", [json.dumps([d.isoformat() for d in days]), horizon.isoformat(),
-                                         json.dumps(list(policy.lead_days)), policy.overdue_every]).fetchall()
+        ORDER BY m.due, m.id, m.day""", [json.dumps(_due_dates(db, days, policy))]).fetchall()
 
 
 def _period_start(d: date, every: str) -> date | None:
@@ -142,26 +194,44 @@ def _period_start(d: date, every: str) -> date | None:
 
 def sweep(db: sqlite_utils.Database, days: list[date], policy: Policy | None = None) -> list[Reminder]:
     """Reminders whose nominal date is one of `days` (what today's send covers)."""
+    return [Reminder(unit, item) for item, units in dues(db, days, policy) for unit in units]
+
+
+def by_unit(db: sqlite_utils.Database, days: list[date], policy: Policy | None = None) -> dict[str, list[Due]]:
+    """The same as `sweep`, as each unit's items in the same order (no object per unit and item)."""
+    out: dict[str, list[Due]] = {}
+    for item, units in dues(db, days, policy):
+        for unit in units:
+            out.setdefault(unit, []).append(item)
+    return out
+
+
+def dues(db: sqlite_utils.Database, days: list[date], policy: Policy | None = None) -> list[tuple[Due, list[str]]]:
+    """Every item with a reminder on one of `days`, with the units it goes to."""
     if not days:
         return []
     policy = policy or Policy()
     last = max(days)
-    day_set = set(days)
     hits = _milestone_hits(db, days, policy)
-    starting = [e for e in ("week", "month", "quarter", "half_year", "year") if _period_start(last, e) in day_set]
+    starting = [e for e in ("week", "month", "quarter", "half_year", "year") if _period_start(last, e) in set(days)]
     duties = db.execute(
         f"SELECT r.id, r.uid, r.every, r.text, r.units, t.id, t.section, t.number, t.title FROM recurring r"
         f" JOIN tasks t ON t.id = r.task_id WHERE r.every IN (SELECT value FROM json_each(?))"
         f" AND t.status = 'open' AND {CURRENT} ORDER BY r.id", [json.dumps(starting)]).fetchall()
     ctx = _context(db, {h[4] for h in hits} | {d[5] for d in duties}, {h[0] for h in hits})
-    out: list[Reminder] = []
+    return _milestone_dues(hits, ctx, policy) + _duty_dues(duties, ctx, last)
+
+
+def _milestone_dues(hits: list[tuple], ctx: _Context, policy: Policy) -> list[tuple[Due, list[str]]]:
+    out: list[tuple[Due, list[str]]] = []
+    nominal: dict[str, date] = {}
     for mid, group in groupby(hits, key=lambda h: h[0]):
         group = list(group)
         _, muid, due_s, text, task_id, section, number, title = group[0][:8]
         due = date.fromisoformat(due_s)
         kinds: list[tuple[str, date]] = []
         for *_, day, delta in group:
-            n = date.fromisoformat(day)
+            n = nominal.get(day) or nominal.setdefault(day, date.fromisoformat(day))
             if delta in policy.lead_days:
                 kinds.append(("lead", n))
             elif delta == 0:
@@ -173,13 +243,29 @@ def sweep(db: sqlite_utils.Database, days: list[date], policy: Policy | None = N
         units = ctx.expand(ctx.bound.get(mid) or ctx.units.get(task_id, []))
         leaders = ctx.escalate_to(task_id, policy.escalation_unit)
         for kind, n in kinds:
-            for unit in (leaders if kind == "escalation" else units):
-                out.append(Reminder(unit, kind, n, task_id, section, number, title, text, due, muid,
-                                    milestone_id=mid))
-    for rid, ruid, every, text, units_json, task_id, section, number, title in duties:
-        start = _period_start(last, every)
-        own = [u for u in json.loads(units_json) if u in ctx.units.get(task_id, []) or u in ctx.members]
-        for unit in ctx.expand(own or ctx.units.get(task_id, [])):
-            out.append(Reminder(unit, "recurring", start, task_id, section, number, title, text,
-                                item_uid=ruid, recurring_id=rid, every=every))
+            out.append((Due(kind, n, task_id, section, number, title, text, due, muid, milestone_id=mid),
+                        leaders if kind == "escalation" else units))
     return out
+
+
+def _duty_dues(duties: list[tuple], ctx: _Context, last: date) -> list[tuple[Due, list[str]]]:
+    """A duty goes to the units it names that are its task's (or collectives), else to all of its task's."""
+    out: list[tuple[Due, list[str]]] = []
+    units_of: dict[tuple, list[str]] = {}  # duties share a few (named units, task units) pairs
+    start = {every: _period_start(last, every) for every in {d[2] for d in duties}}
+    for rid, ruid, every, text, units_json, task_id, section, number, title in duties:
+        task_units = ctx.units.get(task_id, _NONE)
+        units = units_of.get((units_json, id(task_units)))
+        if units is None:
+            own = [u for u in json.loads(units_json) if u in task_units or u in ctx.members]
+            units = units_of[units_json, id(task_units)] = ctx.expand(own or task_units)
+        out.append((Due("recurring", start[every], task_id, section, number, title, text,
+                        item_uid=ruid, recurring_id=rid, every=every), units))
+    return out
+
+
+def named_on_any(db: sqlite_utils.Database, unit: str, task_ids: set[int]) -> bool:
+    """Whether `unit` is named itself (not only through a collective, nor as 督办领导) on one of these
+    tasks: a digest tells such a unit how to apply for 销号 (knowledge.progress.unit_answers_for)."""
+    return db.execute("SELECT 1 FROM assignments WHERE unit = ? AND task_id IN (SELECT value FROM json_each(?))"
+                      " AND role != 'supervising_leaders' LIMIT 1", [unit, _ids(task_ids)]).fetchone() is not None
