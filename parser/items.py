@@ -106,21 +106,13 @@ def _with_numbered_siblings(found: list[Node]) -> list[Node]:
     root = found[0]
     while root.parent is not None:
         root = root.parent
-    return [n for n in _walk_all(root) if id(n) in chosen or id(n) in added]  # in document order
+    return [n for n in root.descendants() if id(n) in chosen or id(n) in added]  # in document order
 
 
 def _has_content(node: Node) -> bool:
     """A sentence with a time limit in it (an exhortation such as "各级党委要切实负责" is no task)."""
     text = node.own_text()
     return len(text) >= 12 and bool(re.search(r"[。；;，,]", text)) and bool(TIME_CLAUSE.search(text))
-
-
-def _walk_all(root: Node) -> list[Node]:
-    out: list[Node] = []
-    for c in root.children:
-        out.append(c)
-        out += _walk_all(c)
-    return out
 
 
 def _measures(node: Node, lead_in: str) -> list[Measure]:

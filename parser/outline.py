@@ -39,6 +39,14 @@ class Node:
     def all_text_with_marker(self) -> str:
         return "".join(self.paragraphs) + "".join(c.all_text_with_marker() for c in self.children)
 
+    def descendants(self) -> list["Node"]:
+        """Every numbered node below this one, in document order."""
+        out: list[Node] = []
+        for c in self.children:
+            out.append(c)
+            out += c.descendants()
+        return out
+
     def ancestors(self) -> list["Node"]:
         out, n = [], self.parent
         while n is not None and n.marker is not None:

@@ -30,27 +30,19 @@ def substantive(node: Node) -> bool:
     return len(text) >= MIN_TEXT and bool(re.search(r"[。；，]", text)) and not framing(node)
 
 
-def _walk(root: Node) -> list[Node]:
-    out: list[Node] = []
-    for c in root.children:
-        out.append(c)
-        out += _walk(c)
-    return out
-
-
 def _under_framing(node: Node) -> bool:
     return any(framing(a) for a in node.ancestors())
 
 
 def _candidate(node: Node, chosen: set[int]) -> bool:
     return id(node) not in chosen and substantive(node) and not _under_framing(node) \
-        and not any(id(d) in chosen for d in _walk(node))
+        and not any(id(d) in chosen for d in node.descendants())
 
 
 def extend(root: Node, found: list[Node], attached_list: bool) -> list[Node]:
     """`found` (items with role information) plus the items of the task level that lack it."""
     chosen = {id(n) for n in found}
-    nodes = _walk(root)
+    nodes = root.descendants()
     if not found and attached_list:
         return found  # the tasks are in the 清单 or the table; the body only introduces them
     if not found:
@@ -68,8 +60,8 @@ def extend(root: Node, found: list[Node], attached_list: bool) -> list[Node]:
         level = Counter(n.level for n in found).most_common(1)[0][0]
         depth = Counter(len(n.ancestors()) for n in found).most_common(1)[0][0]
         for section in root.children:
-            if framing(section) or any(id(d) in chosen for d in [section, *_walk(section)]):
+            if framing(section) or any(id(d) in chosen for d in [section, *section.descendants()]):
                 continue
-            added |= {id(n) for n in _walk(section) if n.level == level and len(n.ancestors()) == depth
+            added |= {id(n) for n in section.descendants() if n.level == level and len(n.ancestors()) == depth
                       and _candidate(n, chosen)}
     return [n for n in nodes if id(n) in chosen or id(n) in added]
