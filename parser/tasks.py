@@ -150,6 +150,16 @@ def _bind_goals_to_groups(task: Task, raw: RawItem, loc: milestones.Localities) 
             ms.units = hits
 
 
+# a time-limit field or column holding only a year ("完成时限：2025年", "2024—2025年"): that year's end
+_YEAR_LIMIT = re.compile(r"\s*(?:(?:19|20)\d\d\s*年?\s*[-—–～~至到]\s*)?((?:19|20)\d\d)\s*年度?"
+                         r"(?:内|前|以前|之前|完成|底前)?\s*[。；;]?\s*")
+
+
+def _year_limit(deadline: str) -> list[Milestone]:
+    m = _YEAR_LIMIT.fullmatch(deadline)
+    return [Milestone(date(int(m.group(1)), 12, 31), deadline.strip(), "deadline")] if m else []
+
+
 def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc_text: str = "",
                issued: date | None = None) -> Task:
     task = Task(section=raw.section, number=raw.number, title=make_title(raw.title, raw.section),
@@ -161,7 +171,8 @@ def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc
     loc = _localities(task, directory)
     found: list[Milestone] = []
     if raw.fields.get("deadline"):
-        found += milestones.extract(raw.fields["deadline"], "deadline", loc, doc_year, issued=issued)
+        found += milestones.extract(raw.fields["deadline"], "deadline", loc, doc_year, issued=issued) \
+            or _year_limit(raw.fields["deadline"])
     if raw.fields.get("goal"):
         found += milestones.extract(raw.fields["goal"], "goal", loc, doc_year, issued=issued)
     for m in raw.measures:

@@ -247,3 +247,14 @@ def test_items_numbered_across_headings_keep_their_printed_numbers():
     assert brief(two) == ([], None, ["县数据局"], [date(2024, 12, 31)])
     assert three.responsible_units == ["县市场监管局", "县发改局"] and [r.every for r in three.recurring] == ["quarter"]
     assert four.responsible_units == ["各乡镇人民政府", "县直各单位"] and plan.issued == date(2024, 3, 8)
+
+
+def test_a_time_limit_of_only_a_year_is_that_years_end():
+    """"完成时限：2025年" in a label, a bracket or a table column is the year's end, as 到2025年 is."""
+    lines = ["某市整改方案", "一、重点任务", "1.推进改造。", "牵头单位：市住建局", "完成时限：2025年",
+             "2.推进治理。（牵头单位：市水利局；完成时限：2024—2025年）"]
+    plan = parse_blocks([Block("para", x) for x in lines], "x.txt")
+    assert [[m.due for m in t.milestones] for t in plan.tasks] == [[date(2025, 12, 31)], [date(2025, 12, 31)]]
+    table = [["序号", "工作任务", "牵头单位", "完成时限"], ["1", "推进改造", "市住建局", "2025年"]]
+    [task] = parse_blocks([Block("table", rows=table)], "x.txt").tasks
+    assert [m.due for m in task.milestones] == [date(2025, 12, 31)] and task.lead_units == ["市住建局"]
