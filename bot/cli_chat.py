@@ -15,7 +15,7 @@ _EXIT_WORDS = {"退出", "exit", "quit", "q", "再见"}
 def _conversation(args):
     """The same Conversation the webhooks use; the local user speaks for the --as unit."""
     from .conversation import Conversation
-    from .server import make_conversation
+    from .conversation import make_conversation
     from .settings import load_settings
     from knowledge.db import open_db
 

@@ -140,3 +140,23 @@ def _keep(cache: dict, key, value, limit: int = 512) -> None:
     if key not in cache and len(cache) >= limit:
         cache.pop(next(iter(cache)))
     cache[key] = value
+
+
+def make_conversation(settings, db=None) -> Conversation:
+    """The conversation `duban serve`, `duban ask` and `duban chat` answer through, from the settings."""
+    from pathlib import Path
+
+    from knowledge.db import open_db, use_wal
+    from parser import UnitDirectory
+
+    from . import clock
+    directory = UnitDirectory.load(settings.units_file) if settings.units_file else UnitDirectory.load()
+    if db is None:
+        db = open_db(settings.db)
+        use_wal(db)  # the server commits on every message: WAL keeps that off the disk's sync path
+    inbox = None
+    if settings.inbox_dir:
+        from .inbox import Inbox
+        inbox = Inbox(Path(settings.inbox_dir))
+    return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now, inbox=inbox,
+                        calendar=settings.calendar(), policy=settings.policy())

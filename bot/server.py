@@ -13,15 +13,14 @@ import aiohttp
 from aiohttp import web
 
 from knowledge import deliveries, health
-from knowledge.db import open_db, store_path, use_wal
+from knowledge.db import store_path
 from knowledge.writer import StoreWriter
-from parser.units import UnitDirectory
 
 from . import answer_tracking, clock
 from .claims import DeliveryClaims
 from .resend import answer_unanswered
-from .conversation import Conversation, Turn
-from .inbox import Inbox, watch as watch_inbox
+from .conversation import Conversation, Turn, make_conversation  # noqa: F401  (make_conversation: the serve API)
+from .inbox import watch as watch_inbox
 from .intent import preload
 from .scheduler import run as run_scheduler
 from .platforms.base import Inbound, Reply
@@ -35,16 +34,6 @@ SETTINGS = web.AppKey("settings", Settings)
 CONVERSATION = web.AppKey("conversation", Conversation)
 CLAIMS = web.AppKey("claims", DeliveryClaims)
 LOW_DISK_MB = 200  # below this /healthz says "degraded": SQLite needs room for its journal
-
-
-def make_conversation(settings: Settings, db=None) -> Conversation:
-    directory = UnitDirectory.load(settings.units_file) if settings.units_file else UnitDirectory.load()
-    if db is None:
-        db = open_db(settings.db)
-        use_wal(db)  # the server commits on every message: WAL keeps that off the disk's sync path
-    inbox = Inbox(Path(settings.inbox_dir)) if settings.inbox_dir else None
-    return Conversation(db, directory, today=lambda: clock.today(settings.today), now=clock.now, inbox=inbox,
-                        calendar=settings.calendar(), policy=settings.policy())
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -10,10 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import cn2an
-
-from parser import lexicon
-from parser import FESTIVALS, PLAN, festival_eve, month_end, normalise, plan_period_end
+from parser import FESTIVALS, PLAN, festival_eve, lexicon, month_end, normalise, plan_period_end
 
 _CN_NUM = lexicon.CN_NUMERALS
 
@@ -29,6 +26,7 @@ def to_int(text: str) -> int | None:
     """"13" / "十三" / "两" → int; None when it is not a number."""
     if text.isdigit():
         return int(text)
+    import cn2an  # loaded when a question writes a number in Chinese (about 70 ms)
     try:
         value = cn2an.cn2an(text.replace("两", "二"), "smart")
     except (ValueError, KeyError, TypeError):
