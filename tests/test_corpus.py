@@ -208,3 +208,65 @@ def test_item_role_forms_in_their_order(name, text, want):
     assert [n for n, _ in ROLE_FORMS] == [r[0] for r in ITEM_FORMS]
     found_name, (fields, _, rest) = find_roles(text)
     assert found_name == name and fields == want and rest.startswith("推进改造")
+
+
+def _as_docx(text: str) -> bytes:
+    """The document as Word writes it: a paragraph per line, tab-separated rows as a table."""
+    import io
+
+    from docx import Document
+    doc = Document()
+    for kind, chunk in _chunks(text):
+        if kind == "table":
+            width = max(len(r) for r in chunk)
+            table = doc.add_table(rows=len(chunk), cols=width)
+            for r, row in enumerate(chunk):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+        else:
+            doc.add_paragraph(chunk)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _as_html(text: str) -> bytes:
+    """The document as a government site serves it: navigation, then <p> per line and <table> rows."""
+    import html
+    out = ['<!DOCTYPE html><html><head><title>政府信息公开</title></head><body>'
+           '<div class="nav"><a href="/">首页</a> <a href="/zwgk">政务公开</a></div><div class="article">']
+    for kind, chunk in _chunks(text):
+        if kind == "table":
+            out.append("<table>" + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                                           for row in chunk) + "</table>")
+        else:
+            out.append(f"<p>{html.escape(chunk)}</p>")
+    return ("".join(out) + "</div><div class=\"footer\">主办单位：某市人民政府办公室</div></body></html>").encode()
+
+
+def _chunks(text: str):
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if "\t" in lines[i]:
+            j = i
+            while j < len(lines) and "\t" in lines[j]:
+                j += 1
+            yield "table", [ln.split("\t") for ln in lines[i:j]]
+            i = j
+        else:
+            yield "para", lines[i]
+            i += 1
+
+
+@pytest.mark.parametrize("fmt", ["docx", "html"])
+def test_the_corpus_reads_the_same_from_word_and_from_a_web_page(scores, scorer, fmt):
+    """Each corpus document written as a .docx and as a saved web page scores as its text does."""
+    make = {"docx": _as_docx, "html": _as_html}[fmt]
+    for path in DOCS:
+        gold = json.loads((CORPUS / "gold" / (path.stem + ".json")).read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8").split("\n", 1)[1]
+        got = scorer.score(gold, parse_document(make(text), f"{path.stem}.{fmt}").to_json())
+        want = scores[path.stem]
+        assert (got["tasks_matched"], got["tasks_pred"], got["date_recall"], got["unit_any_f1"]) == (
+            want["tasks_matched"], want["tasks_pred"], want["date_recall"], want["unit_any_f1"]), path.stem
