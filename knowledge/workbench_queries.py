@@ -115,10 +115,11 @@ def task_rows(db: sqlite_utils.Database, task_ids: list[int]) -> dict[int, dict]
     """Title, texts, closing and units by role of these tasks, by id."""
     rows = db.execute("SELECT t.id, t.document_id, t.version, t.uid, t.section, t.number, t.title, t.deadline_text,"
                       " t.goal_text, t.problem_text, t.ongoing, t.status, t.completed_at, t.completed_by,"
-                      " coalesce(u.units_json, '{}') FROM tasks t LEFT JOIN task_units u ON u.task_id = t.id"
+                      " t.cite_section, t.cite_page, coalesce(u.units_json, '{}') FROM tasks t"
+                      " LEFT JOIN task_units u ON u.task_id = t.id"
                       " WHERE t.id IN (SELECT value FROM json_each(?))", [json.dumps(task_ids)])
     keys = ("id", "document_id", "version", "uid", "section", "number", "title", "deadline_text", "goal_text",
-            "problem_text", "ongoing", "status", "completed_at", "completed_by")
+            "problem_text", "ongoing", "status", "completed_at", "completed_by", "cite_section", "cite_page")
     out = {}
     for r in rows:
         out[r[0]] = {**dict(zip(keys, r[:-1])), "units": json.loads(r[-1])}

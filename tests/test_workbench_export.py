@@ -65,7 +65,7 @@ def test_one_row_per_task_and_every_milestone(ledger):
     assert any(str(r["序号"]).startswith("正文") for r in seed)
     row13 = next(r for r in seed if r["序号"] == 13)
     assert "市生态环境局" in (row13["牵头单位"] or "") + (row13["主体责任单位"] or "") + (row13["配合单位/责任单位"] or "")
-    assert row13["来源"].startswith("《") and "附件清单第13项" in row13["来源"]
+    assert row13["来源"].startswith("《") and "附件 第13项" in row13["来源"]
 
 
 def test_states_and_fills_match_the_tasks_json(ledger):

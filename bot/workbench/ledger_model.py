@@ -61,6 +61,8 @@ def _row(task: dict, fact: wq.TaskFact, milestones: list[dict], reports: list[di
     history = [report_line(r) for r in reports]
     problem = (task.get("problem_text") or "").strip()
     where = f"附件清单第{task['number']}项" if task["section"] == "list" else f"正文{task['number']}"
+    if task.get("cite_section"):  # where the parser found it: section path and, in a PDF, the page
+        where = task["cite_section"] + (f"，第{task['cite_page']}页" if task.get("cite_page") else "")
     kinds = sorted({SOURCES.get(m["source"], m["source"]) for m in milestones})
     cells = {
         "serial": serial(task["section"], task["number"]),
