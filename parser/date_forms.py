@@ -95,6 +95,8 @@ PLAN = re.compile(
 # "3个月内" / "三年内" / "半年内" / "30天内": counted from the document's date
 _SPAN = r"(?P<span>[0-9]{1,3}|[一二两三四五六七八九十]{1,3}|半)\s*(?:个)?\s*(?P<per>年|月|周|星期|天|日)\s*(?:之内|以内|内)"
 _SPAN_PLAIN = _SPAN.replace("?P<span>", "?:").replace("?P<per>", "?:")
+# a time limit counted from the document's own date: 印发之日起30日内, 于本文印发后3个月内
+EVENT_SPAN = re.compile(rf"(?:印发|发布|下发|实施|施行)(?:之日起|后)\s*{_SPAN_PLAIN}")
 YEARLESS = re.compile(
     rf"(?<![0-9{_CN_D}十两])(?:"
     rf"(?P<fest>{'|'.join(FESTIVALS)})节?(?=\s*(?:之前|以前|前))"  # the next one after the document's date

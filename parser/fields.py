@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import TIME_WORDS
 from .paragraphs import FIELD_LABEL, FIELD_LABELS, label_words
+from .role_clauses import unit_list_like, unit_run
 
 ROLE_KEYS = ("supervising_leaders", "principal_units", "lead_units", "cooperating_units", "responsible_units")
 _PAREN_LABEL = re.compile(rf"[（(]\s*(?:{label_words(*ROLE_KEYS)})\s*[:：]")
@@ -120,13 +122,11 @@ def find_inline_fields(text: str, roles_required: bool = True) -> tuple[int, dic
 
 def _units_after(text: str) -> str:
     """"有关部门组建协调小组…" → 有关部门: the units that open text, joined with 、 ("" if none)."""
-    from .role_clauses import unit_run
     return "、".join(unit_run(text))
 
 
 def _unit_list_like(s: str) -> bool:
     """Every part (split on 、，) names an organ or a place, by the lexicon's endings."""
-    from .role_clauses import unit_list_like
     parts = [p for p in re.split(r"[，,]", s.strip()) if p]
     return bool(parts) and all(unit_list_like(p.rstrip("等")) for p in parts)
 
@@ -148,8 +148,7 @@ _RESP_ONLY = re.compile(r"^(?:由)?(?P<units>[^，,。；;]{2,80}?)(?:具体|按
 # "…牵头，…参与，每季度开展一次联合执法": a recurring duty in the role sentence stays with the measure
 TAIL = "tail"
 _RECURRING_CLAUSE = re.compile(r"^(?:此后|以后|今后)?(?:每|逐)(?:年|半年|季度?|月|周|旬)")
-TIME_CLAUSE = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|"
-                          r"持续开展|常态化推进")
+TIME_CLAUSE = re.compile(TIME_WORDS)
 
 
 def _joined(before: str | None, clause: str) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from .fields import ROLE_KEYS, TAIL, TIME_CLAUSE, find_inline_fields, find_parenthetical, find_role_sentence, label_fields
+from .fields import ROLE_KEYS, TAIL, TIME_CLAUSE, label_fields
 from .outline import Node
 from .paragraphs import CN_DIGITS, is_heading_like
 from . import task_levels
-from .role_clauses import find_role_brackets
-from .role_forms import ROLE_FORMS, labelled_bracket
+from .role_forms import ROLE_FORMS, assigns_roles, labelled_bracket
 from .tasks import Measure, RawItem
 
 _CN = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
@@ -46,9 +45,7 @@ def _labelled(node: Node) -> list[tuple[int, str, str]]:
 def _has_roles(node: Node) -> bool:
     if any(k in ROLE_KEYS for _, k, _ in _labelled(node)):
         return True
-    text = node.own_text()
-    return bool(find_parenthetical(text) or find_inline_fields(text) or find_role_sentence(text)
-                or find_role_brackets(text))
+    return assigns_roles(node.own_text())
 
 
 def _closes_parent(n: Node) -> bool:

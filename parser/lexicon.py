@@ -53,6 +53,11 @@ COLLECTIVE_PLACES = ("各地区", "各地")  # every locality, named as one
 ONGOING_WORDS = ("长期坚持", "持续推进")
 ONGOING_DEADLINE_WORDS = ("持续推进", "持续开展", "长期坚持", "长期推进", "常态化", "长期", "持续")
 
+# A clause that speaks of time (a date, a period, a long-term word), as role sentences and brackets tell their
+# time limits from their unit lists; a regex pattern, since years are written with digits too.
+TIME_WORDS = (r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|"
+              r"持续开展|常态化")
+
 # Item headings that frame a plan and assign no work (a task list never starts with 指导思想).
 FRAMING_HEADINGS = (
     "重大意义", "指导思想", "基本原则", "工作原则", "总体要求", "总体思路", "基本思路", "总体目标", "主要目标", "发展目标",

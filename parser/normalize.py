@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-# full-width digits and Latin letters → ASCII
-_WIDE = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)}
+# full-width digits and Latin letters → ASCII (unit names use the same table)
+WIDE = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)}
 # (；and ， stay as written: every rule reads both widths of them, and texts are quoted verbatim)
 _HALF = str.maketrans({"(": "（", ")": "）"})
 # a colon or comma between digits is part of a number or a time (9:30, 1,000)
@@ -27,7 +27,7 @@ LONG_LINE = 600  # characters; shorter lines keep inline enumerations ("主要�
 
 def normalize_width(text: str) -> str:
     """One width for brackets and colons: （）： full-width, digits and letters ASCII, odd spaces plain."""
-    text = _SPACES.sub(" ", text.translate(_WIDE)).translate(_HALF)
+    text = _SPACES.sub(" ", text.translate(WIDE)).translate(_HALF)
     if ":" in text:
         text = _COLON.sub("：", text)
     return text

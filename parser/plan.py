@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from .citations import cite
+from .date_forms import EVENT_SPAN
 from .errors import DocumentError
 from .items import body_item, find_task_nodes, is_list_style, list_item, numbered_across, task_number
 from .model import Plan
@@ -25,9 +26,6 @@ _DATE_LINE = re.compile(r"^(?:[^。；，\d]{2,30}?)?\s*((?:19|20)\d\d)\s*年\s*
 _DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
 # 【牵头单位】X → 牵头单位：X
 _BRACKET_LABEL = re.compile(rf"【\s*((?:市直|市级)?(?:{label_words()}))\s*】\s*")
-# a time limit counted from the document's own date (印发之日起30日内, 于本文印发后3个月内)
-_EVENT_SPAN = re.compile(r"(?:印发|发布|下发|实施|施行)(?:之日起|后)\s*(?:\d{1,3}|[一二两三四五六七八九十半]{1,3})\s*个?\s*"
-                         r"(?:工作日|日|天|周|月|年)(?:之内|以内|内)")
 _TITLE_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|规划|细则)$")
 
 
@@ -165,7 +163,7 @@ def _check(plan: Plan, directory: UnitDirectory) -> None:
                              + ("等" if len(unknown) > 10 else ""))
     if plan.issued is None:
         for t in plan.tasks:
-            if m := _EVENT_SPAN.search(t.full_text):
+            if m := EVENT_SPAN.search(t.full_text):
                 plan.warnings.append(f"第 {t.number} 项的时限“{m.group(0)}”从文件印发之日起计算，"
                                      f"但文件没有成文日期，未能换算成日期；请核对后补充")
     if plan.year is None and any(t.deadline_text and re.match(r"^\s*\d{1,2}\s*月", t.deadline_text)

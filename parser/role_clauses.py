@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import COLLECTIVE_PLACES, LOCALITY_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS
+from .lexicon import COLLECTIVE_PLACES, LOCALITY_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS, TIME_WORDS
 from .normalize import split_outside_brackets
 
 _UNIT_END = re.compile("(?:" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS + COLLECTIVE_PLACES, key=len,
@@ -22,7 +22,7 @@ _VERB = re.compile(r"^(?P<units>.+?)(?:等)?(?:均|分别|共同|具体)?(?P<ver
                    + "|".join(sorted({v for v, _ in ROLE_VERBS}, key=len, reverse=True)) + r")$")
 _ROLE_OF = dict(ROLE_VERBS)
 _WITH = re.compile(r"^(?P<lead>.+?)会同(?P<coop>.+?)(?:负责|落实|实施)?$")
-_TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|上半年|下半年|季度|持续推进|长期坚持|持续开展|常态化")
+_TIME = re.compile(TIME_WORDS)
 # words that make a bracket an explanation, not a list of units: （以下简称自贸试验区）, （不含深圳市）
 _NOT_A_LIST = re.compile(r"简称|包括|包含|含|即|指|除外|以下|下同|如|例如|试点|范围")
 _FIRST_IS_LEAD = re.compile(r"列(?:第一|首)位(?:者|的)?(?:单位)?为牵头")

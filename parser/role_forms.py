@@ -87,3 +87,9 @@ def find_roles(text: str) -> tuple[str, Found] | None:
         if found is not None:
             return name, found
     return None
+
+
+def assigns_roles(text: str) -> bool:
+    """Whether an item names its units in one of the forms above (prose subjects alone make no task: an
+    item is found by them only beside items that name units, see task_levels)."""
+    return any(finder(text) is not None for name, finder in ROLE_FORMS if name != "prose_subjects")

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from .normalize import WIDE
+
 DEFAULT_FILE = "units_shaoyang.toml"
 
 # Half-width punctuation → the full-width form Chinese plans use; full-width ASCII → ASCII.
 _PUNCT = str.maketrans({"(": "（", ")": "）", ":": "：", ";": "；", ",": "，"})
-_WIDE = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)} | {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)} \
-    | {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)}
 _SPACE_RE = re.compile(r"[\s\u200b\u200c\u200d\ufeff]+")
 _EDGE_PUNCT = "。，、；：.!！?？\"'“”‘’"
 
@@ -37,7 +37,7 @@ SEARCH_CUTOFF = 55.0
 
 def normalize(text: str) -> str:
     """Remove whitespace and unify widths: （）：；， full-width, letters and digits ASCII."""
-    return _SPACE_RE.sub("", text.translate(_PUNCT).translate(_WIDE))
+    return _SPACE_RE.sub("", text.translate(_PUNCT).translate(WIDE))
 
 
 def clean_name(text: str) -> str:
