@@ -51,41 +51,6 @@ def sniff_format(data: bytes) -> str:
     return "text"
 
 
-def _read_docx(data: bytes) -> list[Block]:
-    from parser.readers.docx import read_docx
-    return read_docx(data)
-
-
-def _read_pdf(data: bytes) -> list[Block]:
-    from parser.readers.pdf import read_pdf
-    return read_pdf(data)
-
-
-def _read_sheets(data: bytes) -> list[Block]:
-    from parser.readers.sheets import read_sheets
-    return read_sheets(data)
-
-
-def _read_ofd(data: bytes) -> list[Block]:
-    from parser.readers.ofd import read_ofd
-    return read_ofd(data)
-
-
-def _read_legacy_word(data: bytes) -> list[Block]:
-    from parser.readers.legacy import read_legacy_word
-    return read_legacy_word(data)
-
-
-def _read_html(data: bytes) -> list[Block]:
-    from parser.readers.html import read_html
-    return read_html(data)
-
-
-def _read_text(data: bytes) -> list[Block]:
-    from parser.readers.text import read_text
-    return read_text(data)
-
-
 def _encrypted(data: bytes) -> list[Block]:
     raise DocumentError("文档已加密，需要密码；请取消密码后再上传（encrypted document）", code="encrypted")
 
@@ -96,20 +61,29 @@ def _unknown_zip(data: bytes) -> list[Block]:
                         code="unsupported")
 
 
-# format → reader, in one place.
+# format → (module of parser.readers, its reader) or a function, in one place; a reader's module (and the
+# library behind it) is imported only when a document of its format comes.
 _READERS = {
-    "docx": _read_docx,
-    "pdf": _read_pdf,
-    "xlsx": _read_sheets,
-    "xls": _read_sheets,
-    "ofd": _read_ofd,
-    "doc": _read_legacy_word,
-    "html": _read_html,
-    "text": _read_text,
+    "docx": ("docx", "read_docx"),
+    "pdf": ("pdf", "read_pdf"),
+    "xlsx": ("sheets", "read_sheets"),
+    "xls": ("sheets", "read_sheets"),
+    "ofd": ("ofd", "read_ofd"),
+    "doc": ("legacy", "read_legacy_word"),
+    "html": ("html", "read_html"),
+    "text": ("text", "read_text"),
     "encrypted": _encrypted,
     "zip": _unknown_zip,
-    "ole2": _read_legacy_word,  # other OLE2 word processors (WPS, Works): LibreOffice knows more of them
+    "ole2": ("legacy", "read_legacy_word"),  # other OLE2 word processors (WPS, Works): LibreOffice knows more
 }
+
+
+def _reader(kind: str):
+    found = _READERS.get(kind)
+    if isinstance(found, tuple):
+        import importlib
+        return getattr(importlib.import_module(f"parser.readers.{found[0]}"), found[1])
+    return found
 
 
 def read_document(data: bytes, filename: str) -> list[Block]:
@@ -121,7 +95,7 @@ def read_document(data: bytes, filename: str) -> list[Block]:
     claimed = _CLAIMS.get(_extension(filename))
     if kind == "text" and claimed:  # text bytes under a .docx/.pdf name: a broken or mislabelled file
         raise DocumentError(f"不是有效的 {claimed} 文档（not a {claimed} document）", code="unsupported")
-    reader = _READERS.get(kind)
+    reader = _reader(kind)
     if reader is None:
         what = f"{claimed} 文档" if claimed else "计划文档"
         raise DocumentError(f"不是有效的 {what}：文件内容是{kind}（not a {claimed or 'plan'} document）",
