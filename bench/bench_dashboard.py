@@ -43,7 +43,7 @@ def prepare(batches: int) -> Path:
     print(f"store: {source} ({how})")
     path = Path(tempfile.mkdtemp(prefix="duban_bench_dash_")) / "duban.db"
     shutil.copy(source, path)
-    db = wq.ready(open_db(path))
+    db = open_db(path)
     people.replace_roster(db, [{"name": "督办", "unit": "市人民政府办公室", "role": "管理员"}])
     salt, digest, params = hash_password(PASSWORD)
     from bot import clock

@@ -37,9 +37,6 @@ def _m011_delivery_log(db: sqlite_utils.Database) -> None:
                    " FROM seen_messages")
         db.execute("DROP TABLE seen_messages")
     _add_answer_columns(db)
-    if {"signed_requests", "seen_messages"} & tables and "answered_at" in {
-            c[1] for c in db.execute("PRAGMA table_info(deliveries)")}:  # what earlier versions recorded was answered
-        db.execute("UPDATE deliveries SET answered_at = seen_at WHERE answered_at IS NULL")
 
 
 def _add_answer_columns(db: sqlite_utils.Database) -> None:
@@ -54,7 +51,7 @@ def _add_answer_columns(db: sqlite_utils.Database) -> None:
 
 
 def delivery_answers(db: sqlite_utils.Database) -> None:
-    _m011_delivery_log(db)  # idempotent: on a store that has the log, only the new columns are added
+    _add_answer_columns(db)  # a store whose log predates answers: what it recorded was answered
 
 
 register_migration(_m011_delivery_log)

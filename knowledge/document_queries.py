@@ -15,7 +15,7 @@ def task_versions(db: sqlite_utils.Database, number: int | str, section: str = "
     for the documents (`document` only, when given) that have or had a task numbered so: the first `limit`
     of them, those with several versions first (the ones a question about "原来" is about), then by number."""
     # the index alone (a task row's uid sits after its whole text): the task's id, its uid read for the chosen
-    rows = db.execute("SELECT t.document_id, t.id, d.current_version > 1 OR coalesce(d.archived_version, 0) > 1"
+    rows = db.execute("SELECT t.document_id, t.id, d.current_version > 1"
                       " FROM tasks t INDEXED BY tasks_number_current JOIN documents d ON d.id = t.document_id"
                       " WHERE t.number = ? AND t.section = ? AND (? IS NULL OR t.document_id = ?)"
                       " AND d.archived_at IS NULL ORDER BY t.document_id, t.version = d.current_version DESC,"

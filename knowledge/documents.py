@@ -136,11 +136,6 @@ def set_closers(db: sqlite_utils.Database, doc_id: int, roles: list[str] | tuple
         db.execute("UPDATE documents SET closers = ? WHERE id = ?", [json.dumps(list(roles)), doc_id])
 
 
-def labels(db: sqlite_utils.Database, document_ids) -> dict[int, str]:
-    """{document id: "文件N"}: the tag answers use, the same number 文件列表 shows."""
-    return {d: f"文件{d}" for d in set(document_ids) if d is not None}
-
-
 def _m018_same_content_files(db: sqlite_utils.Database) -> None:
     # a file whose content equals a stored version (the same plan as .pdf after .docx, or re-spaced)
     # is no new version; its digest is remembered here so that it is recognised at once next time

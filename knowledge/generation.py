@@ -23,10 +23,7 @@ def _m014_generation(db: sqlite_utils.Database) -> None:
     INSERT OR IGNORE INTO generation VALUES (1, 0)
     """)
     tables = set(db.table_names())
-    for table in (t for t in WATCHED if t in tables):  # a table made later adds its triggers itself
-        for event in ("INSERT", "UPDATE", "DELETE"):
-            db.execute(f"CREATE TRIGGER IF NOT EXISTS generation_{table}_{event.lower()} AFTER {event} ON {table}"
-                       " BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END")
+    watch(db, [t for t in WATCHED if t in tables])  # a table made later asks for its triggers itself
 
 
 register_migration(_m014_generation)
@@ -35,3 +32,14 @@ register_migration(_m014_generation)
 def current(db: sqlite_utils.Database) -> int:
     """The store's generation now (committed changes of any connection)."""
     return db.conn.execute("SELECT value FROM generation WHERE id = 1").fetchone()[0]
+
+
+def watch(db: sqlite_utils.Database, tables) -> None:
+    """Count every change to these tables into the generation (nothing before the generation table exists:
+    its own migration then watches them)."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='generation'").fetchone():
+        return
+    for table in tables:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(f"CREATE TRIGGER IF NOT EXISTS generation_{table}_{event.lower()} AFTER {event} ON {table}"
+                       " BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END")

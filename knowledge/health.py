@@ -25,8 +25,3 @@ def failing_channels(db: sqlite_utils.Database) -> list[dict]:
                                   " (SELECT max(id) FROM outbox WHERE unit = o.unit)"):
         out.setdefault(unit, {"unit": unit, "reason": error or "发送失败"})
     return sorted(out.values(), key=lambda c: c["unit"])
-
-
-def unanswered_count(db: sqlite_utils.Database) -> int:
-    """Messages received and not (yet) answered, kept for a restart."""
-    return db.execute("SELECT count(*) FROM deliveries WHERE answered_at IS NULL AND payload IS NOT NULL").fetchone()[0]

@@ -88,20 +88,20 @@ def _insert_task(db: sqlite_utils.Database, doc_id: int, version: int, t: Task,
     return task_id, len(t.milestones)
 
 
-def _carry_over(db: sqlite_utils.Database, doc_id: int, version: int, plan: Plan) -> tuple[dict, dict, list, list]:
-    """Match the new version's tasks to the current ones: {new index: (uid, status)}, the diff, the snaps."""
-    old = versions.snaps_of_version(db, doc_id, version)
-    new = versions.snaps_of_plan(plan)
+def _carry_over(db: sqlite_utils.Database, old: list, new: list) -> tuple[dict, dict]:
+    """Match the new version's tasks (snaps `new`) to the current ones (`old`): {new index: (uid, status)},
+    and the diff."""
     carried = {}
-    for i, j in versions.match(old, new):
+    pairs = versions.match(old, new)
+    for i, j in pairs:
         uid, status, at, by = db.execute("SELECT uid, status, completed_at, completed_by FROM tasks WHERE id=?",
                                           [old[i].ref]).fetchone()
         carried[j] = (uid, (status, at, by))
-    matched_old = {old[i].ref for i, _ in versions.match(old, new)}
+    matched_old = {old[i].ref for i, _ in pairs}
     for s in old:
         if s.ref not in matched_old:
             db.execute("UPDATE tasks SET status='withdrawn' WHERE id=?", [s.ref])
-    return carried, versions.diff(old, new), old, new
+    return carried, versions.diff(old, new)
 
 
 def find_document(db: sqlite_utils.Database, plan: Plan, replaces: int | str | None) -> tuple[int, int] | None:
@@ -162,8 +162,9 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
         if doc and doc[1] == 0:  # archived (no current version): it comes back, then takes the new one
             documents.restore(db, doc[0])
             doc = db.execute("SELECT id, current_version FROM documents WHERE id = ?", [doc[0]]).fetchone()
-        if doc and versions.fingerprint(versions.snaps_of_version(db, *doc)) == \
-                versions.fingerprint(versions.snaps_of_plan(plan)):
+        # the current version's tasks and the new ones, read once for every check and the match below
+        old_snaps, new_snaps = (versions.snaps_of_version(db, *doc), versions.snaps_of_plan(plan)) if doc else ([], [])
+        if doc and versions.fingerprint(old_snaps) == versions.fingerprint(new_snaps):
             # the same plan from another format or re-spaced: no new version, nothing to tell anyone
             documents.record_same_content(db, sha256, doc[0], doc[1], plan.source_name, now)
             n, m = db.execute("SELECT count(DISTINCT t.id), count(m.id) FROM tasks t LEFT JOIN milestones m"
@@ -172,13 +173,13 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
         carried: dict = {}
         diff = None
         if doc and replaces is None:  # checked before matching tasks: a wild file must not cost a long match
-            wild = departure.refusal(versions.snaps_of_version(db, *doc), versions.snaps_of_plan(plan))
+            wild = departure.refusal(old_snaps, new_snaps)
             if wild:
                 raise VersionRejected(f"该文件不像《{plan.title}》的新版本：{wild}。"
                                       f"确属新版本请用 duban ingest 文件 --replaces {doc[0]}")
         if doc:
             doc_id, version, status = doc[0], doc[1] + 1, "new_version"
-            carried, diff, old_snaps, new_snaps = _carry_over(db, doc_id, doc[1], plan)
+            carried, diff = _carry_over(db, old_snaps, new_snaps)
             gone = len(diff["withdrawn"])
             if replaces is None and gone >= 5 and gone * 2 > len(old_snaps):
                 # a cut-short or wrong file must not silently withdraw most of a plan

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from . import generation
 from .db import register_migration, run_script
 
 ROLES = ("联络员", "负责人", "督办领导", "督办", "管理员")  # 督办 and 管理员 review 销号 and 延期
@@ -92,14 +93,8 @@ def _official_accounts_by_platform(db: sqlite_utils.Database) -> None:
 
 
 def _watch_generation(db: sqlite_utils.Database) -> None:
-    """Rebuilding officials dropped its generation triggers (knowledge.generation): put them back, and watch
-    the accounts too. Without the generation table yet, its own migration creates them later."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='generation'").fetchone():
-        return
-    for table in ("officials", "official_accounts"):
-        for event in ("INSERT", "UPDATE", "DELETE"):
-            db.execute(f"CREATE TRIGGER IF NOT EXISTS generation_{table}_{event.lower()} AFTER {event} ON {table}"
-                       " BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END")
+    """Rebuilding officials dropped its generation triggers: put them back, and watch the accounts too."""
+    generation.watch(db, ("officials", "official_accounts"))
 
 
 register_migration(_official_accounts_by_platform)

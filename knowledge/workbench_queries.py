@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlite_utils
 
 from . import due_index
-from .db import migrate, register_migration, run_script
+from .db import register_migration, run_script
 
 
 def _m_workbench_links_and_accounts(db: sqlite_utils.Database) -> None:
@@ -29,15 +28,7 @@ def _m_workbench_links_and_accounts(db: sqlite_utils.Database) -> None:
 
 
 register_migration(_m_workbench_links_and_accounts)
-_READY: weakref.WeakSet = weakref.WeakSet()
 
-
-def ready(db: sqlite_utils.Database) -> sqlite_utils.Database:
-    """A store opened before this module was imported gets its tables now (migrations are idempotent)."""
-    if db not in _READY:
-        migrate(db)
-        _READY.add(db)
-    return db
 
 
 # ---- task facts ----------------------------------------------------------------------------------
@@ -191,27 +182,27 @@ PURPOSES = ("calendar", "dashboard")
 
 def new_link(db: sqlite_utils.Database, unit: str, purpose: str, at: datetime) -> str:
     token = secrets.token_urlsafe(24)  # 192 bits: unguessable
-    with ready(db).atomic():
+    with db.atomic():
         db.execute("INSERT INTO unit_links VALUES (?,?,?,?,NULL)", [token, unit, purpose, at.isoformat(timespec="seconds")])
     return token
 
 
 def link_unit(db: sqlite_utils.Database, token: str, purpose: str) -> str | None:
     """The unit of a live (not revoked) link, else None."""
-    row = ready(db).execute("SELECT unit FROM unit_links WHERE token = ? AND purpose = ? AND revoked_at IS NULL",
+    row = db.execute("SELECT unit FROM unit_links WHERE token = ? AND purpose = ? AND revoked_at IS NULL",
                             [token, purpose]).fetchone()
     return row[0] if row else None
 
 
 def links(db: sqlite_utils.Database, purpose: str) -> list[dict]:
-    rows = ready(db).execute("SELECT token, unit, created_at, revoked_at FROM unit_links WHERE purpose = ?"
+    rows = db.execute("SELECT token, unit, created_at, revoked_at FROM unit_links WHERE purpose = ?"
                              " ORDER BY unit, created_at", [purpose]).fetchall()
     return [dict(zip(("token", "unit", "created_at", "revoked_at"), r)) for r in rows]
 
 
 def revoke_links(db: sqlite_utils.Database, token_or_unit: str, purpose: str, at: datetime) -> int:
     """Revoke one link (by token) or every live link of a unit; how many were revoked."""
-    with ready(db).atomic():
+    with db.atomic():
         cur = db.execute("UPDATE unit_links SET revoked_at = ? WHERE purpose = ? AND revoked_at IS NULL"
                          " AND (token = ? OR unit = ?)", [at.isoformat(timespec="seconds"), purpose, token_or_unit,
                                                          token_or_unit])
@@ -226,20 +217,20 @@ def admin_names(db: sqlite_utils.Database) -> set[str]:
 
 
 def set_account(db: sqlite_utils.Database, name: str, salt: bytes, digest: bytes, params: dict, at: datetime) -> None:
-    with ready(db).atomic():
+    with db.atomic():
         db.execute("INSERT OR REPLACE INTO dashboard_accounts VALUES (?,?,?,?,?)",
                    [name, salt, digest, json.dumps(params), at.isoformat(timespec="microseconds")])
 
 
 def account(db: sqlite_utils.Database, name: str) -> dict | None:
-    row = ready(db).execute("SELECT salt, hash, params, changed_at FROM dashboard_accounts WHERE name = ?",
+    row = db.execute("SELECT salt, hash, params, changed_at FROM dashboard_accounts WHERE name = ?",
                             [name]).fetchone()
     return {"salt": row[0], "hash": row[1], "params": json.loads(row[2]), "changed_at": row[3]} if row else None
 
 
 def signing_key(db: sqlite_utils.Database) -> bytes:
     """The key that signs dashboard cookies, made once per store (sessions survive a restart)."""
-    row = ready(db).execute("SELECT value FROM dashboard_keys WHERE name = 'cookie'").fetchone()
+    row = db.execute("SELECT value FROM dashboard_keys WHERE name = 'cookie'").fetchone()
     if row:
         return row[0]
     with db.atomic():

@@ -10,9 +10,8 @@ from ..errors import UsageError
 
 
 def _db(args):
-    from knowledge import workbench_queries as wq
     from knowledge.db import open_db
-    return wq.ready(open_db(args.db))
+    return open_db(args.db)
 
 
 def resolve_unit(db, unit: str | None) -> str | None:

@@ -11,7 +11,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 from knowledge import people, progress, review
-from knowledge import workbench_queries as wq
 
 from ..errors import UsageError
 from .ledger_model import HEADINGS, build, serial
@@ -147,7 +146,7 @@ def import_progress(db, path: Path, *, unit: str, partial: bool, today: date, no
     (whether anything was written, every row's outcome)."""
     wb = _read(path)
     named = {int(m.group(1)) for ws in wb.worksheets if (m := _DOC.search(_text(ws.cell(1, 1).value)))}
-    sheets_by_doc = {s.document_id: s for doc in sorted(named) for s in build(wq.ready(db), document=doc, today=today)}
+    sheets_by_doc = {s.document_id: s for doc in sorted(named) for s in build(db, document=doc, today=today)}
     outcomes: list[RowOutcome] = []
     for ws in wb.worksheets:
         if ws.title != "汇总":

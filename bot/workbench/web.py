@@ -170,7 +170,7 @@ def setup(app: web.Application, settings, db) -> None:
     from . import pages
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
-    app[DASHBOARD] = Dashboard(wq.ready(db), settings, wq.signing_key(db), env, {})
+    app[DASHBOARD] = Dashboard(db, settings, wq.signing_key(db), env, {})
     app.router.add_get("/login", page(login_page, login=False))
     app.router.add_post("/login", page(login, login=False))
     app.router.add_post("/logout", page(logout, login=False))
