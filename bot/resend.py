@@ -31,7 +31,8 @@ async def answer_unanswered(claims: DeliveryClaims, settings, answer: Callable[[
                     claims.release(platform, msg_id)  # its redelivery is answered
                     outcome["left"] += 1
                     return
-                await (claims.answered(platform, msg_id) or _nothing())
+                if (written := claims.answered(platform, msg_id)) is not None:
+                    await written
                 outcome["sent"] += 1
             except Exception as exc:
                 claims.release(platform, msg_id)
@@ -45,7 +46,3 @@ async def answer_unanswered(claims: DeliveryClaims, settings, answer: Callable[[
             await close()
     if outcome["sent"] or outcome["left"]:
         log.info("event=resend_on_start sent=%d left=%d", outcome["sent"], outcome["left"])
-
-
-async def _nothing() -> None:
-    return None

@@ -27,7 +27,7 @@ log = logging.getLogger("duban.sender")
 class Sender:
     def __init__(self, db, session: aiohttp.ClientSession, *, now: Callable[[], datetime] = clock.now,
                  clock_s: Callable[[], float] | None = None, max_attempts: int = 8, base_backoff: float = 30.0,
-                 max_backoff: float = 3600.0, gap: float = 0.0, wecom_app: dict | None = None,
+                 max_backoff: float = 3600.0, gap: float = 0.0,
                  max_inline_wait: float = 60.0, unknown_retry_delay: float = 300.0,
                  channel_defaults: dict[str, dict] | None = None):
         self.db = db
@@ -37,8 +37,6 @@ class Sender:
         self.limiters: dict[int, RateLimiter] = {}  # one per platform limit (robots 20/min, app 30/min)
         # per channel kind, what the settings supply (app credentials) under a unit's own config
         self.channel_defaults = dict(channel_defaults or {})
-        if wecom_app:
-            self.channel_defaults["wecom_app"] = wecom_app
         self.lock = StoreLock(db, "sender")  # one sender per store: serve, or a manual `duban remind`
         self.channels: dict[str, object] = {}
         self.keep_lock = False

@@ -79,7 +79,6 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
 
     app.router.add_get("/healthz", healthz)
     workbench.add_routes(app, settings, conv.db)  # the dashboard (/, /login, /tasks, …) and /calendar/<token>.ics
-    session_holder: dict = {}
     # every platform's routes and long connections (DingTalk HTTP/Stream, WeCom app/AI bot): bot/platforms/registry.py
     install_platforms(app, settings, answer=answer, claims=claims, clock=platform_clock, actions=conv)
 
@@ -118,8 +117,6 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await session.close()
-        for c in session_holder.values():
-            await c.close()
 
     app.cleanup_ctx.append(housekeeping)
     app.cleanup_ctx.append(writer_and_tracking)

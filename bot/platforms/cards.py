@@ -15,6 +15,7 @@ BUTTONS = (  # (action, text, style): the order they appear on the card
     ("extend", "申请延期", "default"),
     ("detail", "查看详情", "link"),
 )
+ACTIONS = frozenset(a for a, _, _ in BUTTONS)
 CARD_NOTE = "（提醒卡片）"
 MAX_TASKS_WITH_BUTTONS = 3  # WeCom cards take at most 6 buttons: 申请销号 and 申请延期 for three tasks
 _DIGEST_TASK = re.compile(r"^- 第(\d{1,3})项", re.M)  # the digest's task lines (bot.reminders.Digest.body)
@@ -62,12 +63,12 @@ def button_key(action: str, task: str) -> str:
 
 def parse_key(key: str) -> tuple[str, str] | None:
     parts = (key or "").split(":")
-    if len(parts) != 3 or parts[0] != "duban" or parts[1] not in {a for a, _, _ in BUTTONS}:
+    if len(parts) != 3 or parts[0] != "duban" or parts[1] not in ACTIONS:
         return None
     return (parts[1], parts[2]) if _TASK_REF.match(parts[2]) else None
 
 
-def detail_url(dashboard_url: str | None, task: str | None = None) -> str | None:
+def detail_url(dashboard_url: str | None) -> str | None:
     """The dashboard's task list (its pages are addressed by store ids, which a card does not carry)."""
     return f"{dashboard_url.rstrip('/')}/tasks" if dashboard_url else None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 
-from ..cards import Click, act
+from ..cards import ACTIONS, Click, act
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def parse_click(data: dict) -> Click | None:
     except (ValueError, AttributeError):
         return None
     action, task = params.get("action"), str(params.get("task") or "")
-    if not isinstance(user, str) or not user or action not in ("close", "extend", "detail") or not task:
+    if not isinstance(user, str) or not user or action not in ACTIONS or not task:
         return None
     group = data.get("spaceType") == "IM_GROUP"
     return Click("dingtalk", user, action, task, data.get("spaceId") if group else None, "group" if group else "single")

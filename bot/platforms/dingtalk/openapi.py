@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import aiohttp
 
+from bot.channels.base import client_timeout
+
 DEFAULT_API_BASE = "https://api.dingtalk.com"
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 TOKEN_MARGIN_S = 300
@@ -30,7 +32,7 @@ class DingTalkOpenApi:
         self._secret = app_secret
         self.session = session
         self.api_base = api_base.rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(timeout_s, 5.0))
+        self.timeout = client_timeout(timeout_s)
         self.clock = clock
         self._token: str | None = None
         self._expires = 0.0

@@ -18,12 +18,12 @@ from urllib.parse import quote_plus
 import aiohttp
 
 from ..base import ProtocolError
+from .openapi import DEFAULT_API_BASE
 from .robot import DingTalkPlatform
 from ..reconnect import Backoff, ConnectionState, RecentIds
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://api.dingtalk.com"
 OPEN_PATH = "/v1.0/gateway/connections/open"
 ROBOT_TOPIC = "/v1.0/im/bot/messages/get"
 CARD_TOPIC = "/v1.0/card/instances/callback"

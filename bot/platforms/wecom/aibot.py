@@ -112,7 +112,8 @@ class AibotBot(Platform):
         """The first stream frame for a new text message, and the task still computing the answer (if any)."""
         if msg.msgtype not in ("text", "mixed") or not msg.msgid or not msg.user_id:
             return None, None
-        if not self.recent.add(msg.msgid) or await self.is_duplicate(msg.msgid):
+        # the store first: if claiming fails, the retry is still new (answered at least once)
+        if await self.is_duplicate(msg.msgid) or not self.recent.add(msg.msgid):
             log.info("wecom aibot duplicate msgid %s acknowledged", msg.msgid)
             return None, None
         stream_id = "duban-" + hashlib.sha1(msg.msgid.encode()).hexdigest()[:16]
@@ -149,7 +150,7 @@ class AibotBot(Platform):
             return None
         action, task = parsed
         result = act(self.conversation, Click("wecom", msg.user_id, action, task, msg.chat_id, msg.chat_type))
-        return card_update_body(msg.card_task_id, result, detail_url(self.dashboard_url, task))
+        return card_update_body(msg.card_task_id, result, detail_url(self.dashboard_url))
 
     def _forget_old(self) -> None:
         cutoff = self.now() - STREAM_KEEP_S

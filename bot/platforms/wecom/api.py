@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import aiohttp
 
+from bot.channels.base import client_timeout
+
 from ..base import split_markdown
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class WeComAppClient:
         self._session = session
         self._own_session = session is None
         self._clock = clock
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(timeout_s, 5.0))
+        self._timeout = client_timeout(timeout_s)
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()
