@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ..base import ProtocolError, read_body
 from .aibot import AibotBot, parse_message
+from .app import crypto_rejection, query_param, signed_params
 from .crypto import WeComCrypto, WeComCryptoError
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class AibotCallback:
     async def handle_get(self, request: web.Request) -> web.Response:
         try:
             sig, ts, nonce = self._signed(request)
-            plain = self.crypto.verify_url(sig, ts, nonce, _param(request, "echostr"))
+            plain = self.crypto.verify_url(sig, ts, nonce, query_param(request, "echostr"))
         except ProtocolError as exc:
             return exc.response()
         except WeComCryptoError as exc:
@@ -77,20 +78,7 @@ class AibotCallback:
         return {"encrypt": encrypt, "msgsignature": signature, "timestamp": timestamp, "nonce": nonce}
 
     def _signed(self, request: web.Request) -> tuple[str, str, str]:
-        sig, ts, nonce = (_param(request, k) for k in ("msg_signature", "timestamp", "nonce"))
-        if self.replay_window > 0:
-            if not ts.isascii() or not ts.isdigit():
-                raise ProtocolError(400, "bad timestamp")
-            if abs(self.bot.now() - int(ts)) > self.replay_window:
-                raise ProtocolError(403, "stale timestamp")
-        return sig, ts, nonce
-
-
-def _param(request: web.Request, key: str) -> str:
-    value = request.query.get(key)
-    if not value:
-        raise ProtocolError(400, f"missing {key}")
-    return value
+        return signed_params(request, self.bot.now(), self.replay_window)
 
 
 def _json(raw: bytes) -> dict:
@@ -104,5 +92,4 @@ def _json(raw: bytes) -> dict:
 
 
 def _rejected(exc: WeComCryptoError, method: str) -> web.Response:
-    log.warning("wecom aibot %s rejected at stage %s", method, exc.stage)
-    return web.Response(status=403 if exc.stage == "signature" else 400, text=f"rejected: {exc.stage}")
+    return crypto_rejection(exc, method, "wecom aibot")

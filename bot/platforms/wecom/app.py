@@ -73,12 +73,12 @@ class WeComPlatform(Platform):
         """URL verification: answer the decrypted echostr and nothing else."""
         try:
             sig, ts, nonce = self._signed_params(request)
-            echostr = _param(request, "echostr")
+            echostr = query_param(request, "echostr")
             plain = self.crypto.verify_url(sig, ts, nonce, echostr)
         except ProtocolError as exc:
             return exc.response()
         except WeComCryptoError as exc:
-            return _crypto_rejection(exc, "GET")
+            return crypto_rejection(exc, "GET")
         return web.Response(text=plain, content_type="text/plain")
 
     async def handle_post(self, request: web.Request) -> web.Response:
@@ -89,7 +89,7 @@ class WeComPlatform(Platform):
                 log.warning("wecom POST refused: body over %d bytes", self.max_body_bytes)
             return exc.response()
         except WeComCryptoError as exc:
-            return _crypto_rejection(exc, "POST")
+            return crypto_rejection(exc, "POST")
         if body is None:  # acknowledged, no passive reply
             return web.Response(text="", content_type="text/plain")
         return web.Response(text=body, content_type="text/xml")
@@ -117,13 +117,7 @@ class WeComPlatform(Platform):
         return await self._reply(self._to_inbound(message), nonce)
 
     def _signed_params(self, request: web.Request) -> tuple[str, str, str]:
-        sig, ts, nonce = (_param(request, k) for k in ("msg_signature", "timestamp", "nonce"))
-        if self.replay_window > 0:
-            if not ts.isascii() or not ts.isdigit():
-                raise ProtocolError(400, "bad timestamp")
-            if abs(self.now() - int(ts)) > self.replay_window:
-                raise ProtocolError(403, "stale timestamp")
-        return sig, ts, nonce
+        return signed_params(request, self.now(), self.replay_window)
 
     def _to_inbound(self, message: dict[str, str]) -> Inbound:
         return Inbound(
@@ -199,7 +193,19 @@ class WeComPlatform(Platform):
             await self.app_client.close()
 
 
-def _param(request: web.Request, key: str) -> str:
+def signed_params(request: web.Request, now: float, replay_window: int) -> tuple[str, str, str]:
+    """(msg_signature, timestamp, nonce) of a WeCom callback (the app's and the AI bot's), the timestamp
+    within the replay window when one is set."""
+    sig, ts, nonce = (query_param(request, k) for k in ("msg_signature", "timestamp", "nonce"))
+    if replay_window > 0:
+        if not ts.isascii() or not ts.isdigit():
+            raise ProtocolError(400, "bad timestamp")
+        if abs(now - int(ts)) > replay_window:
+            raise ProtocolError(403, "stale timestamp")
+    return sig, ts, nonce
+
+
+def query_param(request: web.Request, key: str) -> str:
     # request.query has already percent-decoded once (%2B -> +); never decode again.
     value = request.query.get(key)
     if not value:
@@ -207,8 +213,8 @@ def _param(request: web.Request, key: str) -> str:
     return value
 
 
-def _crypto_rejection(exc: WeComCryptoError, method: str) -> web.Response:
-    log.warning("wecom %s rejected at stage %s", method, exc.stage)
+def crypto_rejection(exc: WeComCryptoError, method: str, label: str = "wecom") -> web.Response:
+    log.warning("%s %s rejected at stage %s", label, method, exc.stage)
     status = 403 if exc.stage == "signature" else 400
     return web.Response(status=status, text=f"rejected: {exc.stage}")
 
