@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from knowledge import outbox
+from knowledge import health, outbox
 from knowledge.db import StoreError, open_db
 
 from . import clock
 from .settings import ConfigError, Settings, settings_of_command
 from .store_lock import StoreLock
 
-LOW_DISK_MB = 200
 CONNECT_TIMEOUT_S = 3.0
 
 
@@ -37,7 +36,7 @@ def check_store(s: Settings) -> list[Finding]:
     if not folder.exists():
         return out + [Finding(False, f"数据库所在目录 {folder} 不存在", f"创建该目录并交给运行服务的用户：mkdir -p {folder}")]
     free_mb = shutil.disk_usage(folder).free // (1024 * 1024)
-    out.append(Finding(free_mb >= LOW_DISK_MB, f"磁盘剩余 {free_mb} MB", f"清理磁盘，至少留出 {LOW_DISK_MB} MB"))
+    out.append(Finding(free_mb >= health.LOW_DISK_MB, f"磁盘剩余 {free_mb} MB", f"清理磁盘，至少留出 {health.LOW_DISK_MB} MB"))
     if not path.exists():
         writable = os.access(folder, os.W_OK)
         return out + [Finding(writable, "数据库目录可写" if writable else f"目录 {folder} 不可写",

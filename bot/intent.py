@@ -120,8 +120,6 @@ def correct_typos(q: str) -> str:
 
 _MINE_RE = re.compile(r"我|本单位|本局|本委|本办|咱")
 _EVERYONE_RE = re.compile(r"全市|所有单位|全部单位|各单位|所有任务|全部任务|整体|总体")
-# figures rather than a list: "一共有几项任务", "完成率", "整改情况怎么样" (no task number named)
-
 _ASKS = [  # (ask, pattern) — first match wins
     ("progress", r"进展|进度|完成了吗|完成没|销号了吗|销号没|办结了吗|落实情况|整改情况|推进情况"),
     ("leaders", r"督办领导|哪位领导|哪个领导|谁督办|领导是谁|市级领导|督办人"),

@@ -33,7 +33,6 @@ log = logging.getLogger("duban.server")
 SETTINGS = web.AppKey("settings", Settings)
 CONVERSATION = web.AppKey("conversation", Conversation)
 CLAIMS = web.AppKey("claims", DeliveryClaims)
-LOW_DISK_MB = 200  # below this /healthz says "degraded": SQLite needs room for its journal
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -47,7 +46,7 @@ async def healthz(request: web.Request) -> web.Response:
     path = store_path(conv.db)
     free_mb = shutil.disk_usage(Path(path).parent).free // (1024 * 1024) if path else None
     problems = [p for p, bad in (("writer", writer is not None and writer.last_error),
-                                 ("disk", free_mb is not None and free_mb < LOW_DISK_MB),
+                                 ("disk", free_mb is not None and free_mb < health.LOW_DISK_MB),
                                  ("channels", report["failing_channels"])) if bad]
     connections = connection_health(request.app)  # DingTalk Stream / WeCom AI bot long connections, when configured
     return web.json_response({"status": "degraded" if problems else "ok", "problems": problems, **report,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+LOW_DISK_MB = 200  # below this /healthz says "degraded" and doctor warns: SQLite needs room for its journal
+
 
 def store_report(db: sqlite_utils.Database) -> dict:
     docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]

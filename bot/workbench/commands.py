@@ -7,32 +7,12 @@ from pathlib import Path
 
 from .. import clock
 from ..errors import UsageError
+from ..render_cli import _document, _resolve as resolve_unit
 
 
 def _db(args):
     from knowledge.db import open_db
     return open_db(args.db)
-
-
-def resolve_unit(db, unit: str | None) -> str | None:
-    if not unit:
-        return None
-    from knowledge.directory import resolve_unit as resolve
-    from parser import UnitDirectory
-    found = resolve(db, unit, UnitDirectory.load())
-    if not found:
-        raise UsageError(f"未找到单位“{unit}”，请使用单位全称或常用简称")
-    return found
-
-
-def _document(db, doc: str | None) -> int | None:
-    if doc is None:
-        return None
-    from knowledge import workbench_queries as wq
-    for d in wq.documents(db):
-        if doc == str(d["id"]) or doc == d["title"]:
-            return d["id"]
-    raise UsageError(f"没有编号或标题为“{doc}”的现行文件（duban status 可查看）")
 
 
 def cmd_export(args) -> int:
@@ -43,15 +23,14 @@ def cmd_export(args) -> int:
     db = _db(args)
     unit, doc, today = resolve_unit(db, args.unit), _document(db, args.doc), clock.today(args.today)
     if kind == ".ics":
-        from ..settings import load_settings
-        from .calendar_feed import build_feed
-        path.write_bytes(build_feed(db, unit, lead_days=load_settings().lead_days, document=doc))
+        from ..settings import settings_of_command
+        from .calendar_feed import build_feed  # the alarms the served feed has: the same settings
+        path.write_bytes(build_feed(db, unit, lead_days=settings_of_command(args).lead_days, document=doc))
         print(f"已导出日历：{path}（{unit or '全部单位'}）")
         return 0
-    from knowledge import workbench_queries as wq
     from .ledger_export import export_ledger
     from .progress_bar import progress_bar
-    with progress_bar("导出台账", len(wq.task_facts(db, document=doc, unit=unit))) as tick:
+    with progress_bar("导出台账", None) as tick:  # counting the tasks first would read them twice
         done = export_ledger(db, path, document=doc, unit=unit, today=today, tick=tick)
     print(f"已导出台账：{path}（{done['documents']} 个文件，{done['tasks']} 项任务，截至 {today}）")
     return 0

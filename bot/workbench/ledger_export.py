@@ -69,11 +69,12 @@ def write_document(ws, sheet: LedgerSheet, today: date) -> None:
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(COLUMNS))}{last}"
 
 
-def write_summary(ws, db, sheets: list[LedgerSheet], unit: str | None, today: date) -> None:
+def write_summary(ws, db, sheets: list[LedgerSheet], unit: str | None, today: date,
+                  document: int | None = None) -> None:
     """Counts per state word by unit (collectives' tasks count for their members too)."""
     state_of = {row.task_id: row.state.label for s in sheets for row in s.rows}
     by_unit: dict[str, Counter] = {}
-    for u, task_id in wq.unit_task_pairs(db):
+    for u, task_id in wq.unit_task_pairs(db, document=document):
         if task_id in state_of and (unit is None or u == unit):
             by_unit.setdefault(u, Counter())[state_of[task_id]] += 1
     headings = ["单位", *SUMMARY_WORDS, "合计"]
@@ -95,7 +96,7 @@ def write_summary(ws, db, sheets: list[LedgerSheet], unit: str | None, today: da
 def export_ledger(db, path: Path, *, document: int | None, unit: str | None, today: date, tick=None) -> dict:
     sheets = build(db, document=document, unit=unit, today=today, tick=tick)
     wb = Workbook()
-    write_summary(wb.active, db, sheets, unit, today)
+    write_summary(wb.active, db, sheets, unit, today, document)
     wb.active.title = "汇总"
     used = {"汇总"}
     for sheet in sheets:

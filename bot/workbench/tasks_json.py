@@ -30,7 +30,7 @@ def task_states(db, unit: str | None, today: date, document: int | None = None) 
 
 def print_task_states(db, unit: str | None, today: date, *, overdue_only: bool = False,
                       document: str | None = None) -> int:
-    from .commands import _document, resolve_unit
+    from ..render_cli import _document, _resolve as resolve_unit
     data = task_states(db, resolve_unit(db, unit), today, _document(db, document))
     if overdue_only:
         data["tasks"] = [t for t in data["tasks"] if t["state"] == "overdue"]
