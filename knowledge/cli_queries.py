@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from .db import current_task
+
 
 def document_by_ref(db: sqlite_utils.Database, ref: str) -> tuple[int, int] | None:
     """(id, current version) of the document with this number or title."""
@@ -17,5 +19,4 @@ def recently_completed(db: sqlite_utils.Database, limit: int = 20) -> list[tuple
     """(section, number, title, completed_at, completed_by) of closed tasks, newest first, one line per
     task under its current number."""
     return db.execute("SELECT t.section, t.number, t.title, t.completed_at, t.completed_by FROM tasks t"
-                      " WHERE t.status='completed' AND t.version = (SELECT current_version FROM documents d"
-                      " WHERE d.id = t.document_id) ORDER BY t.completed_at DESC LIMIT ?", [limit]).fetchall()
+                      f" WHERE t.status='completed' AND {current_task()} ORDER BY t.completed_at DESC LIMIT ?", [limit]).fetchall()

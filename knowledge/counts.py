@@ -18,13 +18,13 @@ import json
 
 import sqlite_utils
 
-from .db import register_migration
+from .db import current_task, register_migration
 
 EVERYONE = ""  # the unit of the rows that count every task (全市)
 ROLE_COLUMNS = ("lead_units", "principal_units", "responsible_units", "cooperating_units", "supervising_leaders")
 FIGURES = ("total", "completed", "ongoing", *ROLE_COLUMNS)
 
-_LIVE = ("t.status != 'withdrawn' AND t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+_LIVE = (f"t.status != 'withdrawn' AND {current_task()}"
          " AND t.document_id IN (SELECT value FROM json_each(:docs))")
 # a unit is named on a task in a role, or through a collective it belongs to (各县市区 names 邵阳县 too)
 _NAMED = f"SELECT a.task_id, a.unit, a.role FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE {_LIVE}"

@@ -42,6 +42,12 @@ def _configured_db(config: Path) -> Path | None:
     return Path(db) if isinstance(db, str) and db else None
 
 
+def current_task(t: str = "t", documents: str = "") -> str:
+    """SQL: the task aliased `t` is of its document's current version (an archived document's is 0: none);
+    `documents` adds a condition on the document (d), e.g. "AND d.example = 0"."""
+    return f"{t}.version = (SELECT current_version FROM documents d WHERE d.id = {t}.document_id{documents and ' ' + documents})"
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Statement by statement: sqlite3's executescript would commit an open transaction."""
     for stmt in script.split(";"):

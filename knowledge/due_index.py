@@ -18,7 +18,7 @@ from datetime import date
 import sqlite_utils
 
 from . import counts
-from .db import register_migration
+from .db import current_task, register_migration
 
 EVERYONE = ""  # the unit of the rows that list every milestone (全市)
 
@@ -40,7 +40,7 @@ SELECT a.unit, m.done, m.due, {_ORD}, m.task_id, m.id, '' FROM tasks t JOIN mile
 UNION ALL
 SELECT '{EVERYONE}', m.done, m.due, {_ORD}, m.task_id, m.id, {_BOUND} FROM tasks t JOIN milestones m
   ON m.task_id = t.id WHERE {{scope}} AND {{live}}"""
-_LIVE = "t.status = 'open' AND t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+_LIVE = f"t.status = 'open' AND {current_task()}"
 
 
 def _m013_due_index(db: sqlite_utils.Database) -> None:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from . import reminder_log
-from .db import register_migration, run_script
+from .db import current_task, register_migration, run_script
 
 
 def _m004_outbox(db: sqlite_utils.Database) -> None:
@@ -58,7 +58,7 @@ class OutboxRow:
     attempts: int
 
 
-_CURRENT = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id)"
+_CURRENT = current_task()
 
 
 def _ts(t: datetime) -> str:

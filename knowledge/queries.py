@@ -12,8 +12,9 @@ import sqlite_utils
 from parser import ROLES
 
 from . import counts, due_index
+from .db import current_task
 
-CURRENT = "tasks.version = (SELECT current_version FROM documents d WHERE d.id = tasks.document_id)"
+CURRENT = current_task("tasks")
 
 
 @dataclass

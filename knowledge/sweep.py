@@ -14,8 +14,10 @@ from operator import attrgetter
 
 import sqlite_utils
 
+from .db import current_task
+
 # current versions of real plans: the bundled example (documents.example) is never reminded about
-CURRENT = "t.version = (SELECT current_version FROM documents d WHERE d.id = t.document_id AND d.example = 0)"
+CURRENT = current_task(documents="AND d.example = 0")
 _NONE: list[str] = []  # the units of a task that names none
 RECIPIENT_ROLES = ("principal_units", "lead_units", "cooperating_units", "responsible_units")
 
