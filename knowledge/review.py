@@ -151,19 +151,28 @@ def _refuse(db, task_id: int, kind: str, text: str, actor: Actor, at: datetime, 
     raise Refused(message)
 
 
+def close_refusal(db: sqlite_utils.Database, task_id: int, unit: str | None, label: str | None = None) -> str | None:
+    """Why `unit` may not apply for this task's 销号 now (None: it may): not a unit in closer_units, already
+    销号, an application already pending. Chat, cards and the 台账 import all ask here (`label`: how the
+    message names the task; its number by default)."""
+    status, section, number, _ = _task(db, task_id)
+    label = label or _label(section, number)
+    if not unit or unit not in closer_units(db, task_id):
+        return f"{unit or '您'}不是{label}的牵头单位或主体责任单位，不能申请销号（配合单位请由牵头单位申请）。"
+    if status == "completed":
+        return f"{label}已经销号。"
+    if (p := pending(db, task_id, "close")) is not None:
+        return f"{label}已有待审核的销号申请（{p.unit}），请等待督办办审核。"
+    return None
+
+
 def apply_close(db: sqlite_utils.Database, task_id: int, actor: Actor, text: str, at: datetime) -> Review:
     """申请销号: from a unit in closer_units (or an administrator for it); the task stays open and
-    reminded until approve(). Refused: not such a unit, already 销号, an application already pending."""
-    status, section, number, uid = _task(db, task_id)
-    label = _label(section, number)
-    if not actor.unit or actor.unit not in closer_units(db, task_id):
+    reminded until approve(). Refused as close_refusal says."""
+    uid = _task(db, task_id)[3]
+    if why := close_refusal(db, task_id, actor.unit):
         _refuse(db, task_id, "apply_close", text, actor, at,
-                f"{actor.unit or '您'}不是{label}的牵头单位或主体责任单位，不能申请销号（配合单位请由牵头单位申请）。"
-                "此次操作已记录。")
-    if status == "completed":
-        _refuse(db, task_id, "apply_close", text, actor, at, f"{label}已经销号。")
-    if (p := pending(db, task_id, "close")) is not None:
-        _refuse(db, task_id, "apply_close", text, actor, at, f"{label}已有待审核的销号申请（{p.unit}），请等待督办办审核。")
+                why + ("此次操作已记录。" if "不能申请销号" in why else ""))
     with db.atomic():
         rid = db.execute("INSERT INTO reviews (kind, task_id, task_uid, unit, official, platform, user_id, text,"
                          " applied_at) VALUES ('close',?,?,?,?,?,?,?,?)",

@@ -109,22 +109,11 @@ def _judge_row(db, unit: str, sheet: str, n: int, get, match) -> RowOutcome:
         out.verdict, out.reason = "refused", f"进展超过 {MAX_REPORT_CHARS} 字"
     elif not progress.unit_answers_for(db, unit, row.task_id, closing=False):
         out.verdict, out.reason = "refused", f"{unit}不是该项任务的责任单位"
-    elif out.close and (why := _cannot_apply(db, unit, row.task_id)):
+    elif out.close and (why := review.close_refusal(db, row.task_id, unit, "该项任务")):
         out.verdict, out.reason = "refused", why
     else:
         out.verdict = "applied"
     return out
-
-
-def _cannot_apply(db, unit: str, task_id: int) -> str | None:
-    """Why `unit` may not apply for this task's 销号 now (the workflow's own rules), or None."""
-    if db.execute("SELECT status FROM tasks WHERE id = ?", [task_id]).fetchone()[0] == "completed":
-        return "该项任务已经销号"
-    if unit not in review.closer_units(db, task_id):
-        return f"{unit}不是该项任务的牵头单位或主体责任单位，不能申请销号"
-    if review.pending(db, task_id, "close") is not None:
-        return "该项任务已有待审核的销号申请"
-    return None
 
 
 def _apply(db, unit: str, outcomes: list[RowOutcome], now: datetime, source: str) -> None:
