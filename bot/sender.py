@@ -147,7 +147,7 @@ class Sender:
             if not rows:
                 return
             if deadline is not None and loop.time() >= deadline:
-                counts["left"] = len(outbox.due_messages(self.db, self.now(), limit=1_000_000))
+                counts["left"] = outbox.count_due(self.db, self.now())
                 return
             channels = outbox.channels(self.db)
             for row in rows:

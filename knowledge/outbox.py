@@ -155,11 +155,18 @@ def recover(db: sqlite_utils.Database) -> int:
         return db.execute("UPDATE outbox SET status='pending' WHERE status='posting'").rowcount
 
 
+_DUE = "status='pending' AND next_attempt_at <= ?"
+
+
 def due_messages(db: sqlite_utils.Database, now: datetime, limit: int = 50) -> list[OutboxRow]:
     rows = db.execute("SELECT id, unit, kind, title, body, at_mobiles, at_user_ids, status, attempts FROM outbox"
-                      " WHERE status='pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                      [_ts(now), limit]).fetchall()
+                      f" WHERE {_DUE} ORDER BY id LIMIT ?", [_ts(now), limit]).fetchall()
     return [OutboxRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), json.loads(r[6]), r[7], r[8]) for r in rows]
+
+
+def count_due(db: sqlite_utils.Database, now: datetime) -> int:
+    """How many messages due_messages would give without a limit."""
+    return db.execute(f"SELECT count(*) FROM outbox WHERE {_DUE}", [_ts(now)]).fetchone()[0]
 
 
 def next_wakeup(db: sqlite_utils.Database) -> datetime | None:
