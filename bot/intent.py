@@ -233,7 +233,7 @@ def _unit_guess(tokens: list[str]) -> str | None:
 
 # ---- topics -----------------------------------------------------------------------------------
 
-def _topic(text: str, masked: list[tuple[int, int]], words: tuple[str, ...]) -> str | None:
+def _topic(text: str, masked: list[tuple[int, int]], tokens: list[str]) -> str | None:
     """The longest run of characters that are not question words, time words or punctuation."""
     mask = [False] * len(text)
     for a, b in masked:
@@ -243,7 +243,7 @@ def _topic(text: str, masked: list[tuple[int, int]], words: tuple[str, ...]) -> 
         for i in range(m.start(), m.end()):
             mask[i] = True
     pos = 0
-    for tok in tokenizer(words).lcut(text):
+    for tok in tokens:
         if _stopped(tok) or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", tok):
             for i in range(pos, pos + len(tok)):
                 mask[i] = True
@@ -295,6 +295,11 @@ class Reading:
     span: tuple[int, int] | None = None  # where the unit was named
 
     @cached_property
+    def tokens(self) -> list[str]:
+        """The question segmented once (with the store's unit names as words), for the unit guess and the topic."""
+        return tokenizer(self.names).lcut(self.q)
+
+    @cached_property
     def window(self):
         return parse_window(self.rest, self.today)
 
@@ -307,7 +312,7 @@ class Reading:
         """The longest run that is not a question word, a time or a state; with an adjacent unit."""
         masked = [self.span] if self.span else []
         masked += [m.span() for m in _TIME_SPANS_RE.finditer(self.q)] + ([self.state[1]] if self.state else [])
-        topic = _topic(self.q, masked, self.names)
+        topic = _topic(self.q, masked, self.tokens)
         guess = self.intent.unit_guess
         if topic and guess and topic in guess:
             return None  # "市环保厅有哪些任务": the phrase is an unknown unit, not a topic
@@ -320,7 +325,6 @@ class Reading:
 def read_units(intent: Intent, reading: Reading) -> None:
     """The units named (longest first, then up to three more), 我单位 / 全市, what is asked of a task."""
     q, names = reading.q, reading.names
-    tok = tokenizer(names)
     unit, span, fuzzy = _find_unit(q, names)
     intent.unit, intent.unit_fuzzy = unit, fuzzy
     rest = q if span is None else q[:span[0]] + "\x00" + q[span[1]:]
@@ -336,7 +340,7 @@ def read_units(intent: Intent, reading: Reading) -> None:
     intent.everyone = not unit and bool(_EVERYONE_RE.search(rest))
     intent.ask = next((a for a, p in _ASKS if re.search(p, rest)), "content")
     if unit is None:
-        intent.unit_guess = _unit_guess(tok.lcut(q))
+        intent.unit_guess = _unit_guess(reading.tokens)
     reading.rest, reading.span = rest, span
 
 
