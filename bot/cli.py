@@ -33,7 +33,7 @@ def cmd_parse(args) -> int:
     if args.json:
         print(json.dumps(plan.to_json(), ensure_ascii=False, indent=1))
     else:
-        from .render_cli import print_plan
+        from .render_plan import print_plan
         print_plan(plan)
     return 0
 
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(_command_of(argv)).parse_args(argv)
     args.db_explicit = getattr(args, "db", None) is not None
     if getattr(args, "db", None) is None:
-        from knowledge.db import default_db_path
+        from knowledge.paths import default_db_path
         args.db = str(default_db_path())
         if args.command != "parse":  # the default store's folder (~/.local/share/duban) may not exist yet
             os.makedirs(os.path.dirname(args.db) or ".", exist_ok=True)

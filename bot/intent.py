@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -63,6 +64,20 @@ _added_words: set[str] = set()
 _last_words: tuple[str, ...] = ()  # the answer path passes one tuple of names while the store stays the same
 
 
+def _import_jieba():
+    """jieba imports pkg_resources (about 75 ms) only to open its own data files, and opens them by path
+    without it: hide it for that one import unless something else has loaded it already."""
+    hide = "pkg_resources" not in sys.modules
+    if hide:
+        sys.modules["pkg_resources"] = None  # makes `import pkg_resources` raise ImportError
+    try:
+        import jieba
+    finally:
+        if hide:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
 def tokenizer(words: list[str] | tuple[str, ...] = ()):
     """The jieba module, initialised on first use, with `words` added so they segment whole."""
     global _jieba, _last_words
@@ -70,7 +85,7 @@ def tokenizer(words: list[str] | tuple[str, ...] = ()):
         return _jieba
     with _jieba_lock:
         if _jieba is None:
-            import jieba
+            jieba = _import_jieba()
 
             from .wordlist import path
             jieba.setLogLevel(logging.WARNING)

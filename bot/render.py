@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from knowledge.progress import KINDS
 from parser import find_dates
 from parser import ROLE_LABELS
 
@@ -236,6 +235,7 @@ def render_task(detail: dict, entries: list[dict], ask: str, *, related: list[st
     within = detail.get("cite_section")
     lines = [head, f"出处：{citation(within, detail.get('cite_page'))[1:]}" if within else ""]
     if ask == "progress":
+        from knowledge.progress import KINDS
         lines.append(f"状态：{'已销号' if closed else '未销号'}" + (f"（{detail.get('completed_by')}）"
                                                                if closed and detail.get("completed_by") else ""))
         reports = detail.get("progress") or []

@@ -1,4 +1,4 @@
-"""Terminal output for parse / tasks / show."""
+"""Terminal output for tasks / show (parse: render_plan.py)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -19,19 +19,6 @@ console = Console()
 def _units_line(units: dict[str, list[str]]) -> str:
     return "；".join(f"{ROLE_LABELS[r]}：{'、'.join(units[r])}" for r in ROLES
                     if units.get(r) and r != "supervising_leaders")
-
-
-def print_plan(plan) -> None:
-    table = Table(title=f"{plan.title}（{len(plan.tasks)} 项任务）")
-    for col in ("编号", "任务", "时限", "牵头/责任单位"):
-        table.add_column(col)
-    for t in plan.tasks:
-        dues = "、".join(sorted({m.due.isoformat() for m in t.milestones})) or ("持续推进" if t.ongoing else "")
-        table.add_row(task_label(t.section, t.number), t.title[:30], dues,
-                      "、".join((t.lead_units or []) + (t.responsible_units or []))[:40])
-    console.print(table)
-    for w in plan.warnings:
-        console.print(f"[yellow]提示：{w}[/yellow]")
 
 
 def _resolve(db, unit: str | None) -> str | None:

@@ -24,7 +24,7 @@ from .inbox import watch as watch_inbox
 from .intent import preload
 from .scheduler import run as run_scheduler
 from .platforms.base import Inbound, Reply
-from .platforms.registry import connection_health, install_platforms
+from .platforms.serving import connection_health, install_platforms
 from .settings import Settings
 from . import workbench
 
@@ -78,7 +78,7 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
 
     app.router.add_get("/healthz", healthz)
     workbench.add_routes(app, settings, conv.db)  # the dashboard (/, /login, /tasks, …) and /calendar/<token>.ics
-    # every platform's routes and long connections (DingTalk HTTP/Stream, WeCom app/AI bot): bot/platforms/registry.py
+    # every platform's routes and long connections (DingTalk HTTP/Stream, WeCom app/AI bot): bot/platforms/serving.py
     install_platforms(app, settings, answer=answer, claims=claims, clock=platform_clock, actions=conv)
 
     async def writer_and_tracking(app: web.Application):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _default_db():
-    from knowledge.db import default_db_path
+    from knowledge.paths import default_db_path
     return default_db_path()
 
 

@@ -23,10 +23,12 @@ class Window:
 
 
 def to_int(text: str) -> int | None:
-    """"13" / "十三" / "两" → int; None when it is not a number."""
-    if text.isdigit():
-        return int(text)
-    import cn2an  # loaded when a question writes a number in Chinese (about 70 ms)
+    """"13" / "十三" / "两" → int (the lexicon's reading); None when it is not a number. Numbers in 万 or 亿
+    are left to cn2an, loaded only then (its import costs about 70 ms)."""
+    value = lexicon.cn_value(text)
+    if value is not None or not any(c in "万亿" for c in text):
+        return value
+    import cn2an
     try:
         value = cn2an.cn2an(text.replace("两", "二"), "smart")
     except (ValueError, KeyError, TypeError):

@@ -14,6 +14,8 @@ import re
 import chinese_calendar
 from lunardate import LunarDate
 
+from . import lexicon
+
 # --- normalisation (length preserving) ---------------------------------------
 _FROM = "０１２３４５６７８９（）〔〕【】［］[]：，；～－Ｏ“”「」『』‘’\u3000\u00a0"
 _TO = "0123456789" + "()" * 5 + ":,;~-O" + '"' * 6 + "''" + "  "
@@ -175,23 +177,12 @@ YEARLESS_BAD_PREFIX = _before("[每当去上同往历近多几数个半前]|[每
 CLAUSE_END = re.compile(r"[。;!?！？\n]")
 
 # --- values ------------------------------------------------------------------------
-_CN_VAL = {c: i for i, c in enumerate("〇一二三四五六七八九")}
-_CN_VAL.update({"零": 0, "○": 0, "O": 0, "元": 1, "正": 1, "两": 2})
-
-
 def cn_int(s: str) -> int:
-    """Value of a small number written in ASCII or Chinese digits."""
-    s = re.sub(r"\s+", "", s)
-    if s.isdigit():
-        return int(s)
-    if s[0] in "廿卅":
-        return (20 if s[0] == "廿" else 30) + (_CN_VAL[s[1]] if len(s) > 1 else 0)
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return (_CN_VAL[tens] if tens else 1) * 10 + (_CN_VAL[ones] if ones else 0)
-    if len(s) == 1:
-        return _CN_VAL[s]
-    return int("".join(str(_CN_VAL[c]) for c in s))  # 二〇二二 read digit by digit
+    """Value of a small number written in ASCII or Chinese digits (the lexicon's reading; 元年/正月 are 1)."""
+    value = 1 if s.strip() in ("元", "正") else lexicon.cn_value(s)
+    if value is None:
+        raise ValueError(f"not a number: {s!r}")
+    return value
 
 
 def month_end(year: int, month: int) -> datetime.date:

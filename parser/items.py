@@ -6,31 +6,14 @@ import re
 
 from .fields import ROLE_KEYS, TAIL, TIME_CLAUSE, label_fields
 from .outline import Node
-from .paragraphs import CN_DIGITS, is_heading_like
-from . import task_levels
+from .paragraphs import is_heading_like
+from . import lexicon, task_levels
 from .role_forms import ROLE_FORMS, assigns_roles, labelled_bracket
 from .tasks import Measure, RawItem
 
-_CN = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
-
-
 def cn_number(label: str) -> int | None:
-    """一 → 1, 十三 → 13, 二十五 → 25, 一百零二 → 102; digits pass through."""
-    if label.isdigit():
-        return int(label)
-    if not label or any(c not in CN_DIGITS for c in label):
-        return None
-    total, cur = 0, 0
-    for c in label:
-        if c == "百":
-            total += (cur or 1) * 100
-            cur = 0
-        elif c == "十":
-            total += (cur or 1) * 10
-            cur = 0
-        else:
-            cur = _CN[c]
-    return total + cur
+    """一 → 1, 十三 → 13, 二十五 → 25, 一百零二 → 102; digits pass through (the lexicon's reading)."""
+    return lexicon.cn_value(label)
 
 
 def _label_text(node: Node) -> str:

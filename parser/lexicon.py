@@ -11,6 +11,34 @@ from __future__ import annotations
 CN_DIGITS = "一二三四五六七八九十百零〇"
 CN_NUMERALS = "零〇一二两三四五六七八九十百"
 
+_DIGIT_VALUES = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "O": 0, "两": 2}  # 二O二二: a letter for 〇
+_UNIT_VALUES = {"十": 10, "百": 100, "千": 1000}
+
+
+def cn_value(text: str) -> int | None:
+    """The value of a number as plans and questions write it: 13, 十三, 二十五, 一百零二, 两, 廿五, 二〇二二
+    (a year, digit by digit); None when the text is not such a number."""
+    s = "".join(text.split())
+    if s.isascii() and s.isdigit():
+        return int(s)
+    if s[:1] in ("廿", "卅"):
+        rest = cn_value(s[1:]) if s[1:] else 0
+        return None if rest is None or rest > 9 else (20 if s[0] == "廿" else 30) + rest
+    if not s or any(c not in _DIGIT_VALUES and c not in _UNIT_VALUES for c in s):
+        return None
+    if not any(c in _UNIT_VALUES for c in s):
+        return int("".join(str(_DIGIT_VALUES[c]) for c in s))
+    total, digit = 0, None
+    for c in s:
+        if c in _UNIT_VALUES:
+            total += (1 if digit is None else digit) * _UNIT_VALUES[c]
+            digit = None
+        elif digit is not None and _DIGIT_VALUES[c]:
+            return None  # two digits in a row inside a positional number (三四十) is no single value
+        else:
+            digit = None if c in "零〇○O" else _DIGIT_VALUES[c]  # 零 only holds a place (一百零二)
+    return total + (digit or 0)
+
 # The labels of a task's fields, by field: the five roles, the time limit, the goal, the measures, and
 # labels whose value is never a unit (scope: 适用范围 lists where a measure applies, not who does it).
 FIELD_LABELS: list[tuple[tuple[str, ...], str]] = [

@@ -173,3 +173,28 @@ def test_help_and_parse_load_no_server_or_store_modules():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'sqlite_utils', 'jieba')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _modules_after(code: str, *roots: str) -> list[str]:
+    import subprocess
+    import sys
+    probe = f"{code}\nimport sys; print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(roots)!r}))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return eval(run.stdout.strip().splitlines()[-1])
+
+
+def test_parse_prints_its_table_without_the_store_modules(shared):
+    seed = shared / "seed" / "shaoyang_rectification_plan.txt"
+    code = f"from bot.cli import main; assert main(['parse', {str(seed)!r}]) == 0"
+    assert _modules_after(code, "aiohttp", "sqlite_utils", "jieba", "cn2an") == []
+
+
+def test_ask_loads_neither_the_server_nor_cn2an(shared, tmp_path):
+    """A fresh `duban ask` reads settings and answers without aiohttp; 第十三项 is read by the lexicon (cn2an's
+    import alone is ~70 ms), and a topic question loads jieba without pkg_resources."""
+    from bot.cli import main
+    db = str(tmp_path / "d.db")
+    assert main(["--db", db, "ingest", str(shared / "seed" / "shaoyang_rectification_plan.txt")]) == 0
+    ask = f"from bot.cli import main; assert main(['--db', {db!r}, 'ask', '--today', '2026-06-01', %r]) == 0"
+    assert _modules_after(ask % "第十三项谁牵头", "aiohttp", "cn2an", "pkg_resources") == []
+    assert _modules_after(ask % "污水处理的任务有哪些", "aiohttp", "cn2an", "pkg_resources", "jieba") == ["jieba"]

@@ -417,3 +417,15 @@ def test_a_span_counts_from_the_document_s_date(text, due):
     """"3个月内完成" in a plan dated 2024-11-20; without a date line it is no date at all."""
     assert [h.due for h in find_dates(text, 2024, datetime.date(2024, 11, 20))] == ([due] if due else [])
     assert find_dates(text, 2024) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("13", 13), ("十三", 13), ("十", 10), ("二十五", 25), ("一百零二", 102), ("两", 2), ("廿五", 25),
+    ("二〇二二", 2022), ("二O二二", 2022), ("一千二百", 1200), ("三四十", None), ("十三项", None), ("", None),
+])
+def test_one_reading_of_numerals_for_plans_and_questions(text, value):
+    """The lexicon reads numbers for the item numbers, the dates and the questions alike."""
+    from bot.windows import to_int
+    from parser import cn_number
+    from parser.lexicon import cn_value
+    assert cn_value(text) == cn_number(text) == to_int(text) == value

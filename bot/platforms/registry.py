@@ -1,34 +1,29 @@
 """The one list of platforms. A new platform is one package under bot/platforms/ plus one line in PLATFORMS.
 
-The server calls `install_platforms` once; the sender builds channels with `channel_from_config`; the roster
+The server calls `serving.install_platforms` once; the sender builds channels with `channel_from_config`; the roster
 reads user-id columns from `roster_headers`; /healthz and `duban status` show `connection_health`.
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import os
 from pathlib import Path
 
-from aiohttp import web
-
-from bot.channels.base import Channel, ChannelConfigError
-from bot.channels.console import ConsoleChannel
-
 from . import dingtalk, wecom
-from .spec import ChannelKind, InstallContext, PlatformSpec
-
-log = logging.getLogger("duban.platforms")
+from .spec import ChannelKind, PlatformSpec
 
 PLATFORMS: tuple[PlatformSpec, ...] = (
     dingtalk.PLATFORM,
     wecom.PLATFORM,
 )
 
-CONSOLE = ChannelKind("console", lambda cfg, session: ConsoleChannel.from_config(cfg), "控制台输出", needs_session=False)
-CONNECTIONS = web.AppKey("connections", list)
+
+
+def _console(cfg: dict, session):
+    from bot.channels.console import ConsoleChannel
+    return ConsoleChannel.from_config(cfg)
+
+
+CONSOLE = ChannelKind("console", _console, "控制台输出", needs_session=False)
 STATE_SUFFIX = ".connections.json"
 
 
@@ -46,11 +41,12 @@ def channel_kinds() -> dict[str, ChannelKind]:
     return kinds
 
 
-def channel_from_config(cfg: dict, session) -> Channel:
+def channel_from_config(cfg: dict, session):
     """Build the channel a unit's config describes (cfg["kind"] is one of `channel_kinds()`).
 
     HTTP kinds take timeout_s (default 10). `session` is shared and owned by the caller; console needs none.
     """
+    from bot.channels.base import ChannelConfigError
     kinds = channel_kinds()
     spec = kinds.get(cfg.get("kind"))
     if spec is None:
@@ -92,66 +88,10 @@ def startup_lines(settings) -> list[str]:
     return [line for p in PLATFORMS for line in p.describe(settings)]
 
 
-# ---- the server side ------------------------------------------------------------------------
-
-
-def install_platforms(app: web.Application, settings, *, answer, claims, clock, actions=None) -> InstallContext:
-    """Every configured platform's routes and long connections, on `app`. Connections start with the app and
-    are cancelled when it stops; their state is kept in a small file next to the store for `duban status`."""
-    ctx = InstallContext(app=app, settings=settings, answer=answer, seen=claims.seen, claim=claims.claim,
-                         clock=clock, actions=actions)
-    for spec in PLATFORMS:
-        spec.install(ctx)
-    app[CONNECTIONS] = ctx.connections
-    app.cleanup_ctx.append(_lifecycle(ctx, state_file(settings.db)))
-    return ctx
-
-
-def _lifecycle(ctx: InstallContext, path: Path | None):
-    async def run(app: web.Application):
-        tasks = [asyncio.create_task(c.run()) for c in ctx.connections]
-        writer = asyncio.create_task(_write_states(ctx.connections, path)) if tasks and path else None
-        yield
-        for task in [*tasks, *([writer] if writer else [])]:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        for close in ctx.closers:
-            with contextlib.suppress(Exception):
-                await close()
-        if path and tasks:
-            _save(path, ctx.connections)
-    return run
-
-
-def connection_health(app: web.Application) -> list[dict]:
-    return [c.health() for c in app.get(CONNECTIONS, [])]
-
-
 def state_file(db: str | None) -> Path | None:
     if not db or db == ":memory:":
         return None
     return Path(str(db) + STATE_SUFFIX)
-
-
-async def _write_states(connections, path: Path, every: float = 0.5) -> None:
-    last = None
-    while True:
-        states = [c.health() for c in connections]
-        if states != last:
-            await asyncio.get_running_loop().run_in_executor(None, _save, path, connections, states)
-            last = states
-        await asyncio.sleep(every)
-
-
-def _save(path: Path, connections, states=None) -> None:
-    states = states if states is not None else [c.health() for c in connections]
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(json.dumps({"pid": os.getpid(), "connections": states}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only folder must not stop the bot
-        log.warning("cannot write connection state %s: %s", path.name, exc.strerror)
 
 
 def read_states(db: str | None) -> list[dict]:

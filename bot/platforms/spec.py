@@ -3,11 +3,12 @@ kinds and its roster column. The server, the sender and the roster only ever see
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
-from aiohttp import web
+if TYPE_CHECKING:  # the CLI reads platform settings without loading aiohttp
+    from aiohttp import web
 
-from .base import AnswerFn, ClockFn, SeenFn
+    from .base import AnswerFn, ClockFn, SeenFn
 
 
 class Connection(Protocol):

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from ..spec import ChannelKind, InstallContext, PlatformSpec, chat_or_users, webhook_options
 from .config import FLAGS, SETTINGS
-from .robot import DEFAULT_SESSION_HOSTS, DingTalkPlatform, normalise_text
 
 __all__ = ["PLATFORM", "DingTalkPlatform", "DEFAULT_SESSION_HOSTS", "normalise_text"]
 
 
-def _robot(ctx: InstallContext, app_secret: str, http: bool) -> DingTalkPlatform:
+def __getattr__(name: str):
+    """The robot's names, loaded on first use: reading the settings must not load aiohttp."""
+    if name in ("DingTalkPlatform", "DEFAULT_SESSION_HOSTS", "normalise_text"):
+        from . import robot
+        return getattr(robot, name)
+    raise AttributeError(name)
+
+
+def _robot(ctx: InstallContext, app_secret: str, http: bool):
+    from .robot import DingTalkPlatform
     s = ctx.settings
     claim = (lambda mid, ts, sign: ctx.claim("dingtalk", mid, (ts, sign))) if http else None
     return DingTalkPlatform(answer=ctx.answer, seen=ctx.seen, app_secret=app_secret, bot_name=s.dingtalk_bot_name,
@@ -64,6 +72,7 @@ def _late_reply(settings, closers: list):
     """Through the message's sessionWebhook while it is valid and on the allowlist."""
     if not settings.dingtalk_enabled:
         return None
+    from .robot import DingTalkPlatform
     robot = DingTalkPlatform(answer=lambda _: None, seen=lambda *_: True, app_secret=settings.dingtalk_app_secret,
                              session_hosts=set(settings.dingtalk_session_hosts))
     closers.append(robot.close)

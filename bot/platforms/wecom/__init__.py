@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from ..spec import ChannelKind, InstallContext, PlatformSpec, chat_or_users, webhook_options
 from .config import FLAGS, SETTINGS
-from .api import WeComApiError, WeComAppClient
-from .app import WeComPlatform, markdown_to_text
 
 __all__ = ["PLATFORM", "WeComPlatform", "WeComAppClient", "WeComApiError", "markdown_to_text"]
 
 
+def __getattr__(name: str):
+    """The callback's and API client's names, loaded on first use: reading the settings must not load aiohttp."""
+    if name in ("WeComAppClient", "WeComApiError"):
+        from . import api
+        return getattr(api, name)
+    if name in ("WeComPlatform", "markdown_to_text"):
+        from . import app
+        return getattr(app, name)
+    raise AttributeError(name)
+
+
 def install(ctx: InstallContext) -> None:
+    from .api import WeComAppClient
+    from .app import WeComPlatform
+
     s = ctx.settings
     if s.wecom_enabled:
         client = None
@@ -86,6 +98,9 @@ def _late_reply(settings, closers: list):
     """Through the app message API (a passive reply is gone with its request)."""
     if not (settings.wecom_enabled and settings.wecom_secret and settings.wecom_agent_id):
         return None
+    from .api import WeComAppClient
+    from .app import markdown_to_text
+
     client = WeComAppClient(settings.wecom_corp_id, settings.wecom_secret, settings.wecom_agent_id,
                             base_url=settings.wecom_api_base)
     closers.append(client.close)
