@@ -53,6 +53,7 @@ class Conversation:
         self.inbox = inbox  # the watched folder, for an administrator's 重新解析
         # officials ask the same things: answers and askers' units are kept while the store's generation stays
         self._answers: dict[tuple, Answer] = {}
+        self._answers_stamp: tuple | None = None
         self._askers: dict[tuple, tuple[tuple, str | None]] = {}
         # commands carried out here: a message of the same burst (same stamp) must not get what was kept before
         self._writes = 0
@@ -103,13 +104,18 @@ class Conversation:
         kept = self._answers.get(key)
         if kept is not None:  # only answers to questions are kept: a command's text is never found here
             return kept
+        before = generation.current(self.db)
         done = self.command(turn, text)
         if done is not None:
-            self._writes += 1  # it may have changed what answers and askers' units depend on
+            if generation.current(self.db) != before:  # it changed what answers and askers' units depend on
+                self._writes += 1  # (文件列表 and the other reading commands leave what was kept)
             return done
         answer = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)
         if self.cache_answers:
-            _keep(self._answers, key, answer)
+            if stamp != self._answers_stamp:  # what was kept under another generation is never asked for again
+                self._answers.clear()
+                self._answers_stamp = stamp
+            _keep(self._answers, key, answer, ANSWERS_KEPT)
         return answer
 
     def command(self, turn: Turn, text: str) -> Answer | None:
@@ -133,6 +139,11 @@ class Conversation:
                 replan_after_change(self.db, self.today(), self.now(), self.calendar, self.policy)
             return Answer(cmd.kind, turn.as_unit, None, [], reply)
         return None
+
+
+# A province's officials ask the same few dozen things for a few hundred units: the answers kept must hold a
+# day's working set, or a round of every unit's questions evicts each answer before it is asked again.
+ANSWERS_KEPT = 4096
 
 
 def _keep(cache: dict, key, value, limit: int = 512) -> None:

@@ -300,29 +300,35 @@ def split_at_items(text: str, limit_bytes: int) -> list[str]:
         else:
             blocks.append([line])
     parts: list[str] = []
-    current = ""
+    current: list[str] = []
+    size = -1  # bytes of "\n".join(current); each piece is measured once (replies run to thousands of lines)
     for block in blocks:
         chunk = "\n".join(block)
-        if len(chunk.encode()) > limit_bytes:  # one oversized item: its lines, each cut to fit
+        chunk_bytes = len(chunk.encode())
+        if chunk_bytes > limit_bytes:  # one oversized item: its lines, each cut to fit
             pieces = [p for ln in block for p in _chunks(ln, limit_bytes)]
         else:
             pieces = [chunk]
         for piece in pieces:
-            joined = f"{current}\n{piece}" if current else piece
-            if current and len(joined.encode()) > limit_bytes:
-                parts.append(current)
-                joined = piece
-            current = joined
+            piece_bytes = chunk_bytes if piece is chunk else len(piece.encode())
+            if current and size + 1 + piece_bytes > limit_bytes:
+                parts.append("\n".join(current))
+                current, size = [], -1
+            if current == [""]:  # a blank line does not open a part
+                current, size = [], -1
+            current.append(piece)
+            size += 1 + piece_bytes
     if current:
-        parts.append(current)
+        parts.append("\n".join(current))
     return [p for p in parts if p.strip()]
 
 
 def _chunks(line: str, limit_bytes: int) -> list[str]:
-    out, current = [], ""
-    for ch in line:
-        if len((current + ch).encode()) > limit_bytes:
-            out.append(current)
-            current = ""
-        current += ch
-    return out + [current]
+    out, start, size = [], 0, 0
+    for i, ch in enumerate(line):
+        width = len(ch.encode())
+        if size + width > limit_bytes:
+            out.append(line[start:i])
+            start, size = i, 0
+        size += width
+    return out + [line[start:]]

@@ -207,3 +207,21 @@ def test_a_command_in_a_burst_reaches_the_next_message_of_that_burst(two_plans):
     assert "申请销号" in say_in_burst("第3项完成了吗")
     assert "已销号" in conv.handle(Turn("dingtalk", "ls", "审核通过 2-3", stamp=burst)).reply
     assert "已销号" in say_in_burst("第3项完成了吗")
+
+
+def test_kept_answers_outlive_commands_that_only_read(two_plans):
+    """文件列表 and the other reading commands change nothing: the answers kept before them are still given (a
+    province's mix of questions has them every few dozen messages), while a 销号 drops them."""
+    db = open_db(two_plans)
+    people.replace_roster(db, [{"name": "张三", "unit": "市住房和城乡建设局", "role": "联络员", "dingtalk_id": "zs"}])
+    conv = Conversation(open_db(two_plans), UnitDirectory.load(), today=lambda: date(2021, 12, 1), now=lambda: NOW)
+
+    def say(text: str):
+        return conv.handle(Turn("dingtalk", "zs", text))
+
+    first = say("第3项完成了吗")
+    assert "文件" in say("文件列表").reply
+    assert say("第3项完成了吗") is first  # kept, not computed again
+    assert "已提交销号申请" in say("销号 3").reply
+    again = say("第3项完成了吗")
+    assert again is not first and "申请销号" in again.reply

@@ -340,7 +340,7 @@ def _reply_body(text: str, title: str, sender: tuple[str, ...], at_user_ids, at_
     return body
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)  # a round of a province's usual questions to its askers
 def _encoded_reply(text: str, title: str, sender: tuple[str, ...], at_user_ids: tuple[str, ...],
                    at_mobiles: tuple[str, ...], part_bytes: int) -> bytes | None:
     """The JSON response body for a one-part reply, None when it needs several parts. Cached: the
