@@ -156,6 +156,13 @@ def _joined(before: str | None, clause: str) -> str:
     return f"{before}，{clause.strip()}" if before else clause.strip()
 
 
+def _coop_units(clause: str) -> str | None:
+    """The units of "Y配合" / "会同Y" (a clause of a role sentence), when they read as units."""
+    cm = _COOP_CLAUSE.match(clause)
+    units = cm and (cm.group("units") or cm.group("with"))
+    return units if units and _unit_list_like(units) else None
+
+
 def _role_is(clause: str) -> tuple[str, str] | None:
     """("牵头单位", units) of "牵头单位为X" or "X为牵头单位"."""
     m = _ROLE_IS.match(clause)
@@ -165,25 +172,27 @@ def _role_is(clause: str) -> tuple[str, str] | None:
 
 
 # "由王副市长负责，市住建局牵头，…": a person leads the work as its supervising leader, never as a unit
-_PERSON_CLAUSE = re.compile(r"(?:^|(?<=[。；;]))\s*由?(?P<who>[^，,。；;]{1,12}?(?:副?(?:省|市|县|区|州)长|书记|秘书长|主任|同志))"
+_PERSON_CLAUSE = re.compile(r"(?:^|(?<=[。；;]))\s*由?(?P<who>[^，,。；;]{0,12}?(?:副?(?:省|市|县|区|州)长|书记|秘书长|主任|同志))"
                             r"(?:负责|督办|牵头|分管|挂帅)[，,]")
 
 
-def find_role_sentence(text: str) -> tuple[int, dict[str, str]] | None:
-    """find_role_sentence_of_units, with a person's clause in it taken as the supervising leader."""
+def find_role_sentence(text: str) -> tuple[str, dict[str, str]] | None:
+    """find_role_sentence_of_units, with a person's clause in it taken as the supervising leader:
+    (the text without the role sentence and the person's clause, {field key: raw value})."""
     person = _PERSON_CLAUSE.search(text)
-    if person is None:
-        return find_role_sentence_of_units(text)
-    found = find_role_sentence_of_units(text[:person.start()] + text[person.end():])
+    if person is not None:
+        text = text[:person.start()] + text[person.end():]
+    found = find_role_sentence_of_units(text)
     if found is None:
         return None
-    offset = found[0] if found[0] <= person.start() else found[0] + person.end() - person.start()
-    return min(offset, person.start()), {**found[1], "supervising_leaders": person["who"]}
+    start, end, fields = found
+    return text[:start] + text[end:], {**fields, "supervising_leaders": person["who"]} if person else fields
 
 
-def find_role_sentence_of_units(text: str) -> tuple[int, dict[str, str]] | None:
-    """A closing sentence "X牵头，Y配合/负责…" → (offset where it starts, {field key: raw value}); a
-    recurring duty among its clauses comes back under TAIL, for the measure text."""
+def find_role_sentence_of_units(text: str) -> tuple[int, int, dict[str, str]] | None:
+    """A sentence "X牵头，Y配合/负责…" among the item's last three → (start, end, {field key: raw value}):
+    text[start:end] is the role sentence, what comes before and after it stays the measure (and keeps its
+    dates); a recurring duty among its clauses comes back under TAIL, for the measure text."""
     sentences = [m for m in re.finditer(r"[^。；;]+[。；;]?", text)]
     for m in reversed(sentences[-3:]):
         sent = m.group(0).strip().rstrip("。；;")
@@ -192,19 +201,23 @@ def find_role_sentence_of_units(text: str) -> tuple[int, dict[str, str]] | None:
         first, *later = re.split(r"[，,]", sent)
         only = _RESP_ONLY.match(first)  # "由市公安局负责。" / "市公安局为责任单位。" / "…负责，6月底前完成"
         if only and _unit_list_like(only.group("units")):
-            # then time clauses, or more units that carry it out ("…负责，各市州人民政府落实")
-            more = [rm.group("units") for c in later if (rm := _RESP_CLAUSE.match(c.strip()))
-                    and _unit_list_like(rm.group("units")) and not TIME_CLAUSE.search(c)]
+            # then time clauses, units that assist ("…负责，市直各部门配合") or more units that carry it out
+            # ("…负责，各市州人民政府落实")
             times = [c.strip() for c in later if TIME_CLAUSE.search(c)]
-            if len(more) + len(times) == len(later):
+            coop = [u for c in later if not TIME_CLAUSE.search(c) and (u := _coop_units(c.strip()))]
+            more = [rm.group("units") for c in later if (rm := _RESP_CLAUSE.match(c.strip()))
+                    and _unit_list_like(rm.group("units")) and not TIME_CLAUSE.search(c) and not _coop_units(c.strip())]
+            if len(more) + len(times) + len(coop) == len(later):
                 fields = {"responsible_units": "、".join([only.group("units"), *more])}
+                if coop:
+                    fields["cooperating_units"] = "、".join(coop)
                 if times:
                     fields["deadline"] = "，".join(times)
-                return m.start(), fields
+                return m.start(), m.end(), fields
         wm = _WITH_SENTENCE.match(sent)
         if wm and _unit_list_like(wm.group("lead")) and _unit_list_like(wm.group("coop")) \
                 and (coop := _units_after(wm.group("coop"))):
-            return m.end(), {"lead_units": wm.group("lead"), "cooperating_units": coop}
+            return m.end(), m.end(), {"lead_units": wm.group("lead"), "cooperating_units": coop}  # the sentence stays
         named = [_role_is(c.strip()) for c in [first, *later]]
         if named[0] and _unit_list_like(named[0][1]):
             fields = {}
@@ -214,7 +227,7 @@ def find_role_sentence_of_units(text: str) -> tuple[int, dict[str, str]] | None:
                     fields[key] = (fields[key] + "、" if key in fields else "") + rm[1]
                 elif TIME_CLAUSE.search(c):
                     fields["deadline"] = _joined(fields.get("deadline"), c)
-            return m.start(), fields
+            return m.start(), m.end(), fields
         lm = _LEAD_SENTENCE.match(sent)
         if not lm or not _unit_list_like(lm.group("lead")):
             continue
@@ -226,13 +239,11 @@ def find_role_sentence_of_units(text: str) -> tuple[int, dict[str, str]] | None:
             if TIME_CLAUSE.search(clause):
                 fields["deadline"] = _joined(fields.get("deadline"), clause)
                 continue
-            cm = _COOP_CLAUSE.match(clause.strip())
-            units = cm and (cm.group("units") or cm.group("with"))
-            if units and _unit_list_like(units):
+            if units := _coop_units(clause.strip()):
                 fields["cooperating_units"] = units
                 continue
             rm = _RESP_CLAUSE.match(clause)
             if rm and _unit_list_like(rm.group("units")):
                 fields["responsible_units"] = rm.group("units")
-        return m.start(), fields
+        return m.start(), m.end(), fields
     return None

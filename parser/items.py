@@ -161,14 +161,17 @@ def body_item(node: Node, number: str, own_only: bool = False) -> RawItem:
         fields[key] = (fields[key] + "、" + value) if key in fields else value
     # labelled lines gave the roles: a labelled bracket may still add a time limit, nothing else is looked for
     forms = [("labelled_bracket", labelled_bracket)] if any(k in ROLE_KEYS for k in fields) else ROLE_FORMS
+    title = node.head
     for _, finder in forms:
         if found := finder(text):
             found_fields, notes, text = found
             for k, v in found_fields.items():
                 fields.setdefault(k, v)
+            if on_head := finder(node.head):  # a title that runs on must not run into the role sentence
+                title = on_head[2]
             break
     tail = fields.pop(TAIL, "")
-    item = RawItem("body", number, node.head, "", fields)
+    item = RawItem("body", number, title, "", fields)
     item.first_is_lead = bool(notes.get("first_is_lead"))
     item.carry = str(notes.get("carry") or "")
     item.measure_text = re.sub(r"\s*\n\s*", "", text) + (f"{tail}。" if tail else "")

@@ -56,13 +56,14 @@ def inline_labels(text: str) -> Found | None:
     merged = dict(fields)
     for k, v in found[1].items():
         merged.setdefault(k, v)
-    return merged, {}, text[:found[0]]
+    return merged, {}, found[0]
 
 
 def role_sentence(text: str) -> Found | None:
-    """"由X牵头，Y配合，…" / "X负责" / "X要会同Y于…" closing the item."""
+    """"由X牵头，Y配合，…" / "X负责" / "X要会同Y于…" among the item's last sentences; the sentences after it
+    stay in the measure ("X负责。2025年3月底前出台…")."""
     found = find_role_sentence(text)
-    return (dict(found[1]), {}, text[:found[0]]) if found else None
+    return (dict(found[1]), {}, found[0]) if found else None
 
 
 def prose_subjects(text: str) -> Found | None:

@@ -52,7 +52,7 @@ def make_title(text: str, section: str = "list") -> str:
     m = re.search(r"[。；;！？!?]", line)
     first = line[:m.start()] if m else line
     if section == "body" and m and len(first) < SHORT_HEADING and line[m.end():].strip():
-        return line[:40]
+        return line[:40].rstrip("。；;，,")
     return first[:60]
 
 

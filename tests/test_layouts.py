@@ -258,3 +258,18 @@ def test_a_time_limit_of_only_a_year_is_that_years_end():
     table = [["序号", "工作任务", "牵头单位", "完成时限"], ["1", "推进改造", "市住建局", "2025年"]]
     [task] = parse_blocks([Block("table", rows=table)], "x.txt").tasks
     assert [m.due for m in task.milestones] == [date(2025, 12, 31)] and task.lead_units == ["市住建局"]
+
+
+def test_dates_after_the_role_sentence_stay_with_the_task():
+    """"X负责。2025年3月底前出台…，6月底前推广。": the sentences after the role sentence are the task's measure
+    and keep their dates; "X负责，Y配合" names both; a person's clause elsewhere leads without hiding a date."""
+    got = {t.number: t for t in parse_file(DATA / "dates_after_role_sentence.txt").tasks}
+    assert brief(got["1"]) == (["市政务服务中心"], ["市大数据局"], [], [date(2024, 6, 30), date(2024, 12, 31)])
+    assert brief(got["2"]) == ([], None, ["市市场监管局", "各县市区"], [date(2024, 9, 30)])
+    assert [r.every for r in got["2"].recurring] == ["quarter"]  # 此后每季度更新一次清单
+    assert brief(got["3"]) == (["市自然资源和规划局"], ["市税务局", "市住房和城乡建设局"], [], [date(2024, 12, 31)])
+    assert got["3"].title == "优化不动产登记"  # the title does not run into the role sentence
+    assert brief(got["4"]) == ([], None, ["市自然资源和规划局"], [date(2025, 3, 31), date(2025, 6, 30)])
+    assert "负责" not in got["4"].title
+    assert brief(got["5"]) == ([], ["市直各部门"], ["市大数据局"], [date(2024, 10, 31), date(2025, 12, 31)])
+    assert got["5"].supervising_leaders == ["市长"]
