@@ -66,6 +66,12 @@ _DAY_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(\d{{1,2}})[日号]?{_BEF
 _ISO_RE = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})[日号]?{_BEFORE}?")
 _MONTH_BEFORE_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(?:份)?(?:(上|中|下)旬|底|末)?{_BEFORE}")
 _YEAR_MONTH_RE = re.compile(r"(\d{4})年(\d{1,2})月(?:份)?(?![\d底末前内旬])")
+# "3月5号到期" / "3月5号和6号到期": those days; "十号前" / "15号到期": a day of this month (next month's once past)
+_ON_DAYS_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号](?:(?:和|、|及|与|至|到|-)(\d{1,2})[日号]?)?"
+                         r"(?=到期|截止|要完成|当天)")
+_DAY_OF_MONTH_RE = re.compile(rf"(?<![\d月/.-])(\d{{1,2}})[日号](?:(?:和|、|及|与|至|到|-)(\d{{1,2}})[日号]?)?"
+                              rf"({_BEFORE}|到期|截止|要完成)")
+_TEN_DAYS_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(?:份)?(上|中|下)旬(?!前|之前|以前|为止|内)")
 _TEN_DAYS = {"上": 10, "中": 20}  # 上旬 ends on the 10th, 中旬 on the 20th, 下旬 with the month
 _YEAR_END_RE = re.compile(rf"(\d{{4}})年年?(?:底|末)|(\d{{4}})年{_BEFORE}|到(\d{{4}})年")
 _YEAR_RE = re.compile(r"(\d{4})年(?![\d年底末])")
@@ -119,6 +125,33 @@ def _bounded(today: date, start: date, end: date, label: str) -> Window:
     return Window(start, end, label) if end < today else Window(max(today, start), end, label)
 
 
+def _days(text: str, today: date, year_of) -> Window | None:
+    """Named days: "3月5号和6号到期" (those days), "2022年3月上旬" (its ten days), "十号前" / "15号到期"
+    (a day of this month, or of the next once it is past; 前: until then)."""
+    try:
+        if m := _ON_DAYS_RE.search(text):
+            y, mo, d = m.group(1), int(m.group(2)), int(m.group(3))
+            first = year_of(y, date(int(y) if y else today.year, mo, d))
+            last = first.replace(day=int(m.group(4))) if m.group(4) else first
+            return Window(first, max(first, last), cn_date(first) + (f"至{last.day}日" if last > first else ""))
+        if m := _TEN_DAYS_RE.search(text):
+            y, mo, part = m.group(1), int(m.group(2)), m.group(3)
+            end = month_end(int(y) if y else today.year, mo)
+            start, end = {"上": (1, 10), "中": (11, 20), "下": (21, end.day)}[part]
+            start = year_of(y, date(int(y) if y else today.year, mo, start))
+            return _bounded(today, start, start.replace(day=end), f"{start.year}年{mo}月{part}旬")
+        if m := _DAY_OF_MONTH_RE.search(text):
+            first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+            year, month = (today.year, today.month) if max(first, last) >= today.day else _add_months(today, 1)
+            a, b = date(year, month, first), date(year, month, max(first, last))
+            if re.fullmatch(_BEFORE, m.group(3)):
+                return _until(today, b, f"{cn_date(b)}前")
+            return Window(a, b, cn_date(a) + (f"至{b.day}日" if b > a else ""))
+    except ValueError:  # 2月30日
+        return None
+    return None
+
+
 def _explicit(text: str, today: date) -> Window | None:
     def year_of(y: str | None, end_of: date) -> date:
         # a year-less date already past means the next one ("12月31日前" asked in January is fine too)
@@ -128,6 +161,8 @@ def _explicit(text: str, today: date) -> Window | None:
             return end_of.replace(year=end_of.year + 1)
         return end_of
 
+    if found := _days(text, today, year_of):
+        return found
     if m := _DAY_RE.search(text) or _ISO_RE.search(text):
         y, mo, d = m.group(1), int(m.group(2)), int(m.group(3))
         try:
@@ -202,7 +237,8 @@ def _absolute_years(text: str, today: date) -> str:
     return _REL_YEAR_RE.sub(lambda m: f"{today.year + _YEAR_WORD[m.group(1)]}年", text)
 
 
-_WEEKDAY_RE = re.compile(r"(?:(本|这|下)(?:个)?)?(?:周|星期|礼拜)([一二三四五六日天1-7])(?:前|之前|以前|到期|截止|要完成)")
+_WEEKDAY_RE = re.compile(r"(?:(本|这|下|上)(?:个)?)?(?:周|星期|礼拜)([一二三四五六日天1-7])(?:前|之前|以前|到期|截止|要完成)")
+_WEEK_OFFSET = {"下": 7, "上": -7, "本": 0, "这": 0}
 _WEEKDAYS = {c: i for i, c in enumerate("一二三四五六")} | {"日": 6, "天": 6} | {str(i): i - 1 for i in range(1, 8)}
 
 
@@ -212,10 +248,10 @@ def _weekday(text: str, today: date) -> Window | None:
     if not m:
         return None
     monday = today - timedelta(days=today.weekday())
-    day = monday + timedelta(days=_WEEKDAYS[m.group(2)] + (7 if m.group(1) == "下" else 0))
-    if day < today:
+    day = monday + timedelta(days=_WEEKDAYS[m.group(2)] + _WEEK_OFFSET.get(m.group(1), 0))
+    if day < today and m.group(1) is None:  # "周五前" once Friday is past: the coming one
         day += timedelta(days=7)
-    return Window(today, day, f"{cn_date(day)}前")
+    return _until(today, day, f"{cn_date(day)}前")  # 本周一前 asked mid-week is past: what is left is overdue
 
 
 def parse_window(text: str, today: date) -> Window | None:

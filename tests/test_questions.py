@@ -267,12 +267,25 @@ def test_a_supervising_leader_s_tasks_match_the_gold(seed_db, capsys, seed_gold)
     ("下周三前到期的", "2021-12-20", "2021-12-29"),
     ("星期天前", "2021-12-20", "2021-12-26"),
     ("明天要完成哪些任务", "2021-12-21", "2021-12-21"),
+    ("本周一前到期的", "2021-12-20", "2021-12-20"),  # today is that Monday
+    ("上周五前到期的", "2021-12-20", "2021-12-20"),  # past: nothing ahead, what is left is overdue
+    ("3月5号和6号到期的任务", "2022-03-05", "2022-03-06"),  # days, not task numbers 5 and 6
+    ("12月25日到期的", "2021-12-25", "2021-12-25"),
+    ("2022年3月上旬到期的任务", "2022-03-01", "2022-03-10"),
+    ("12月下旬到期的", "2021-12-21", "2021-12-31"),
+    ("十号前到期的任务", "2021-12-20", "2022-01-10"),  # the 10th of this month is past: next month's
+    ("25号到期的", "2021-12-25", "2021-12-25"),
 ])
 def test_named_periods_and_festivals_as_windows(text, start, end):
     from bot.windows import parse_window
 
     w = parse_window(text, date(2021, 12, 20))
     assert (w.start.isoformat(), w.end.isoformat()) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["3月5号和6号到期的任务", "十号前到期的任务", "25号到期的"])
+def test_days_of_the_month_are_not_task_numbers(seed_db, capsys, text):
+    assert ask(capsys, seed_db, text, "市生态环境局", "2021-12-20")["intent"] != "task"
 
 
 @pytest.mark.parametrize("text", ["十四五能源发展规划的要求", "前三季度空气质量", "上一季度的情况"])

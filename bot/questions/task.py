@@ -14,11 +14,14 @@ from .. import render
 from .base import Context, QuestionKind
 
 _CN = lexicon.CN_NUMERALS
+_DAY_AFTER = "前|之前|以前|后|以后|之后|到期|截止|止|至|到|左右"  # what follows a day of the month, never a task
 MAX_DOCS = 3  # a task number asked about is shown for at most this many documents
 _BODY_RE = re.compile(rf"正文(?:第)?\(?([{_CN}]{{1,3}})\)?(?:项|条)?(\d{{1,2}})?|第?\(([{_CN}]{{1,3}})\)(\d{{1,2}})?")
 _LIST_RES = [
     re.compile(rf"第([0-9]{{1,3}}|[{_CN}]{{1,4}})(?:项|条|个|号)"),
-    re.compile(rf"(?<![0-9{_CN}月年日./-])([0-9]{{1,3}}|[{_CN}]{{1,4}})号(?!楼|院|线|文|令)"),
+    # "13号" — not a day of the month: "3月5号和6号", "十号前", "15号到期"
+    re.compile(rf"(?<![0-9{_CN}月年日./-])(?<!号[和、及与])([0-9]{{1,3}}|[{_CN}]{{1,4}})号"
+               rf"(?!楼|院|线|文|令|{_DAY_AFTER})"),
     re.compile(rf"(?:清单|任务|事项|编号)([0-9]{{1,3}}|[{_CN}]{{1,4}})(?![0-9天日周月年号个])"),
     re.compile(rf"(?<![第0-9{_CN}])([{_CN}]{{1,4}}|[0-9]{{1,3}})(?:项|条)(?!任务|工作|事项|措施)"),
     re.compile(r"^([0-9]{1,3})$"),
@@ -26,8 +29,9 @@ _LIST_RES = [
 
 
 _NUM = rf"(?:[0-9]{{1,3}}|[{_CN}]{{1,4}})"
-_NUMBER_LIST_RE = re.compile(rf"第?({_NUM}(?:\s*(?:项|条|号)?\s*(?:[、,，和及与]|以及)\s*第?{_NUM})+)\s*(?:项|条|号)")
-_NUMBER_RANGE_RE = re.compile(rf"第?({_NUM})\s*(?:项|条|号)?\s*(?:至|到|-|—|~)\s*第?({_NUM})\s*(?:项|条|号)")
+_NOT_A_DATE = rf"(?<![0-9{_CN}月年日./-])"
+_NUMBER_LIST_RE = re.compile(rf"{_NOT_A_DATE}第?({_NUM}(?:\s*(?:项|条|号)?\s*(?:[、,，和及与]|以及)\s*第?{_NUM})+)\s*(?:项|条|号)")
+_NUMBER_RANGE_RE = re.compile(rf"{_NOT_A_DATE}第?({_NUM})\s*(?:项|条|号)?\s*(?:至|到|-|—|~)\s*第?({_NUM})\s*(?:项|条|号)")
 MAX_NUMBERS = 5
 
 
