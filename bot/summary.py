@@ -30,7 +30,8 @@ def render_summary(db, unit: str | None, today: date, footer: str = "") -> str:
     _, late = queries.due_lines(db, end=today - timedelta(days=1), unit=unit, lines=0, count_to=limit)
     _, soon = queries.due_lines(db, start=today, end=today + timedelta(days=SOON_DAYS), unit=unit, lines=0,
                                 count_to=limit)
-    lines.append(f"- 时限：已逾期{_count(late, limit)}项，{SOON_DAYS}天内到期{_count(soon, limit)}项")
+    # due lines are milestones (a task may have several): counted as 节点, not as 项 (tasks)
+    lines.append(f"- 时限节点：已逾期{_count(late, limit)}个，{SOON_DAYS}天内到期{_count(soon, limit)}个")
     lines.append("（发送“逾期任务”“即将到期的任务”“已销号的任务”查看明细）")
     if footer:
         lines.append(footer)

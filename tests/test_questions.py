@@ -383,7 +383,7 @@ def test_figures_of_a_unit_match_the_gold_and_its_own_lists(seed_db, capsys, see
     soon = ask(capsys, seed_db, "我单位哪些任务即将到期", unit, as_json=False)
     n_late = late.split("**已逾期（", 1)[1].split("项", 1)[0]
     n_soon = soon.split("**30天内到期（", 1)[1].split("项", 1)[0]
-    assert f"- 时限：已逾期{n_late}项，30天内到期{n_soon}项" in got["reply"]
+    assert f"- 时限节点：已逾期{n_late}个，30天内到期{n_soon}个" in got["reply"]
     # the whole plan: "一共" without a unit; a unit named
     everyone = ask(capsys, seed_db, "一共有多少项任务", unit)
     assert everyone["unit"] is None and f"共{len(seed_gold['tasks'])}项" in everyone["reply"]
