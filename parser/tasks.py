@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from . import milestones, recurring
 from .fields import ROLE_KEYS
-from .lexicon import ONGOING_DEADLINE_WORDS
+from .lexicon import ONGOING_DEADLINE_WORDS, ONGOING_WORDS
 from .model import MeasureGroup, Milestone, Task
 from .unit_mentions import aliases_of, units_named_in
 from .units import UnitDirectory, split_leaders, split_units_with_notes
@@ -160,6 +160,14 @@ def _year_limit(deadline: str) -> list[Milestone]:
     return [Milestone(date(int(m.group(1)), 12, 31), deadline.strip(), "deadline")] if m else []
 
 
+# "…，长期坚持。" as a clause of its own: the time limit of an item that has no 时限 and no date
+_ONGOING_CLAUSE = re.compile(rf"(?:^|[，,；;。])\s*(?:{'|'.join(ONGOING_WORDS)})\s*(?:[。；;]|$)")
+
+
+def _ongoing_clause(raw: RawItem) -> bool:
+    return any(_ONGOING_CLAUSE.search(t) for t in [raw.measure_text, *(m.text for m in raw.measures)] if t)
+
+
 def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc_text: str = "",
                issued: date | None = None) -> Task:
     task = Task(section=raw.section, number=raw.number, title=make_title(raw.title, raw.section),
@@ -183,7 +191,7 @@ def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc
     task.milestones = found
     _bind_goals_to_groups(task, raw, loc)
     deadline = raw.fields.get("deadline") or ""
-    task.ongoing = bool(_ONGOING.search(deadline))
+    task.ongoing = bool(_ONGOING.search(deadline)) or (not deadline and not found and _ongoing_clause(raw))
 
     def name_units(clause: str) -> list[str]:
         return units_named_in(directory, clause)

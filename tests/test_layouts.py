@@ -273,3 +273,14 @@ def test_dates_after_the_role_sentence_stay_with_the_task():
     assert "负责" not in got["4"].title
     assert brief(got["5"]) == ([], ["市直各部门"], ["市大数据局"], [date(2024, 10, 31), date(2025, 12, 31)])
     assert got["5"].supervising_leaders == ["市长"]
+
+
+def test_problems_under_headings_and_an_ongoing_clause_as_the_time_limit():
+    """问题N： items under （一）/（二） headings are the tasks, numbered as printed; an item with no 时限 and no
+    date whose measure says "…，长期坚持。" is long-term (not a task without a time limit)."""
+    got = {t.number: t for t in parse_file(DATA / "problems_under_headings.txt").tasks}
+    assert list(got) == ["1", "2", "3", "4"]
+    assert brief(got["1"]) == (["区委组织部"], None, ["各街道党工委"], [date(2024, 6, 30)])
+    assert brief(got["2"]) == (["区委组织部"], None, [], []) and got["2"].ongoing
+    assert brief(got["3"]) == (["区委宣传部"], ["区网信办"], [], [date(2024, 3, 31)]) and not got["3"].ongoing
+    assert brief(got["4"]) == (["区委办公室", "区政府办公室"], None, [], [date(2024, 12, 31)])
