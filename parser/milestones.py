@@ -141,12 +141,23 @@ def _earlier(text: str, lo: int) -> tuple[str, ...]:
     return (text[:lo],) if lo else ()
 
 
+# "即日起至2024年12月" in a time-limit field: the period it runs for ends on its deadline (in running text such a
+# span is a validity window and no deadline: date_forms.WINDOW_PREFIX); same length, so spans stay valid
+_RUNS_UNTIL = re.compile(r"(?:起|之日)(?=至|到)")
+
+
+def _until(m: re.Match) -> str:
+    return "，" * len(m.group(0))
+
+
 def extract(text: str, source: str, localities: Localities, doc_year: int | None,
             default_units: list[str] | None = None, issued: date | None = None) -> list[Milestone]:
     """Milestones of one field. `default_units` binds every item (a measure under a unit's group)."""
     out: list[Milestone] = []
     for lo, hi in _sentences(text):
         hits = find_dates(text[lo:hi], doc_year, issued)
+        if not hits and source == "deadline":
+            hits = find_dates(_RUNS_UNTIL.sub(_until, text[lo:hi]), doc_year, issued)
         if not hits:
             continue
         hits = [DateHit(h.start + lo, h.end + lo, h.due, h.kind, h.done, h.approximate) for h in hits]

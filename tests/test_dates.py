@@ -429,3 +429,16 @@ def test_one_reading_of_numerals_for_plans_and_questions(text, value):
     from parser import cn_number
     from parser.lexicon import cn_value
     assert cn_value(text) == cn_number(text) == to_int(text) == value
+
+
+@pytest.mark.parametrize("text, due", [
+    ("即日起至2024年12月", datetime.date(2024, 12, 31)), ("即日起至12月底", datetime.date(2024, 12, 31)),
+    ("自印发之日至2024年底", datetime.date(2024, 12, 31)), ("从2024年起至2025年12月", datetime.date(2025, 12, 31)),
+])
+def test_a_time_limit_field_that_runs_until_a_date_ends_on_it(text, due):
+    """In a 完成时限 field the period's end is the deadline; in running text the same span is a validity
+    window ("自本意见印发之日起至…") and no deadline."""
+    from parser.milestones import Localities, extract
+    loc = Localities(set(), None, {}, set())
+    assert [m.due for m in extract(text, "deadline", loc, 2024, issued=datetime.date(2024, 3, 1))] == [due]
+    assert extract(text, "measure", loc, 2024, issued=datetime.date(2024, 3, 1)) == []
