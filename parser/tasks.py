@@ -196,7 +196,8 @@ def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc
     def name_units(clause: str) -> list[str]:
         return units_named_in(directory, clause)
 
-    for part in [raw.fields.get("goal") or "", raw.measure_text] + [m.text for m in raw.measures]:
+    # a recurring duty may be the time limit itself ("完成时限：每季度", "…，此后每半年一次")
+    for part in [deadline, raw.fields.get("goal") or "", raw.measure_text] + [m.text for m in raw.measures]:
         task.recurring += recurring.extract(part, name_units)
     for m in raw.measures:
         if m.group:

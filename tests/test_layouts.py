@@ -284,3 +284,13 @@ def test_problems_under_headings_and_an_ongoing_clause_as_the_time_limit():
     assert brief(got["2"]) == (["区委组织部"], None, [], []) and got["2"].ongoing
     assert brief(got["3"]) == (["区委宣传部"], ["区网信办"], [], [date(2024, 3, 31)]) and not got["3"].ongoing
     assert brief(got["4"]) == (["区委办公室", "区政府办公室"], None, [], [date(2024, 12, 31)])
+
+
+def test_a_recurring_time_limit_is_a_recurring_duty():
+    """完成时限：每年12月底前 / 每季度 / "2024年6月底前，此后每半年一次": the duty recurs (reminded each period);
+    before, such a task had no date and no duty, so nobody was ever reminded."""
+    got = {t.number: t for t in parse_file(DATA / "recurring_time_limits.txt").tasks}
+    assert [(r.every, r.text) for r in got["1"].recurring] == [("year", "每年12月底前")]
+    assert [(r.every, r.text) for r in got["2"].recurring] == [("quarter", "每季度")]
+    assert [m.due for m in got["3"].milestones] == [date(2024, 6, 30)]
+    assert [(r.every, r.text) for r in got["3"].recurring] == [("half_year", "此后每半年一次")]
