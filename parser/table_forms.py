@@ -6,7 +6,8 @@ time limit before it is a requirement). A new header is one entry here and one t
 
 Column keys: number, supervising_leaders, principal_units, lead_units, cooperating_units,
 responsible_units, deadline, goal, measures, problem, task, content; and the columns that are read
-but assign nothing: scope (推广范围 / 适用范围), office (科室 / 处室 inside one unit, persons), remark.
+but assign nothing: scope (推广范围 / 适用范围), office (科室 / 处室 inside one unit, persons), remark,
+category (任务类别: a heading over several rows).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 UNIT_KEYS = ("principal_units", "lead_units", "responsible_units", "cooperating_units")
 TEXT_KEYS = ("problem", "task", "content")
-IGNORED_KEYS = ("scope", "office", "remark")
+IGNORED_KEYS = ("scope", "office", "remark", "category")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ HEADER_FORMS: tuple[HeaderForm, ...] = (
     HeaderForm("责任科室", "office", contains=("科室", "处室", "股室", "内设机构", "责任人", "联系人", "经办人",
                                            "责任处", "承办处")),
     HeaderForm("备注", "remark", contains=("备注",)),
+    # a grouping column ("任务类别 | 重点任务"), often merged over its rows: never the item's own text
+    HeaderForm("任务类别", "category", contains=("类别", "分类", "类型", "所属领域", "板块"), exact=("领域", "方面")),
     HeaderForm("主体责任单位", "principal_units", contains=("主体责任单位", "责任主体", "主体责任")),
     HeaderForm("牵头单位", "lead_units", contains=("牵头", "主办单位", "主责单位", "主责部门")),
     HeaderForm("配合单位", "cooperating_units", contains=("配合", "协办", "参与单位", "参与部门", "协同单位", "协助单位")),

@@ -61,7 +61,7 @@ def is_task_table(rows: list[list[str]]) -> bool:
     if len(rows) < 2:
         return False
     keys = set(_layout(rows)[0].values())
-    assigns = keys - {"number", "scope", "remark", *TEXT_KEYS}
+    assigns = keys - {"number", "scope", "remark", "category", *TEXT_KEYS}
     return bool(keys & {"problem", "task"}) and bool(assigns)
 
 

@@ -17,7 +17,7 @@ HEADER_ROWS = [
     ("市级督办领导", "supervising_leaders"), ("督办领导", "supervising_leaders"), ("牵头省领导", "supervising_leaders"),
     ("推广范围", "scope"), ("适用范围", "scope"),
     ("责任科室", "office"), ("责任处室", "office"), ("责任人", "office"),
-    ("备注", "remark"),
+    ("备注", "remark"), ("任务类别", "category"), ("问题类型", "category"), ("领域", "category"),
     ("主体责任单位", "principal_units"),
     ("牵头单位", "lead_units"), ("市直牵头单位", "lead_units"), ("牵头部门", "lead_units"),
     ("配合单位", "cooperating_units"), ("协办单位", "cooperating_units"),
@@ -223,3 +223,31 @@ def test_a_pasted_table_keeps_the_empty_number_cell_of_a_sub_row():
     assert got[1].responsible_units == ["各区县（市）人民政府", "市财政局"]
     assert [m.due.isoformat() for m in got[1].milestones] == ["2024-08-31", "2024-12-31"]
     assert not got[2].responsible_units and got[3].ongoing and not got[3].milestones
+
+
+def test_a_category_column_merged_over_its_rows_is_not_the_task(tmp_path):
+    """"序号 | 任务类别 | 重点任务 | 牵头单位 | 配合单位 | 完成时限" with the category merged over two rows: each
+    task is its own 重点任务 (the category cell is filled only on its first row), and an Excel date is a date."""
+    import datetime
+
+    import openpyxl
+
+    from parser.plan import parse_file
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某市2024年优化营商环境重点任务清单"])
+    ws.merge_cells("A1:F1")
+    ws.append(["序号", "任务类别", "重点任务", "牵头单位", "配合单位", "完成时限"])
+    for row in [(1, "政务服务", "推行“高效办成一件事”", "市政务服务中心", "市直各部门", datetime.datetime(2024, 6, 30)),
+                (2, None, "深化“一网通办”", "市大数据局", "市政务服务中心", "2024年12月底前"),
+                (3, "要素保障", "保障重点项目用地", "市自然资源和规划局", "各县市区人民政府", "持续推进"),
+                (4, None, "降低企业用电成本", "市发展改革委", "国网某市供电公司", "2024年第三季度")]:
+        ws.append(list(row))
+    ws.merge_cells("B3:B4")
+    ws.merge_cells("B5:B6")
+    wb.save(tmp_path / "plan.xlsx")
+    tasks = parse_file(tmp_path / "plan.xlsx").tasks
+    assert [t.title for t in tasks] == ["推行“高效办成一件事”", "深化“一网通办”", "保障重点项目用地", "降低企业用电成本"]
+    assert [[m.due for m in t.milestones] for t in tasks] == [
+        [datetime.date(2024, 6, 30)], [datetime.date(2024, 12, 31)], [], [datetime.date(2024, 9, 30)]]
+    assert tasks[2].ongoing and tasks[0].lead_units == ["市政务服务中心"]
