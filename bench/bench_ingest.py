@@ -3,8 +3,11 @@
     python bench/bench_ingest.py [--runs 3] [--txt-repeat 20]
 
 (a) raw pdfplumber: open the seed PDF and extract_text() every page (median of --runs);
-(b) our full ingest of the same PDF: parse_document + ingest_plan into a fresh temporary SQLite
-    file (median of --runs), and the ratio (b)/(a), target <= 1.25x;
+(b) our full ingest of the same PDF (median of --runs): parse_document (PDFium reads the
+    characters, pdfplumber only pages with ruled tables, which the seed has none of; lines,
+    paragraphs, tasks, dates, units) + ingest_plan into a fresh temporary SQLite file, and the
+    ratio (b)/(a), target <= 0.35x. Not timed: imports, loading the unit directory, creating the
+    empty database, and one warm-up of each side (pdfminer's and PDFium's font caches);
 (c) .txt parse throughput over the seed text (--txt-repeat parses): KB/s and tasks/s;
 (d) .docx parse time of the seed Word file (median of --runs).
 """
@@ -24,7 +27,7 @@ SHARED = ROOT.parent / "shared"
 SEED_PDF = SHARED / "fixtures" / "seed" / "shaoyang_plan.pdf"
 SEED_DOCX = SHARED / "fixtures" / "seed" / "shaoyang_plan.docx"
 SEED_TXT = SHARED / "seed" / "shaoyang_rectification_plan.txt"
-TARGET_RATIO = 1.25
+TARGET_RATIO = 0.35
 
 
 
@@ -74,7 +77,8 @@ def main() -> int:
     directory = UnitDirectory.load()
     pdf = SEED_PDF.read_bytes()
     parse_document(SEED_TXT.read_bytes(), SEED_TXT.name, directory=directory)  # warm imports and caches
-    raw_pdfplumber(pdf)  # warm pdfminer's font caches for both sides alike
+    raw_pdfplumber(pdf)  # warm each side's font caches: pdfminer's here, PDFium's in the ingest
+    full_ingest(pdf, SEED_PDF.name, directory)
 
     # interleaved, so that load from other processes hits both sides alike
     raws, runs = [], []

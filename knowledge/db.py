@@ -163,6 +163,27 @@ def _m022_tasks_indexed_once(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS tasks_title ON tasks(title)")
 
 
+def _m024_ingest_lookups(db: sqlite_utils.Database) -> None:
+    """What every ingest asks, by index: a document by title (find_document), the examples still in answers."""
+    db.execute("CREATE INDEX IF NOT EXISTS documents_title ON documents(title)")
+    db.execute("CREATE INDEX IF NOT EXISTS documents_examples ON documents(id) WHERE example = 1")
+    # the names used in each role (units to recognise in questions, 督办领导 titles) as a table of their own,
+    # filled by a trigger: an index on assignments(role, unit) took a page write per unit named on every ingest
+    db.execute("CREATE TABLE IF NOT EXISTS role_names (role TEXT NOT NULL, unit TEXT NOT NULL,"
+               " PRIMARY KEY (role, unit)) WITHOUT ROWID")
+    db.execute("CREATE TRIGGER IF NOT EXISTS assignments_role_names AFTER INSERT ON assignments BEGIN"
+               " INSERT OR IGNORE INTO role_names VALUES (new.role, new.unit); END")
+    db.execute("INSERT OR IGNORE INTO role_names SELECT DISTINCT role, unit FROM assignments")
+    db.execute("DROP INDEX IF EXISTS assignments_role_unit")
+    # a unit's tasks are read from its kept list (unit_tasks) and a task's units by the task: an index of
+    # every assignment by unit, and one of milestones by date beside (done, due), cost a page each per ingest
+    db.execute("DROP INDEX IF EXISTS assignments_unit_task_role")
+    db.execute("DROP INDEX IF EXISTS milestones_due")
+    # the same-content check counts the titles a plan shares with each document from this index alone
+    db.execute("CREATE INDEX IF NOT EXISTS tasks_title_document ON tasks(title, document_id, version)")
+    db.execute("DROP INDEX IF EXISTS tasks_title")
+
+
 # The one order in which migrations run, by name. A name is recorded in the store once its migration ran,
 # so names never change and never repeat (the numbers in some older names do repeat: the name, not the
 # number, is what counts). Each module registers its own function; migrate() imports every module listed
@@ -181,13 +202,16 @@ ORDER = (
     "_m021_task_tally",  # after the plans, the directory and the due index it is counted with
     "_reminders_kept_per_message",  # after the outbox, whose per-reminder rows it moves
     "_m022_tasks_indexed_once",
+    "_m023_delivery_lookup",
+    "_m024_unit_totals",  # after the due index and the unit lists it moves with
+    "_m024_ingest_lookups",
 )
 MODULES = ("knowledge.people", "knowledge.progress", "knowledge.outbox", "knowledge.inbox_log", "knowledge.deliveries",
            "knowledge.due_index", "knowledge.documents", "knowledge.citations", "knowledge.review", "knowledge.workbench_queries",
            "knowledge.generation", "knowledge.counts", "knowledge.reminder_log")
 MIGRATIONS = [_m001_plans, _m002_indexes, _m003_covering_number_index, _m008_assignments_by_unit, _m009_task_units,
               _m012_assignments_by_unit_with_role, _m015_task_state_indexes, _m016_title_index,
-              _m022_tasks_indexed_once]
+              _m022_tasks_indexed_once, _m024_ingest_lookups]
 
 
 def _import_migration_modules() -> None:

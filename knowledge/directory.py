@@ -17,12 +17,13 @@ def sync_directory(db: sqlite_utils.Database, directory) -> None:
     units = sorted(set(canon.values()))
     members = {u: directory.members(u) for u in units if directory.is_collective(u)}
     localities = {m for ms in members.values() for m in ms}
-    for u in units:
-        kind = "collective" if u in members else "locality" if u in localities else "organ"
-        db.execute("INSERT INTO units (name, kind, known) VALUES (?,?,1) ON CONFLICT(name) DO UPDATE"
-                   " SET kind=excluded.kind, known=1", [u, kind])
-    db.conn.executemany("INSERT OR REPLACE INTO unit_aliases VALUES (?,?)",
-                        [(a, c) for a, c in canon.items() if a != c])
+    # run on every ingest: rows already as the directory says are left alone (no page written, no generation moved)
+    db.conn.executemany("INSERT INTO units (name, kind, known) VALUES (?,?,1) ON CONFLICT(name) DO UPDATE"
+                        " SET kind=excluded.kind, known=1 WHERE kind != excluded.kind OR known != 1",
+                        [(u, "collective" if u in members else "locality" if u in localities else "organ")
+                         for u in units])
+    db.conn.executemany("INSERT INTO unit_aliases VALUES (?,?) ON CONFLICT(alias) DO UPDATE SET unit=excluded.unit"
+                        " WHERE unit != excluded.unit", [(a, c) for a, c in canon.items() if a != c])
     db.conn.executemany("INSERT OR IGNORE INTO collective_members VALUES (?,?)",
                         [(c, m) for c, ms in members.items() for m in ms])
 
@@ -45,7 +46,8 @@ def _stored_unit(db: sqlite_utils.Database, name: str) -> str | None:
     row = db.execute("SELECT unit FROM unit_aliases WHERE alias = ?", [name]).fetchone()
     if row:
         return row[0]
-    row = db.execute("SELECT unit FROM assignments WHERE unit = ? LIMIT 1", [name]).fetchone()
+    row = db.execute(f"SELECT unit FROM role_names WHERE role IN ({', '.join('?' * len(ROLES))}) AND unit = ? LIMIT 1",
+                     [*ROLES, name]).fetchone()  # a name assigned on some task
     return row[0] if row else None
 
 
@@ -64,13 +66,8 @@ def leader_titles(db: sqlite_utils.Database) -> list[str]:
 
 
 def _names_in_role(db: sqlite_utils.Database, role: str) -> list[str]:
-    """The distinct names assigned in `role`, one index seek each: a DISTINCT would read every
-    assignment of every plan."""
-    out: list[str] = []
-    while row := db.execute("SELECT unit FROM assignments WHERE role = ? AND unit > ? ORDER BY unit LIMIT 1",
-                            [role, out[-1] if out else ""]).fetchone():
-        out.append(row[0])
-    return out
+    """The distinct names ever assigned in `role` (role_names, kept by a trigger on assignments)."""
+    return [r[0] for r in db.execute("SELECT unit FROM role_names WHERE role = ? ORDER BY unit", [role])]
 
 
 def expand_units(db: sqlite_utils.Database, units: list[str]) -> list[str]:

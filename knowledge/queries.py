@@ -186,7 +186,7 @@ def _ids_by_number(db: sqlite_utils.Database, number: int | str, section: str | 
                    limit: int | None = None, document: int | None = None) -> list[int]:
     sql = ("SELECT t.id" + _BY_NUMBER + (" AND t.section = :s" if section else "") +
            (" AND t.document_id = :d" if document is not None else "") + " ORDER BY ")
-    if prefer_unit:  # one probe of assignments_unit_task per candidate
+    if prefer_unit:  # one probe of the candidate's assignments
         sql += "EXISTS (SELECT 1 FROM assignments a WHERE a.unit = :u AND a.task_id = t.id) DESC, "
     sql += "t.section DESC, t.id" + (" LIMIT :lim" if limit is not None else "")
     return [r[0] for r in db.execute(sql, {"n": str(number), "s": section, "u": prefer_unit, "lim": limit,
@@ -273,10 +273,9 @@ def _fts_rows(db: sqlite_utils.Database, match: str, order: str, limit: int) -> 
 def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
     """The current tasks naming `unit` or a collective it belongs to (督办领导 aside), 清单 items first."""
     mine = json.dumps(due_index.units_answering_as(db, unit), ensure_ascii=False)
-    rows = _rows(db, f"SELECT DISTINCT {TASK_COLUMNS} FROM tasks JOIN assignments a ON a.task_id = tasks.id"
-                     f" WHERE a.unit IN (SELECT value FROM json_each(?)) AND a.role != 'supervising_leaders'"
-                     f" AND {CURRENT} AND tasks.status != 'withdrawn'"
-                     " ORDER BY tasks.section DESC, tasks.number_int, tasks.id", [mine])
+    rows = _rows(db, f"SELECT DISTINCT {TASK_COLUMNS} FROM unit_tasks u JOIN tasks ON tasks.id = u.task_id"
+                     f" WHERE u.unit IN (SELECT value FROM json_each(?)) AND u.roles & {counts.ANSWERS}"
+                     " ORDER BY tasks.section DESC, tasks.number_int, tasks.id", [mine])  # unit_tasks: current only
     return _tasks(db, rows)
 
 
@@ -288,24 +287,31 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int,
     The first ones: the due index walked in date order until enough are found, then the undated (持续推进) or
     closed (销号) ones from the unit's kept list, in order; so a unit with thousands of tasks costs about as
     much as one with fifty."""
-    key = counts.EVERYONE if unit is None else unit
     mask = counts.ROLE_BITS[role] if unit and role else counts.ANSWERS if unit else None
     codes = counts.STATES[state]
+    listed = json.dumps(_listed_units(db, unit), ensure_ascii=False)
     known = _kept_count(db, unit, role, state)
     if known is None:
-        known = db.execute(f"SELECT count(*) FROM unit_tasks WHERE unit = ? AND state IN ({','.join(map(str, codes))})"
-                           " AND (? IS NULL OR roles & ?)", [key, mask, mask]).fetchone()[0]
+        known = db.execute("SELECT count(DISTINCT task_id) FROM unit_tasks WHERE unit IN"
+                           f" (SELECT value FROM json_each(?)) AND state IN ({','.join(map(str, codes))})"
+                           " AND (? IS NULL OR roles & ?)",
+                           [listed, mask, mask]).fetchone()[0]
     want = min(show if show is not None else limit, limit)
     if state == "completed":  # closed tasks have no next date
         first = {}
     elif (unit and role) or state == "ongoing":
-        first = _first_dated(db, unit, key, codes, mask, want, known)
+        first = _first_dated(db, listed, codes, mask, want, known)
     else:
         first = due_index.next_due_by_task(db, unit, want)
     ids = list(first)[:want + 1]
     if len(ids) <= want:
-        ids += _undated(db, key, codes, mask, set(first), want + 1 - len(ids))
+        ids += _undated(db, listed, codes, mask, set(first), want + 1 - len(ids))
     return min(known, limit + 1), _task_pairs(db, ids[:limit], first, show)
+
+
+def _listed_units(db: sqlite_utils.Database, unit: str | None) -> list[str]:
+    """The units whose unit_tasks rows make up a unit's list: its own and its collectives' (everyone's: '')."""
+    return [counts.EVERYONE] if unit is None else due_index.units_answering_as(db, unit)
 
 
 def _kept_count(db: sqlite_utils.Database, unit: str | None, role: str | None, state: str | None) -> int | None:
@@ -322,28 +328,29 @@ def _kept_count(db: sqlite_utils.Database, unit: str | None, role: str | None, s
 TASK_SIDE_AT_MOST = 400  # a list of this few tasks has their dates looked up task by task
 
 
-def _first_dated(db: sqlite_utils.Database, unit: str | None, key: str, codes: tuple, mask: int | None,
-                 want: int, known: int) -> dict[int, tuple[str, int]]:
+def _first_dated(db: sqlite_utils.Database, listed: str, codes: tuple, mask: int | None, want: int,
+                 known: int) -> dict[int, tuple[str, int]]:
     """{task: (due, milestone)} of the first `want` + 1 tasks by next due date among the unit's tasks in
     these states and roles: each due list the unit answers through (a 督办领导's: everyone's) walked in date
     order in SQLite, one probe of the kept list per row, merged; a list of few tasks task by task."""
     codes = tuple(c for c in codes if c != 2)  # closed tasks have no dates
     mask_sql = f"x.state IN ({','.join(map(str, codes))}) AND (? IS NULL OR x.roles & ?)"
     leader = mask == counts.ROLE_BITS["supervising_leaders"]
-    walk = [due_index.EVERYONE] if leader else due_index.units_answering_as(db, unit)
+    walk = [due_index.EVERYONE] if leader else json.loads(listed)
     if known <= TASK_SIDE_AT_MOST:  # few tasks (a rare role, a leader of few): their own rows of the due index
         earliest: dict[int, tuple] = {}
         for due, ord_, task_id, mid in db.execute(
                 f"SELECT due, ord, task_id, milestone_id FROM unit_due INDEXED BY unit_due_task WHERE task_id IN"
-                f" (SELECT x.task_id FROM unit_tasks x WHERE x.unit = ? AND {mask_sql}) AND unit IN"
-                " (SELECT value FROM json_each(?)) AND done = 0",
-                [key, mask, mask, json.dumps(walk, ensure_ascii=False)]):
+                f" (SELECT x.task_id FROM unit_tasks x WHERE x.unit IN (SELECT value FROM json_each(?)) AND {mask_sql})"
+                " AND unit IN (SELECT value FROM json_each(?)) AND done = 0",
+                [listed, mask, mask, json.dumps(walk, ensure_ascii=False)]):
             earliest[task_id] = min(earliest.get(task_id, (due, ord_, task_id, mid)), (due, ord_, task_id, mid))
         return {task_id: (due, mid) for due, _, task_id, mid in sorted(earliest.values())[:want + 1]}
     streams = [db.execute(
         "SELECT u.due, u.ord, u.task_id, u.milestone_id FROM unit_due u WHERE u.unit = ? AND u.done = 0 AND EXISTS"
-        f" (SELECT 1 FROM unit_tasks x INDEXED BY unit_tasks_task WHERE x.unit = ? AND x.task_id = u.task_id"
-        f" AND {mask_sql}) ORDER BY u.due, u.ord, u.task_id, u.milestone_id", [w, key, mask, mask]) for w in walk]
+        " (SELECT 1 FROM unit_tasks x WHERE x.unit IN (SELECT value FROM json_each(?)) AND x.ord = u.ord"
+        f" AND x.task_id = u.task_id AND {mask_sql}) ORDER BY u.due, u.ord, u.task_id, u.milestone_id",
+        [w, listed, mask, mask]) for w in walk]
     first: dict[int, tuple[str, int]] = {}
     try:
         for due, _, task_id, mid in heapq.merge(*streams):
@@ -356,17 +363,20 @@ def _first_dated(db: sqlite_utils.Database, unit: str | None, key: str, codes: t
     return first
 
 
-def _undated(db: sqlite_utils.Database, key: str, codes: tuple, mask: int | None, skip: set[int],
+def _undated(db: sqlite_utils.Database, listed: str, codes: tuple, mask: int | None, skip: set[int],
              count: int) -> list[int]:
     """The unit's next `count` tasks in these states and roles in the order of a reply (清单 items first, by
-    number), leaving out `skip`: one ordered index range per state, merged."""
+    number), leaving out `skip`: one ordered index range per listed unit and state, merged (a task named for
+    the unit and for its collective comes twice, side by side)."""
     streams = [db.execute("SELECT ord, task_id FROM unit_tasks WHERE unit = ? AND state = ?"
                           " AND (? IS NULL OR roles & ?) ORDER BY ord, task_id", [key, code, mask, mask])
-               for code in codes]
+               for key in json.loads(listed) for code in codes]
     out: list[int] = []
+    skip = set(skip)
     try:
         for _, task_id in heapq.merge(*streams):
             if task_id not in skip:
+                skip.add(task_id)
                 out.append(task_id)
                 if len(out) >= count:
                     break

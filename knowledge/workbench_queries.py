@@ -9,7 +9,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from . import due_index
+from . import counts, due_index
 from .db import register_migration, run_script
 
 
@@ -49,10 +49,11 @@ _CURRENT = ("FROM documents d JOIN tasks t INDEXED BY tasks_state ON t.document_
 
 
 def _involving(role: str | None) -> str:
-    """SQL: the task names one of :mine in `role` (any role but 督办领导 when None)."""
-    cond = "a.role = :role" if role else "a.role != 'supervising_leaders'"
-    return (f" AND t.id IN (SELECT a.task_id FROM assignments a WHERE a.unit IN (SELECT value FROM json_each(:mine))"
-            f" AND {cond})")
+    """SQL: the (current) task names one of :mine in `role` (any role but 督办领导 when None), from the units'
+    kept lists (knowledge.counts)."""
+    bits = counts.ROLE_BITS.get(role, 0) if role else counts.ANSWERS
+    return (" AND t.id IN (SELECT u.task_id FROM unit_tasks u WHERE u.unit IN (SELECT value FROM json_each(:mine))"
+            f" AND u.roles & {bits})")
 
 
 def task_facts(db: sqlite_utils.Database, *, document: int | None = None, unit: str | None = None,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from knowledge import counts, documents, progress, queries, review
+from knowledge import counts, documents, due_index, progress, queries, review
 from knowledge.db import open_db
 from knowledge.ingest import ingest_plan, sha256_of
 from parser import UnitDirectory, parse_document
@@ -43,14 +43,16 @@ def assert_kept_equals_recount(db) -> int:
                      if v and k in counts.FIGURES}
         assert kept == recounted, unit
         checked += 1
-    for unit in _units(db)[1:]:  # each unit's kept list: its current tasks by state, as counted
-        listed = db.execute("SELECT state, count(*) FROM unit_tasks WHERE unit = ? AND roles & ? GROUP BY state",
-                            [unit, counts.ANSWERS]).fetchall()
+    for unit in _units(db)[1:]:  # each unit's kept list (its rows and its collectives'): its current tasks by state
+        listed = db.execute("SELECT state, count(DISTINCT task_id) FROM unit_tasks WHERE unit IN (SELECT value FROM"
+                            " json_each(?)) AND roles & ? GROUP BY state",
+                            [json.dumps(due_index.units_answering_as(db, unit), ensure_ascii=False),
+                             counts.ANSWERS]).fetchall()
         figures = queries.recounted_task_counts(db, unit)
         by_state = dict(listed)
         assert sum(by_state.values()) == figures["total"], unit
         assert (by_state.get(1, 0), by_state.get(2, 0)) == (figures["ongoing"], figures["completed"]), unit
-    kept = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in ("task_tally", "unit_tasks")}
+    kept = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in ("unit_totals", "unit_tasks")}
     with db.atomic():
         counts.recount(db)
     assert {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall() for t in kept} == kept
@@ -128,9 +130,9 @@ def test_figures_follow_remove_and_restore(store):
 def test_a_store_made_before_the_figures_gets_them_counted(tmp_path, store):
     db, _ = store
     path = Path(db.execute("PRAGMA database_list").fetchone()[2])
-    db.execute("DROP TABLE task_tally")
+    db.execute("DROP TABLE unit_totals")
     db.execute("DROP TABLE unit_tasks")
-    db.execute("DELETE FROM migrations WHERE name = '_m021_task_tally'")
+    db.execute("DELETE FROM migrations WHERE name IN ('_m021_task_tally', '_m024_unit_totals')")
     db.conn.commit()
     db.conn.close()
     again = open_db(path)

@@ -1,11 +1,14 @@
-"""PDF reader: rebuild paragraphs and tables from pdfplumber's positioned lines.
+"""PDF reader: rebuild paragraphs and tables from a page's positioned text lines.
 
 A PDF has visual lines, not paragraphs. Official documents (GB/T 9704) indent a
 paragraph's first line by two characters and end its last line short of the right
 margin; a page break splits a sentence with nothing to mark it; each page carries a
 "— N —" number. This module turns that back into the paragraphs of the source.
-Cost: one text-line pass per page (about what extract_text() costs), and table
-detection only on pages that have ruling lines.
+Cost: PDFium reads the characters of a page (pdf_pdfium.py, several times faster than
+pdfminer) and they are grouped into lines by pdfplumber's rules (pdf_lines.py); only a
+page whose drawn paths could make a ruled table is parsed by pdfplumber, for its tables.
+pdfplumber also opens the file (cross-reference table and page tree only, ~1% of reading
+it), so damaged and encrypted files are refused as before.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ import pdfplumber
 from parser.errors import DocumentError
 from parser.limits import Limits
 from parser.readers.blocks import Block
+from parser.readers.pdf_lines import Char, Line, make_line, page_lines
+from parser.readers.pdf_pdfium import PdfiumPages
 from parser.readers.pdf_tables import PageTable, find_page_tables, finish_rows, merge_segment
 from parser.readers.pdf_text import line_joiner, spacing
 
@@ -30,16 +35,6 @@ _PAGE_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _RUNNING_MAX_CHARS = 40
-
-
-@dataclass
-class Line:
-    text: str
-    x0: float
-    x1: float
-    top: float
-    size: float  # dominant font size: a change of size starts a new paragraph (titles)
-    space_after: bool = False  # the PDF has a space character at the end of the line
 
 
 @dataclass
@@ -59,11 +54,7 @@ def read_pdf(data: bytes) -> list[Block]:
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             Limits.from_env().check_pages(len(pdf.pages))
-            pages, widths = [], []
-            for page in pdf.pages:
-                pages.append(_read_page(page))
-                widths.append(round(float(page.width)))
-                page.close()  # drop the page's cached objects: memory stays flat on long files
+            pages, widths = _read_pages(pdf, data)
     except DocumentError:
         raise
     except Exception as exc:  # pdfminer raises anything from PSEOF to KeyError on damaged files
@@ -74,8 +65,25 @@ def read_pdf(data: bytes) -> list[Block]:
     return _assemble(pages, widths)
 
 
+def _read_pages(pdf, data: bytes) -> tuple[list[list], list[int]]:
+    """Each page's lines and tables, and its width. PDFium gives the characters of a page unless
+    it may hold a ruled table or its text is not upright; pdfplumber reads those pages (and all
+    of a file PDFium cannot open)."""
+    pages, widths = [], []
+    with PdfiumPages(data, len(pdf.pages)) as fast:
+        for number, page in enumerate(pdf.pages):
+            chars = fast.read(number, float(page.height)) if page.rotation == 0 else None
+            if chars is None:
+                pages.append(_read_page(page))
+                page.close()  # drop the page's cached objects: memory stays flat on long files
+            else:
+                pages.append(page_lines(chars))
+            widths.append(round(float(page.width)))
+    return pages, widths
+
+
 def _read_page(page) -> list:
-    """The page's lines (outside tables) and tables, top to bottom."""
+    """The page's lines (outside tables) and tables, top to bottom, read with pdfplumber."""
     try:
         tables = find_page_tables(page)
     except Exception:  # odd ruling geometry must not cost the page its text
@@ -86,13 +94,10 @@ def _read_page(page) -> list:
         text_page = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes))
     items: list = []
     for raw in text_page.extract_text_lines(strip=False, return_chars=True, **spacing(page)):
-        text = raw["text"].strip()
-        if not text:
-            continue
-        chars = [c for c in raw["chars"] if not c["text"].isspace()]
-        size = sorted(c["size"] for c in chars)[len(chars) // 2] if chars else 0.0
-        items.append(Line(text, float(chars[0]["x0"]), float(chars[-1]["x1"]), float(raw["top"]), float(size),
-                          raw["text"][-1].isspace()))
+        chars = [Char(c["text"], c["x0"], c["x1"], c["top"], c["bottom"], c["size"]) for c in raw["chars"]]
+        line = make_line(raw["text"], chars, raw["top"])
+        if line is not None:
+            items.append(line)
     items.extend(tables)
     items.sort(key=lambda item: item.top)
     return items
