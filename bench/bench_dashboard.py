@@ -1,9 +1,9 @@
 """Dashboard server time on a large store: the overview (三色预警 per unit), a filtered task list and a task page.
 
-    python bench/bench_dashboard.py [--batches 900] [--runs 15]
+    python bench/bench_dashboard.py [--plans 1000] [--runs 15]
 
-The store is bench_answer.py's (the seed plan ingested --batches times as separate documents: 900 → 34,200 tasks,
-51,300 milestones; cached under /tmp), copied, with one 管理员 and a dashboard password. The real aiohttp app
+The store is the province store of bench_answer.py (bench/province_store.py: --plans varied plans, built through
+the product's own writers and cached under /tmp), copied, with one 管理员 and a dashboard password. The real aiohttp app
 (`create_app`, which mounts the dashboard) is served on 127.0.0.1 and asked over HTTP with a logged-in session.
 
 Baseline in the same run: the overview's data alone (`bot.workbench.overview.overview` — the same queries and
@@ -31,15 +31,15 @@ TARGET_MS = 300.0
 PASSWORD = "bench-password-1"
 
 
-def prepare(batches: int) -> Path:
-    from bench_answer import cached_store
+def prepare(plans: int) -> Path:
+    from province_store import cached
     from bot.workbench.auth import hash_password
     from knowledge import people
     from knowledge import workbench_queries as wq
     from knowledge.db import open_db
     from parser import UnitDirectory
 
-    source, how = cached_store(batches, UnitDirectory.load())
+    source, how = cached(plans, UnitDirectory.load())
     print(f"store: {source} ({how})")
     path = Path(tempfile.mkdtemp(prefix="duban_bench_dash_")) / "duban.db"
     shutil.copy(source, path)
@@ -113,10 +113,10 @@ async def pages(path: Path, runs: int) -> dict[str, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--batches", type=int, default=900)
+    ap.add_argument("--plans", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
-    path = prepare(args.batches)
+    path = prepare(args.plans)
     from knowledge.db import open_db
     db = open_db(path)
     tasks = db.execute("SELECT count(*) FROM tasks").fetchone()[0]
