@@ -104,10 +104,9 @@ class Conversation:
         kept = self._answers.get(key)
         if kept is not None:  # only answers to questions are kept: a command's text is never found here
             return kept
-        before = generation.current(self.db)
         done = self.command(turn, text)
         if done is not None:
-            if generation.current(self.db) != before:  # it changed what answers and askers' units depend on
+            if generation.current(self.db) != stamp[0]:  # it changed what answers and askers' units depend on
                 self._writes += 1  # (文件列表 and the other reading commands leave what was kept)
             return done
         answer = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)

@@ -67,10 +67,9 @@ _ISO_RE = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})[日号]?{_BEFO
 _MONTH_BEFORE_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(?:份)?(?:(上|中|下)旬|底|末)?{_BEFORE}")
 _YEAR_MONTH_RE = re.compile(r"(\d{4})年(\d{1,2})月(?:份)?(?![\d底末前内旬])")
 # "3月5号到期" / "3月5号和6号到期": those days; "十号前" / "15号到期": a day of this month (next month's once past)
-_ON_DAYS_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号](?:(?:和|、|及|与|至|到|-)(\d{1,2})[日号]?)?"
-                         r"(?=到期|截止|要完成|当天)")
-_DAY_OF_MONTH_RE = re.compile(rf"(?<![\d月/.-])(\d{{1,2}})[日号](?:(?:和|、|及|与|至|到|-)(\d{{1,2}})[日号]?)?"
-                              rf"({_BEFORE}|到期|截止|要完成)")
+_AND_DAY = r"(?:(?:和|、|及|与|至|到|-)(\d{1,2})[日号]?)?"  # "和6号": a second day of the same month
+_ON_DAYS_RE = re.compile(rf"(?:(\d{{4}})年)?(\d{{1,2}})月(\d{{1,2}})[日号]{_AND_DAY}(?=到期|截止|要完成|当天)")
+_DAY_OF_MONTH_RE = re.compile(rf"(?<![\d月/.-])(\d{{1,2}})[日号]{_AND_DAY}({_BEFORE}|到期|截止|要完成)")
 _TEN_DAYS_RE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(?:份)?(上|中|下)旬(?!前|之前|以前|为止|内)")
 _TEN_DAYS = {"上": 10, "中": 20}  # 上旬 ends on the 10th, 中旬 on the 20th, 下旬 with the month
 _YEAR_END_RE = re.compile(rf"(\d{{4}})年年?(?:底|末)|(\d{{4}})年{_BEFORE}|到(\d{{4}})年")
@@ -137,9 +136,9 @@ def _days(text: str, today: date, year_of) -> Window | None:
         if m := _TEN_DAYS_RE.search(text):
             y, mo, part = m.group(1), int(m.group(2)), m.group(3)
             end = month_end(int(y) if y else today.year, mo)
-            start, end = {"上": (1, 10), "中": (11, 20), "下": (21, end.day)}[part]
-            start = year_of(y, date(int(y) if y else today.year, mo, start))
-            return _bounded(today, start, start.replace(day=end), f"{start.year}年{mo}月{part}旬")
+            last = _TEN_DAYS.get(part, end.day)
+            start = year_of(y, date(int(y) if y else today.year, mo, last - 9 if part != "下" else 21))
+            return _bounded(today, start, start.replace(day=last), f"{start.year}年{mo}月{part}旬")
         if m := _DAY_OF_MONTH_RE.search(text):
             first, last = int(m.group(1)), int(m.group(2) or m.group(1))
             year, month = (today.year, today.month) if max(first, last) >= today.day else _add_months(today, 1)
