@@ -67,8 +67,8 @@ def province_copy(directory: Path, plans: int, senders: list[str]) -> Path:
     path = directory / "province.db"
     shutil.copyfile(source, path)
     db = open_db(path)
-    units = UNITS + [r[0] for r in db.execute("SELECT unit FROM task_tally WHERE unit != '' GROUP BY unit"
-                                              " ORDER BY sum(total) DESC LIMIT ?", [len(senders)])]
+    units = UNITS + [r[0] for r in db.execute("SELECT unit FROM unit_totals WHERE unit != ''"
+                                              " ORDER BY total DESC LIMIT ?", [len(senders)])]
     for i, user in enumerate(senders):
         people.bind(db, "dingtalk", "user", user, units[i % len(units)], "bench", datetime.now(timezone.utc))
     db.conn.close()

@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "parse":  # the default store's folder (~/.local/share/duban) may not exist yet
             os.makedirs(os.path.dirname(args.db) or ".", exist_ok=True)
     existed = os.path.exists(args.db)
+    opened_before = _open_stores()
     try:
         code = args.func(args) or 0
         if not existed and os.path.exists(args.db):
@@ -182,6 +183,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"duban: 内部错误（{type(e).__name__}: {e}）；设置 DUBAN_DEBUG=1 可查看详情", file=sys.stderr)
         return 1
+    finally:
+        _close_stores(keep=opened_before)
+
+
+def _open_stores() -> list:
+    db_module = sys.modules.get("knowledge.db")  # not loaded: no store open (and parse never loads it)
+    return db_module.open_stores() if db_module is not None else []
+
+
+def _close_stores(keep: list) -> None:
+    """The stores the command opened, closed before it returns: their write-ahead logs are checkpointed
+    into the files (a caller's own stores, as a test's, stay open)."""
+    db_module = sys.modules.get("knowledge.db")
+    if db_module is not None:
+        db_module.close_stores(keep)
 
 
 if __name__ == "__main__":

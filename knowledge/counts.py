@@ -61,11 +61,8 @@ FROM r WHERE unit = '{EVERYONE}' GROUP BY unit"""
 
 
 def _m021_task_tally(db: sqlite_utils.Database) -> None:
-    # task_tally (per unit and document) gave way to unit_totals (_m024_unit_totals), which counts everything
-    db.execute("CREATE TABLE IF NOT EXISTS task_tally (unit TEXT NOT NULL, document_id INTEGER NOT NULL,"
-               + "".join(f" {f} INTEGER NOT NULL," for f in FIGURES)
-               + " PRIMARY KEY (unit, document_id)) WITHOUT ROWID")
-    db.execute("CREATE INDEX IF NOT EXISTS task_tally_document ON task_tally(document_id)")
+    # this migration's task_tally (per unit and document) gave way to unit_totals (_m024_unit_totals, which
+    # drops it from older stores): a new store never creates it
     db.execute("CREATE TABLE IF NOT EXISTS unit_tasks (unit TEXT NOT NULL, state INTEGER NOT NULL,"
                " ord INTEGER NOT NULL, task_id INTEGER NOT NULL, document_id INTEGER NOT NULL, roles INTEGER NOT NULL,"
                " PRIMARY KEY (unit, state, ord, task_id)) WITHOUT ROWID")

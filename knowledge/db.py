@@ -251,7 +251,8 @@ def register_migration(fn) -> None:
 
 
 def use_wal(db: sqlite_utils.Database) -> None:
-    """Write-ahead log: readers never wait for the writer, commits skip the disk's sync path."""
+    """The server's connection: commits skip the disk's sync (a commit survives the process dying; only a
+    power cut may take the last ones back). Every store is in WAL mode already (open_db)."""
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
 
@@ -283,6 +284,38 @@ class Store(sqlite_utils.Database):
         self.conn.commit()
 
 
+# The connections this process opened (held, not weakly: a connection sits in a reference cycle with its
+# statement cache, so one nobody holds stays open until the garbage collector runs, or for good)
+_OPENED: list[sqlite3.Connection] = []
+
+
+def open_stores() -> list[sqlite3.Connection]:
+    return list(_OPENED)
+
+
+def close_stores(keep=()) -> None:
+    """Close the stores this process opened, but those in `keep` (at a command's end: the ones it opened).
+    The last connection to a store checkpoints its write-ahead log into the file and removes the log, so
+    the file alone holds everything again."""
+    kept = {id(conn) for conn in keep}
+    for conn in [c for c in _OPENED if id(c) not in kept]:
+        conn.close()  # closing twice is harmless
+        _OPENED.remove(conn)
+
+
+def _is_open(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.total_changes
+    except sqlite3.ProgrammingError:
+        return False
+    return True
+
+
+def _remember(conn: sqlite3.Connection) -> None:
+    _OPENED[:] = [c for c in _OPENED if _is_open(c)]  # a long-running process closes its own: forget those
+    _OPENED.append(conn)
+
+
 def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
     path = Path(path) if path else default_db_path()
     try:
@@ -292,7 +325,13 @@ def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
         # up to 64 MiB of pages kept between answers (the default, 2 MiB, re-reads a large store's due
         # index and task rows from the file for nearly every question); a small store uses what it has
         db.execute("PRAGMA cache_size = -65536")
+        # write-ahead log: readers never wait for a writer, and a commit appends its pages to the log (one
+        # sync) instead of journalling and rewriting them in place; with the default synchronous=FULL a
+        # committed ingest survives a power cut. Checkpoints write the pages back later (the last connection
+        # to close, or every 1,000 pages).
+        db.execute("PRAGMA journal_mode = WAL")
         migrate(db)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"无法打开数据库 {path}：{e}（请检查路径和权限）") from e
+    _remember(db.conn)
     return db

@@ -29,13 +29,19 @@ class StoreWriter:
         self._submitted = 0  # written by the submitting thread only
         self._completed = 0  # written by the writer thread only
         self.last_error: str | None = None
+        self._failed: BaseException | None = None  # why the thread stopped serving, if it did
         self._thread.start()
 
     def submit(self, job: Job) -> Future:
         """Run `job(conn)` in the writer's transaction; the future has its result once committed."""
         future: Future = Future()
+        if self._failed is not None:  # the thread is gone: fail at once rather than wait forever
+            future.set_exception(self._failed)
+            return future
         self._submitted += 1
         self._queue.put((job, future))
+        if self._failed is not None:  # it died between the check and the put: settle what it left
+            self._drain(self._failed)
         return future
 
     @property
@@ -48,28 +54,62 @@ class StoreWriter:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        # as the serving connection: in WAL mode a commit survives the process dying (kill -9) without a
-        # sync to disk per commit; only a power cut may take the last commits back
-        conn.execute("PRAGMA synchronous = NORMAL")
         try:
-            while True:
-                batch = [self._queue.get()]
-                while True:  # everything already queued joins this transaction
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                stop = any(item is _STOP for item in batch)
-                jobs = [item for item in batch if item is not _STOP]
-                if jobs:
-                    self._commit(conn, jobs)
-                if stop:
-                    return
+            conn = self._connect()
+        except BaseException as exc:  # no connection, no writes: every job fails at once, none waits forever
+            self._stop_serving(exc)
+            return
+        try:
+            self._serve(conn)
+        except BaseException as exc:
+            self._stop_serving(exc)
         finally:
             conn.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        # the busy timeout from the first statement on: a start-up PRAGMA may meet another process's lock
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=self.busy_timeout_ms / 1000)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            # as the serving connection: in WAL mode a commit survives the process dying (kill -9) without a
+            # sync to disk per commit; only a power cut may take the last commits back
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _serve(self, conn: sqlite3.Connection) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while True:  # everything already queued joins this transaction
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(item is _STOP for item in batch)
+            jobs = [item for item in batch if item is not _STOP]
+            if jobs:
+                self._commit(conn, jobs)
+            if stop:
+                return
+
+    def _stop_serving(self, exc: BaseException) -> None:
+        self.last_error = f"写入线程已停止：{type(exc).__name__}: {exc}"
+        self._failed = exc
+        self._drain(exc)
+
+    def _drain(self, exc: BaseException) -> None:
+        """Fail every job still queued (the thread that would run them is gone)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                self._settle(item[1], exc=exc)
 
     def _commit(self, conn: sqlite3.Connection, jobs: list) -> None:
         try:

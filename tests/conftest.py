@@ -42,6 +42,27 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def copy_store(source: Path, target: Path) -> Path:
+    """A store copied as an operator would (`duban backup`): complete even while it is open elsewhere, its
+    write-ahead log not yet checkpointed into the file."""
+    from knowledge.backup import backup
+
+    backup(Path(source), Path(target))
+    return Path(target)
+
+
+def store_content(path: Path) -> str:
+    """Everything a store holds (schema and rows, its write-ahead log included), to tell "unchanged"."""
+    import hashlib
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
+    finally:
+        conn.close()
+
+
 def parse_json(path: Path | str, *extra: str) -> dict:
     """`duban parse PATH --json [EXTRA]` in-process, parsed once per session per argument list."""
     key = (str(path), *extra)

@@ -84,3 +84,19 @@ def test_one_bad_job_fails_alone(tmp_path):
     finally:
         writer.close()
     assert sqlite3.connect(path).execute("SELECT count(*) FROM inbox_log").fetchone()[0] == 1
+
+
+def test_a_writer_that_cannot_open_its_store_fails_every_job_at_once(tmp_path):
+    writer = StoreWriter(tmp_path)  # a directory: no store can be opened there
+    try:
+        first = writer.submit(lambda c: c.execute("SELECT 1"))
+        with pytest.raises(sqlite3.OperationalError):
+            first.result(5)  # not queued for ever behind a thread that is gone
+        later = writer.submit(lambda c: c.execute("SELECT 1"))
+        assert later.done()
+        with pytest.raises(sqlite3.OperationalError):
+            later.result(0)
+        assert writer.pending == 0 and writer.last_error.startswith("写入线程已停止")
+    finally:
+        writer.close()
+

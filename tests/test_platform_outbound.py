@@ -4,7 +4,6 @@ time and says what it left for the next run."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from bot.sender import Sender
 from bot.workdays import WorkCalendar
 from knowledge import outbox
 from knowledge.db import open_db
+from conftest import copy_store
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "shaoyang_rectification_plan.txt"
 NOW = datetime(2021, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -125,7 +125,7 @@ def seed_store(tmp_path_factory) -> Path:
 @pytest.fixture
 def db_path(seed_store, tmp_path) -> Path:
     path = tmp_path / "duban.db"
-    shutil.copy(seed_store, path)
+    copy_store(seed_store, path)
     return path
 
 

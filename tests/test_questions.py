@@ -20,6 +20,7 @@ from knowledge.db import open_db
 from knowledge.ingest import ingest_plan, sha256_of
 from parser.plan import parse_file
 from parser.units import UnitDirectory
+from conftest import copy_store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED = SHARED / "seed" / "shaoyang_rectification_plan.txt"
@@ -335,7 +336,7 @@ def test_closed_tasks_and_roles_a_unit_does_not_hold(seed_db, capsys, tmp_path):
     lead = ask(capsys, seed_db, "邵阳县牵头的任务", None)
     assert lead["tasks"] == [] and "没有邵阳县牵头的任务" in lead["reply"]
     closed = tmp_path / "closed.db"
-    closed.write_bytes(seed_db.read_bytes())
+    copy_store(seed_db, closed)
     store = open_db(closed)
     task_id = store.execute("SELECT id FROM tasks WHERE section = 'list' AND number = '13'").fetchone()[0]
     progress.add_entry(store, task_id, "complete", "", unit="市自然资源和规划局", official="李四", platform="local",
@@ -399,7 +400,7 @@ def test_a_unit_s_contacts_come_from_the_roster(seed_db, capsys, tmp_path):
     from knowledge import people
 
     path = tmp_path / "roster.db"
-    path.write_bytes(seed_db.read_bytes())
+    copy_store(seed_db, path)
     people.replace_roster(open_db(path), [
         {"name": "张三", "unit": "市发展和改革委员会", "role": "联络员", "mobile": "13800000001"},
         {"name": "李四", "unit": "市发展和改革委员会", "role": "负责人", "mobile": "13800000002"},

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -40,6 +39,7 @@ from bot.workdays import WorkCalendar
 from knowledge import outbox, people
 from knowledge.db import open_db
 from parser.units import UnitDirectory
+from conftest import copy_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -85,7 +85,7 @@ def seed_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def db_path(seed_template, tmp_path) -> Path:
     path = tmp_path / "duban.db"
-    shutil.copy(seed_template, path)
+    copy_store(seed_template, path)
     return path
 
 
@@ -271,7 +271,7 @@ def national_day_template(tmp_path_factory) -> Path:
 def test_lead_days_on_a_public_holiday_are_sent_the_working_day_before_and_a_saturday_workday_counts(
         capsys, national_day_template, tmp_path):
     db_path = tmp_path / "oct.db"
-    shutil.copy(national_day_template, db_path)
+    copy_store(national_day_template, db_path)
     unit = "市卫生健康委员会"  # list-23 主体责任单位 / 牵头单位
     due = "2022-10-08"
     assert digest_items(dry_run(capsys, db_path, "2022-09-08"), unit) == items("lead", due, "23")  # 30 days

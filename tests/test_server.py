@@ -20,6 +20,7 @@ from knowledge.db import open_db
 from knowledge.deliveries import claim_delivery
 from knowledge.ingest import ingest_plan, sha256_of
 from parser.plan import parse_document
+from conftest import copy_store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED = SHARED / "seed" / "shaoyang_rectification_plan.txt"
@@ -41,7 +42,7 @@ def seed_db_file(tmp_path_factory):
 @pytest.fixture
 def db_path(seed_db_file, tmp_path):
     path = tmp_path / "duban.db"
-    path.write_bytes(seed_db_file.read_bytes())
+    copy_store(seed_db_file, path)
     return path
 
 

@@ -39,6 +39,7 @@ from knowledge import outbox, people, progress, queries
 from knowledge.db import open_db
 from parser.errors import DocumentError
 from parser.units import UnitDirectory
+from conftest import copy_store, store_content
 
 TZ = ZoneInfo("Asia/Shanghai")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -174,7 +175,7 @@ def v1_template(revs, directory, tmp_path_factory) -> Path:
 @pytest.fixture
 def db_path(v1_template, tmp_path) -> Path:
     path = tmp_path / "duban.db"
-    shutil.copy(v1_template, path)
+    copy_store(v1_template, path)
     return path
 
 
@@ -327,33 +328,33 @@ def test_replaces_option_names_the_document_by_id_or_title(revs, db_path, capsys
     code, out = cli_text(capsys, "--db", db_path, "ingest", revs["moved"], "--replaces", title)
     assert code == 0
     assert open_db(db_path).execute("SELECT id, current_version FROM documents").fetchall() == [(1, 3)]
-    before = db_path.read_bytes()
+    before = store_content(db_path)
     code, out = cli_text(capsys, "--db", db_path, "ingest", revs["unit"], "--replaces", "99")
     assert code == 2 and "没有找到要替换的文件：99" in out
-    assert db_path.read_bytes() == before
+    assert store_content(db_path) == before
 
 
 def test_the_identical_file_again_changes_nothing(revs, db_path, directory, capsys):
     db = open_db(db_path)
     ingest_one(revs["moved"], db, directory)
     code, status_before = cli_text(capsys, "--db", db_path, "status")
-    before = db_path.read_bytes()
+    before = store_content(db_path)
     r = ingest_one(revs["moved"], db, directory)
     assert (r.status, r.version, r.tasks) == ("unchanged", 2, 38)
     code, out = cli_text(capsys, "--db", db_path, "ingest", revs["moved"])
     assert code == 0 and "未变化" in out
-    assert db_path.read_bytes() == before
+    assert store_content(db_path) == before
     assert cli_text(capsys, "--db", db_path, "status")[1] == status_before
 
 
 def test_a_truncated_revision_leaves_the_current_version_untouched(revs, db_path, directory, capsys):
     db = open_db(db_path)
-    before = db_path.read_bytes()
+    before = store_content(db_path)
     with pytest.raises(DocumentError, match="损坏或不完整"):
         ingest_one(revs["truncated"], db, directory)
     code, out = cli_text(capsys, "--db", db_path, "ingest", revs["truncated"])
     assert code == 2 and "损坏或不完整" in out
-    assert db_path.read_bytes() == before
+    assert store_content(db_path) == before
     assert db.execute("SELECT current_version FROM documents").fetchall() == [(1,)]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import SEED_TXT, run_cli
+from conftest import SEED_TXT, run_cli, copy_store
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "bot" / "data" / "example_plan.txt"
@@ -32,7 +32,7 @@ def base(tmp_path_factory, shared) -> Path:
 @pytest.fixture
 def store(base, tmp_path) -> tuple[Path, Path]:
     """A fresh copy of the store and of the exported 台账 for each test."""
-    shutil.copy(base / "duban.db", tmp_path / "duban.db")
+    copy_store(base / "duban.db", tmp_path / "duban.db")
     shutil.copy(base / "台账.xlsx", tmp_path / "台账.xlsx")
     return tmp_path / "duban.db", tmp_path / "台账.xlsx"
 
@@ -154,7 +154,7 @@ def test_close_applications_go_through_the_workflow(base, tmp_path):
     from knowledge import review
     from knowledge.db import open_db
     db = tmp_path / "duban.db"
-    shutil.copy(base / "duban.db", db)
+    copy_store(base / "duban.db", db)
     unit = "市生态环境局"
     xlsx = tmp_path / "局.xlsx"
     assert duban(db, "export", str(xlsx), "--unit", unit, "--doc", "2", "--today", TODAY)[0] == 0
