@@ -1,11 +1,12 @@
-"""At-least-once answers for the webhook routes, whatever the platform adapter does inside.
+"""At-least-once answers for the webhook routes and the long connections, whatever the platform adapter
+does inside.
 
-A request that claims a new message runs in a `Handling` (a context variable): the answer keeps the
-message's payload there, and every task the adapter spawns while handling it (a reply POSTed to the
-sessionWebhook, a push through the app API) is tracked by a task factory. The middleware sends the
-platform its 200 only once the payload is kept (dying before that, the platform redelivers; dying
-after, the restart answers from the payload), and marks the message answered once the response is
-written and every tracked task is done.
+A request (or a long connection's message) that claims a new message runs in a `Handling` (a context
+variable): the answer keeps the message's payload there, and every task the adapter spawns while handling it
+(a reply POSTed to the sessionWebhook, a push through the app API) is tracked by a task factory. The platform
+is told the message arrived (its HTTP 200, a Stream ACK, a first reply frame) only once the payload is kept
+(dying before that, the platform redelivers; dying after, the restart answers from the payload), and the
+message is marked answered once that acknowledgement is written and every tracked task is done.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import asyncio
 import contextvars
 import json
 import logging
-from typing import Callable
+from typing import Awaitable, Callable, TypeVar
 
 import orjson
 
@@ -24,13 +25,14 @@ from .platforms.base import Inbound
 
 log = logging.getLogger("duban.answers")
 
-KEEP_TIMEOUT_S = 30.0  # past this the platform gets 503 and redelivers; a store held longer than this is stuck
+KEEP_TIMEOUT_S = 30.0  # past this the message is not acknowledged (HTTP 503, no ACK): the store is stuck
+R = TypeVar("R")
 CURRENT: contextvars.ContextVar["Handling | None"] = contextvars.ContextVar("duban_handling", default=None)
 
 
 class Handling:
-    """One webhook request: the message it claimed, its kept payload, the tasks it spawned. Callbacks, not
-    tasks: every message passes here."""
+    """One webhook request or long-connection message: the message it claimed, its kept payload, the tasks it spawned.
+    Callbacks, not tasks: every message passes here."""
 
     __slots__ = ("key", "inbound", "handler_done", "kept", "tasks", "_waiter", "_on_idle")
 
@@ -115,7 +117,7 @@ def keep_payload(claims: DeliveryClaims, inbound: Inbound) -> None:
     handling = CURRENT.get()
     if handling is not None and handling.key == (inbound.platform, inbound.msg_id):
         handling.inbound = inbound
-        if handling.handler_done:  # the middleware is waiting for this answer: keep it now
+        if handling.handler_done:  # the acknowledgement is waiting for this answer: keep it now
             handling.keep(claims.keep(inbound.platform, inbound.msg_id, payload_of(inbound)))
 
 
@@ -135,30 +137,48 @@ def track_spawned_tasks(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
     return lambda: loop.set_task_factory(previous)
 
 
+class NotKept(Exception):
+    """The message's payload could not be kept: it is not to be acknowledged (the platform redelivers)."""
+
+
+async def handle_once(claims: DeliveryClaims,
+                      handler: Callable[[], Awaitable[R]]) -> tuple[R, Callable[[], None] | None]:
+    """Run `handler` (which may claim a new message and start its answer) in a Handling: its result, and
+    what to call once the platform has been told the message arrived (None when no new message was
+    claimed). Returns once the payload of an answer still running is kept; raises NotKept if it cannot be."""
+    handling = Handling()
+    token = CURRENT.set(handling)
+    try:
+        result = await handler()
+    finally:
+        CURRENT.reset(token)
+    if handling.key is None:  # nothing new claimed: a duplicate, a refusal, not a text message
+        return result, None
+    handling.handler_done = True
+    if handling.busy() and handling.inbound is not None:  # the reply goes out after the acknowledgement
+        handling.keep(claims.keep(*handling.key, payload_of(handling.inbound)))
+    if not await handling.payload_kept(KEEP_TIMEOUT_S):
+        claims.release(*handling.key)
+        log.error("消息 %s 未能记录，等待平台重发", handling.key[1])
+        raise NotKept(handling.key[1])
+    key = handling.key
+    return result, lambda: handling.when_idle(lambda: _mark_answered(claims, key))
+
+
 def middleware(claims: DeliveryClaims):
     @web.middleware
     async def at_least_once(request: web.Request, handler):
         if request.method != "POST":  # messages arrive by POST; the claim tells which POST carried one
             return await handler(request)
-        handling = Handling()
-        token = CURRENT.set(handling)
         try:
-            response = await handler(request)
-        finally:
-            CURRENT.reset(token)
-        if handling.key is None:  # nothing new claimed: a duplicate, a refusal, not a text message
-            return response
-        handling.handler_done = True
-        if handling.busy() and handling.inbound is not None:  # the reply goes out after the response
-            handling.keep(claims.keep(*handling.key, payload_of(handling.inbound)))
-        if not await handling.payload_kept(KEEP_TIMEOUT_S):
-            claims.release(*handling.key)
-            log.error("消息 %s 未能记录，返回 503 等待平台重发", handling.key[1])
+            response, handed_on = await handle_once(claims, lambda: handler(request))
+        except NotKept:
             return web.Response(status=503, text="try again")
+        if handed_on is None:
+            return response
         await response.prepare(request)  # on the wire before it counts as answered
         await response.write_eof()
-        key = handling.key
-        handling.when_idle(lambda: _mark_answered(claims, key))
+        handed_on()
         return response
 
     return at_least_once

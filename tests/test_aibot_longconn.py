@@ -196,3 +196,36 @@ async def test_without_a_live_connection_a_reminder_waits():
     channel = channel_from_config({"kind": "wecom_aibot", "chatid": "wrX"}, None)
     outcome = await channel.send(OutMessage(title="t", markdown="m"))
     assert outcome.status == "retry" and "长连接未建立" in outcome.detail
+
+
+async def test_in_the_server_a_message_is_recorded_and_marked_answered_once_its_reply_went_out(server, tmp_path,
+                                                                                               aiohttp_server):
+    """The real app (create_app) with its store in a file: the message's delivery is committed before its
+    reply, marked answered after it; a redelivery gets no second answer."""
+    import sqlite3
+
+    from bot.server import create_app
+    from bot.settings import Settings
+
+    db = tmp_path / "duban.db"
+    settings = Settings(db=str(db), load_example=False, reminders_enabled=False)
+    settings.wecom_aibot_bot_id, settings.wecom_aibot_secret, settings.wecom_aibot_ws_url = BOT_ID, SECRET, server.url
+    await aiohttp_server(create_app(settings))
+    ws = await server.sockets.get()
+    await wait_for(lambda: server.sent("aibot_subscribe"))
+    frame = CASES["text_callback_and_stream_reply"]["server_frame"]
+    msgid = frame["body"]["msgid"]
+
+    def deliveries() -> list[tuple]:
+        conn = sqlite3.connect(db)
+        try:
+            return conn.execute("SELECT answered_at FROM deliveries WHERE msg_id = ?", [msgid]).fetchall()
+        finally:
+            conn.close()
+
+    await ws.send_str(json.dumps(frame, ensure_ascii=False))
+    await wait_for(lambda: any(f["body"]["stream"]["finish"] for f in server.sent("aibot_respond_msg")))
+    await wait_for(lambda: deliveries() and deliveries()[0][0] is not None)
+    await ws.send_str(json.dumps(frame, ensure_ascii=False))  # redelivered
+    await asyncio.sleep(0.3)
+    assert len(server.sent("aibot_respond_msg")) == 1 and len(deliveries()) == 1

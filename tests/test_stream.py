@@ -81,7 +81,15 @@ async def stream(gateway):
         answered.append(inbound.msg_id)
         return Reply(f"收到：{inbound.text}")
 
-    robot = DingTalkPlatform(answer=answer, seen=lambda p, m: False, app_secret=CLIENT_SECRET,
+    seen_ids: set[str] = set()
+
+    def seen(platform: str, msg_id: str) -> bool:  # the server's delivery claims, here in memory
+        if msg_id in seen_ids:
+            return True
+        seen_ids.add(msg_id)
+        return False
+
+    robot = DingTalkPlatform(answer=answer, seen=seen, app_secret=CLIENT_SECRET,
                              session_hosts={f"127.0.0.1:{gateway.port}"}, bot_name="督办助手")
     client = DingTalkStreamClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, robot=robot,
                                   api_base=gateway.base_url, backoff=Backoff(jitter=lambda: 0.5, sleep=pauses))

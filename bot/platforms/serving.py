@@ -26,6 +26,9 @@ def install_platforms(app: web.Application, settings, *, answer, claims, clock, 
                          clock=clock, actions=actions)
     for spec in PLATFORMS:
         spec.install(ctx)
+    for connection in ctx.connections:  # a long connection keeps a message before acknowledging it, as the
+        if hasattr(connection, "claims"):  # routes do through the server's middleware (bot/answer_tracking.py)
+            connection.claims = claims
     app[CONNECTIONS] = ctx.connections
     app.cleanup_ctx.append(_lifecycle(ctx, state_file(settings.db)))
     return ctx

@@ -69,11 +69,12 @@ def _describe(s) -> list[str]:
 
 
 def _late_reply(settings, closers: list):
-    """Through the message's sessionWebhook while it is valid and on the allowlist."""
-    if not settings.dingtalk_enabled:
+    """Through the message's sessionWebhook while it is valid and on the allowlist (HTTP and Stream alike)."""
+    if not (settings.dingtalk_enabled or settings.dingtalk_stream_enabled):
         return None
     from .robot import DingTalkPlatform
-    robot = DingTalkPlatform(answer=lambda _: None, seen=lambda *_: True, app_secret=settings.dingtalk_app_secret,
+    secret = settings.dingtalk_app_secret or settings.dingtalk_client_secret  # verifies nothing here: it only sends
+    robot = DingTalkPlatform(answer=lambda _: None, seen=lambda *_: True, app_secret=secret,
                              session_hosts=set(settings.dingtalk_session_hosts))
     closers.append(robot.close)
 

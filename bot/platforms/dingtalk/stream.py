@@ -5,6 +5,12 @@ frame is acknowledged by its messageId; SYSTEM ping is echoed; SYSTEM disconnect
 new ticket and a new socket after a backoff. Robot messages carry the same JSON as the HTTP robot and go to
 the same `DingTalkPlatform` (same parsing, same conversation, same sessionWebhook reply with its host
 allowlist). Card clicks go to `on_card`. All I/O is aiohttp on the server's own event loop: nothing blocks it.
+
+Inside the server (`claims` given) a robot message is answered at least once, as a webhook's is
+(bot/answer_tracking.py): it is recorded and its payload kept before its ACK goes out; if the payload cannot
+be kept it is not ACKed (the gateway redelivers it); a restart answers what was ACKed and not answered
+(bot/resend.py, through the sessionWebhook). Redeliveries are told by msgId from that store: answered once.
+Each data frame is handled in a task of its own, so that a burst shares the store's commits.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from urllib.parse import quote_plus
 
 import aiohttp
 
+from ...answer_tracking import NotKept, handle_once
 from ..base import ProtocolError
 from .openapi import DEFAULT_API_BASE
 from .robot import DingTalkPlatform
@@ -43,7 +50,7 @@ class DingTalkStreamClient:
     def __init__(self, *, client_id: str, client_secret: str, robot: DingTalkPlatform,
                  api_base: str = DEFAULT_API_BASE, session: aiohttp.ClientSession | None = None,
                  on_card: CardFn | None = None, backoff: Backoff | None = None, heartbeat: float = 60.0,
-                 timeout_s: float = 10.0):
+                 timeout_s: float = 10.0, claims=None):
         self.client_id = client_id
         self._secret = client_secret
         self.robot = robot
@@ -55,7 +62,9 @@ class DingTalkStreamClient:
         self.heartbeat = heartbeat
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.state = ConnectionState("dingtalk_stream")
-        self.recent = RecentIds()  # messageIds across reconnects
+        self.recent = RecentIds()  # messageIds of events and card clicks across reconnects
+        self.claims = claims  # bot.claims.DeliveryClaims (set by platforms/serving.py): kept before the ACK
+        self._frames: set[asyncio.Task] = set()  # data frames being handled
         self._ws: aiohttp.ClientWebSocketResponse | None = None
 
     def __repr__(self) -> str:  # the secret never appears
@@ -85,6 +94,8 @@ class DingTalkStreamClient:
                 log.info("dingtalk stream reconnecting after %.1fs", delay)
         finally:
             self.state.set("stopped")
+            for task in self._frames:  # not ACKed: redelivered, or answered after a restart if kept
+                task.cancel()
             await self.close()
 
     async def connect_once(self) -> None:
@@ -136,9 +147,31 @@ class DingTalkStreamClient:
                 log.info("dingtalk stream: gateway asked to reconnect")
                 self.backoff.reset()
                 return
-            ack = await self.handle(frame, headers)
-            if ack is not None:
-                await ws.send_str(json.dumps(ack, ensure_ascii=False))
+            if frame.get("type") == "SYSTEM":
+                await _send(ws, await self.handle(frame, headers))
+                continue
+            task = asyncio.create_task(self._answer_frame(ws, frame, headers))
+            self._frames.add(task)
+            task.add_done_callback(self._frames.discard)
+
+    async def _answer_frame(self, ws: aiohttp.ClientWebSocketResponse, frame: dict, headers: dict) -> None:
+        """One data frame, ACKed once what it brought is kept; then its answer counts as handed on."""
+        handed_on = None
+        try:
+            if self.claims is None:
+                ack_frame = await self.handle(frame, headers)
+            else:
+                ack_frame, handed_on = await handle_once(self.claims, lambda: self.handle(frame, headers))
+        except NotKept:
+            return  # no ACK: the gateway redelivers it, and the redelivery is answered
+        except Exception as exc:  # e.g. the store refused the record: nothing was claimed, likewise
+            log.error("dingtalk stream frame %s not acknowledged: %s", headers.get("messageId"), type(exc).__name__)
+            return
+        try:
+            await _send(ws, ack_frame)
+        finally:
+            if handed_on is not None:  # the answer is on its way whether or not this ACK got out
+                handed_on()
 
     async def close(self) -> None:
         if self._ws is not None:
@@ -165,12 +198,12 @@ class DingTalkStreamClient:
                 raise ValueError("data is not an object")
         except ValueError:
             return ack(mid, 400, json.dumps({"response": None}), "bad data")
+        if kind == "CALLBACK" and topic == ROBOT_TOPIC:  # de-duplicated by msgId, once recorded
+            return await self._robot_message(mid, data)
         if not self.recent.add(mid):  # a redelivery after a reconnect: acknowledged, not acted on twice
             return ack(mid, 200, json.dumps({"response": None}))
         if kind == "EVENT":
             return ack(mid, 200, json.dumps({"status": "SUCCESS", "message": "success"}))
-        if topic == ROBOT_TOPIC:
-            return await self._robot_message(mid, data)
         if topic == CARD_TOPIC and self.on_card is not None:
             return ack(mid, 200, json.dumps({"response": await self.on_card(data)}, ensure_ascii=False))
         return ack(mid, 404, json.dumps({"response": None}), "no handler")
@@ -180,12 +213,11 @@ class DingTalkStreamClient:
             inbound = self.robot.to_inbound(data)
         except ProtocolError as exc:
             return ack(mid, 400, json.dumps({"response": None}), exc.reason)
-        if inbound is not None and not await self.robot.is_duplicate(inbound.msg_id):
-            problem = self.robot.route_problem(inbound)
-            if problem:
-                log.warning("dingtalk stream message %s not answered: %s", inbound.msg_id, problem)
-            else:
-                self.robot.spawn(self.robot.answer_and_post(inbound))
+        problem = self.robot.route_problem(inbound) if inbound is not None else None
+        if problem:  # checked first, as the HTTP robot does: nothing is recorded that cannot be answered
+            log.warning("dingtalk stream message %s not answered: %s", inbound.msg_id, problem)
+        elif inbound is not None and not await self.robot.is_duplicate(inbound.msg_id):  # claims it in the server
+            self.robot.spawn(self.robot.answer_and_post(inbound))
         return ack(mid, 200, json.dumps({"response": None}))
 
     def health(self) -> dict:
@@ -195,6 +227,16 @@ class DingTalkStreamClient:
 def ack(message_id: str, code: int, data: str, message: str = "OK") -> dict[str, Any]:
     return {"code": code, "headers": {"messageId": message_id, "contentType": "application/json"},
             "message": message, "data": data}
+
+
+async def _send(ws: aiohttp.ClientWebSocketResponse, ack_frame: dict | None) -> None:
+    """An ACK; on a socket gone meanwhile it is lost, and the gateway redelivers the frame."""
+    if ack_frame is None:
+        return
+    try:
+        await ws.send_str(json.dumps(ack_frame, ensure_ascii=False))
+    except (aiohttp.ClientError, ConnectionError) as exc:
+        log.info("dingtalk stream ACK %s not sent: %s", ack_frame["headers"]["messageId"], type(exc).__name__)
 
 
 def _frame(text: str) -> dict | None:

@@ -6,6 +6,11 @@ aibot_respond_msg stream frames under the callback's req_id; aibot_event_callbac
 aibot_respond_update_msg; aibot_send_msg pushes reminders into a group. Reconnects as DingTalk Stream does
 (backoff 1 s doubling to 60 s with jitter) — except after disconnected_event: another connection for the
 same bot took over, and fighting it would make both flap.
+
+Inside the server (`claims` given) a message is answered at least once, as a webhook's is
+(bot/answer_tracking.py): recorded, and the payload of an answer still running kept, before the first frame
+goes out; marked answered once the last frame went out. What a restart finds kept is answered through the
+platform's late reply (bot/resend.py).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import uuid
 
 import aiohttp
 
+from ...answer_tracking import NotKept, handle_once
 from ..reconnect import Backoff, ConnectionState
 from .aibot import AibotBot, parse_message
 
@@ -49,6 +55,7 @@ class AibotConnection:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._acks: dict[str, asyncio.Future] = {}
         self._send_lock = asyncio.Lock()
+        self.claims = None  # bot.claims.DeliveryClaims, set by the server (platforms/serving.py)
 
     def __repr__(self) -> str:
         return f"AibotConnection(bot_id={self.bot_id!r}, state={self.state.state!r})"
@@ -170,15 +177,29 @@ class AibotConnection:
                 if update is not None:
                     await self.request("aibot_respond_update_msg", update, req_id)
                 return
-            first, late = await self.bot.first_reply(msg)
-            if first is None:
-                return
-            await self.request("aibot_respond_msg", first, req_id)
-            if late is not None:
-                await asyncio.shield(late)
-                await self.request("aibot_respond_msg", self.bot.refresh(first["stream"]["id"]), req_id)
-        except (ConnectionError, asyncio.TimeoutError) as exc:
+            await self._answer_message(msg, req_id)
+        except (ConnectionError, asyncio.TimeoutError) as exc:  # left open: a restart or a redelivery answers it
             log.error("wecom aibot reply to %s not delivered: %s", msg.msgid, type(exc).__name__)
+
+    async def _answer_message(self, msg, req_id: str) -> None:
+        """A message's stream frames: the first once the message is recorded (and kept, if its answer is still
+        running), the finished one when the answer is ready; then it counts as answered."""
+        handed_on = None
+        if self.claims is None:
+            first, late = await self.bot.first_reply(msg)
+        else:
+            try:
+                (first, late), handed_on = await handle_once(self.claims, lambda: self.bot.first_reply(msg))
+            except NotKept:
+                return  # no frame: a redelivery is answered
+        if first is None:
+            return
+        await self.request("aibot_respond_msg", first, req_id)
+        if late is not None:
+            await asyncio.shield(late)
+            await self.request("aibot_respond_msg", self.bot.refresh(first["stream"]["id"]), req_id)
+        if handed_on is not None:
+            handed_on()
 
     async def send_msg(self, chat_id: str, body: dict) -> dict:
         """aibot_send_msg: a proactive message (a reminder) into a group or to a user (chatid = userid)."""
