@@ -1,6 +1,6 @@
 """Webhook throughput and server CPU: the DingTalk endpoint, answer cache off and on, against a bare aiohttp handler.
 
-    python bench/bench_webhook.py [--seconds 3] [--rounds 6] [--workers 16] [--senders 24] [--plans 1000] [--profile]
+    python bench/bench_webhook.py [--seconds 3] [--rounds 6] [--workers 16] [--senders 24] [--plans 1000] [--profile [off|on]]
 
 Three servers, each in its own process on 127.0.0.1 (free port, access log off):
 (a) bare: an aiohttp app with one POST handler that reads the body and returns 200 "ok";
@@ -21,7 +21,7 @@ answer, the response. Server CPU per request is read from /proc/<pid>/stat (user
 process, all its threads) around each round, so a client-bound run cannot hide the server's cost.
 This machine's speed drifts by tens of percent within a minute, so each duban round is compared with the bare
 round just before it and the verdicts use the median of those per-pair ratios.
-Targets: cache off >= 50% of bare req/s; cache on >= 70%. --profile adds one more cache-off round under cProfile.
+Targets: cache off >= 50% of bare req/s; cache on >= 70%. --profile adds one more round (cache off, or on with --profile on) under cProfile.
 """
 from __future__ import annotations
 
@@ -271,7 +271,8 @@ def main() -> int:
     ap.add_argument("--senders", type=int, default=24, help="DingTalk senders, each bound to a unit")
     ap.add_argument("--plans", type=int, default=1000, help="plans in the province store")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of load before timing, per server")
-    ap.add_argument("--profile", action="store_true", help="one extra cache-off round under cProfile")
+    ap.add_argument("--profile", nargs="?", const="off", choices=("off", "on"),
+                    help="one extra round under cProfile, answer cache off (default) or on")
     args = ap.parse_args()
     for path in (SEED_TXT, VECTORS):
         if not path.exists():
@@ -295,7 +296,7 @@ def main() -> int:
             copy = tmp / f"{mode}.db"
             shutil.copyfile(db, copy)
             servers[mode] = Server("duban", (str(copy), secret, clock_ms, today, mode == "on"),
-                                   profile_path=prof_path if mode == "off" else None)
+                                   profile_path=prof_path if mode == args.profile else None)
         load = Load(headers, body, args.workers, secret, questions, senders)
 
         async def drive():
@@ -308,8 +309,8 @@ def main() -> int:
                     row = await load.run(server.url, args.seconds)
                     results[name].append((*row, server.cpu_seconds() - cpu))
             if args.profile:
-                servers["off"].profile_on.set()
-                await load.run(servers["off"].url, args.seconds)
+                servers[args.profile].profile_on.set()
+                await load.run(servers[args.profile].url, args.seconds)
             return results
 
         results = asyncio.run(drive())

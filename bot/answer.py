@@ -58,12 +58,18 @@ def entry(task: queries.TaskRow, today: date, item: queries.DueItem | None = Non
             "done": bool(item.done) if item else False, "status": task.status, "ongoing": task.ongoing}
 
 
-def with_plans(db, entries: list[dict]) -> list[dict]:
+def with_plans(db, entries: list[dict], sources: tuple[dict, dict] | None = None) -> list[dict]:
     """Each entry's plan title (a store may hold several plans numbered alike) and where in it the entry
-    comes from: "source" {document, page, section, text} of its milestone, else of its task."""
-    titles = queries.document_titles(db, (e["document"] for e in entries))
-    by_task, by_milestone = citations.of(db, [e["task_id"] for e in entries],
-                                         [e["milestone_id"] for e in entries if e["milestone_id"]])
+    comes from: "source" {document, page, section, text} of its milestone, else of its task
+    (`sources`: ({task id: source}, {milestone id: source}) when read already)."""
+    if not entries:
+        return entries
+    if sources:
+        titles = queries.document_titles(db, (e["document"] for e in entries))
+        by_task, by_milestone = sources
+    else:  # titles and sources in one read
+        titles, by_task, by_milestone = citations.with_titles(
+            db, [e["task_id"] for e in entries], [e["milestone_id"] for e in entries if e["milestone_id"]])
     for e in entries:
         e["plan"] = titles.get(e["document"])
         cited = by_milestone.get(e["milestone_id"]) or by_task.get(e["task_id"])
@@ -88,28 +94,29 @@ def short(text: str, n: int = 30) -> str:
     return text if len(text) <= n else text[:n] + "…"
 
 
-_NAMES: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_NAMES: dict[tuple, tuple] = {}
 
 
-def _names(db, directory) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(unit names for segmentation, 督办领导 titles longest first), kept while the store's generation
-    stays the same."""
+def _names(db, directory) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """(unit names for segmentation, 督办领导 titles longest first, whether any task is stored), kept while
+    the store's generation stays the same."""
     key = (id(db), id(directory), generation.current(db))
     if key not in _NAMES:
         _NAMES.clear()
-        _NAMES[key] = (tuple(sorted(set(known_unit_names(db)) | set(directory.all_names()))),
-                       tuple(sorted(leader_titles(db), key=len, reverse=True)))
-    return _NAMES[key]
+        # the store and directory are held with what was read from them: their ids cannot be reused meanwhile
+        _NAMES[key] = (db, directory, tuple(sorted(set(known_unit_names(db)) | set(directory.all_names()))),
+                       tuple(sorted(leader_titles(db), key=len, reverse=True)), queries.has_tasks(db))
+    return _NAMES[key][2:]
 
 
 def answer_question(db, text: str, *, asker_unit: str | None, today: date, directory=None,
                     max_bytes: int | None = None) -> Answer:
     """Understand `text` and answer it from the store. Always returns a non-empty reply."""
     from . import questions
-    if not queries.has_tasks(db):
-        return Answer("no_data", None, None, [], render.NO_DATA)
     directory = _directory(directory)
-    names, leaders = _names(db, directory)
+    names, leaders, stored = _names(db, directory)
+    if not stored:
+        return Answer("no_data", None, None, [], render.NO_DATA)
     intent = parse_question(text, today=today, unit_names=names, leaders=leaders)
     asker = canonical(db, directory, asker_unit) or asker_unit
     ctx = questions.Context(db, directory, asker, today, max_bytes, answer=questions.answer)

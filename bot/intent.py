@@ -15,15 +15,15 @@ import logging
 import re
 import sys
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import cached_property
+from typing import Callable
 
-from rapidfuzz.distance import Levenshtein
 
 from parser import lexicon
 
+from .unit_mentions import find_unit, normalize
 from .windows import parse_window
 
 _CN = lexicon.CN_NUMERALS
@@ -108,10 +108,6 @@ def preload(words: list[str] | tuple[str, ...] = ()) -> None:
     gc.freeze()
 
 
-def normalize(text: str) -> str:
-    """NFKC (full-width digits/letters → ASCII, （）→ ()), no whitespace, no trailing punctuation."""
-    text = unicodedata.normalize("NFKC", text)
-    return re.sub(r"\s+", "", text).strip("。.!！~～")
 
 
 # Typing slips on a question's key words (same-sounding characters): (slip, word). Each slip is
@@ -136,13 +132,16 @@ def correct_typos(q: str) -> str:
 _MINE_RE = re.compile(r"我|本单位|本局|本委|本办|咱")
 _EVERYONE_RE = re.compile(r"全市|所有单位|全部单位|各单位|所有任务|全部任务|整体|总体")
 _ASKS = [  # (ask, pattern) — first match wins
-    ("progress", r"进展|进度|完成了吗|完成没|销号了吗|销号没|办结了吗|落实情况|整改情况|推进情况"),
-    ("leaders", r"督办领导|哪位领导|哪个领导|谁督办|领导是谁|市级领导|督办人"),
-    ("lead", r"牵头单位|谁牵头|哪个单位牵头|哪家牵头|牵头的|牵头部门|谁来牵头|牵头是"),
-    ("units", r"责任单位|谁负责|哪些单位|哪个单位|配合单位|主体责任|负责单位|谁来|谁管|归谁|哪个部门|哪些部门|责任部门|谁的"),
-    ("deadline", r"整改时限|时限|截止|什么时候|何时|啥时候|完成时间|期限|到期|几号|哪天|时间节点|节点|时间"),
-    ("measures", r"整改措施|整改要求|措施|要求|怎么整改|如何整改|怎么改|怎么做|做什么|干什么|怎么办"),
-    ("content", r"是什么|内容|什么问题|讲的|说的|具体|详情|情况|介绍"),
+    ("progress", re.compile(r"进展|进度|完成了吗|完成没|销号了吗|销号没|办结了吗|落实情况|整改情况"
+                            r"|推进情况")),
+    ("leaders", re.compile(r"督办领导|哪位领导|哪个领导|谁督办|领导是谁|市级领导|督办人")),
+    ("lead", re.compile(r"牵头单位|谁牵头|哪个单位牵头|哪家牵头|牵头的|牵头部门|谁来牵头|牵头是")),
+    ("units", re.compile(r"责任单位|谁负责|哪些单位|哪个单位|配合单位|主体责任|负责单位|谁来|谁管|归谁|哪个部门"
+                         r"|哪些部门|责任部门|谁的")),
+    ("deadline", re.compile(r"整改时限|时限|截止|什么时候|何时|啥时候|完成时间|期限|到期|几号|哪天|时间节点|节点"
+                            r"|时间")),
+    ("measures", re.compile(r"整改措施|整改要求|措施|要求|怎么整改|如何整改|怎么改|怎么做|做什么|干什么|怎么办")),
+    ("content", re.compile(r"是什么|内容|什么问题|讲的|说的|具体|详情|情况|介绍")),
 ]
 
 # Multi-character phrases that are never a search topic.
@@ -165,70 +164,9 @@ def _stopped(token: str) -> bool:
 
 # ---- unit mentions ----------------------------------------------------------------------------
 
-@lru_cache(maxsize=8)
-def _name_index(names: tuple[str, ...]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """normalised name → name as given; and by first character, the names longest first (longest
-    match wins: 各县市区 over 县市区), so a question only tries the names that can start in it."""
-    index = {}
-    for n in names:
-        k = normalize(n)
-        if len(k) >= 2:
-            index.setdefault(k, n)
-    by_first: dict[str, list[str]] = {}
-    for k in sorted(index, key=len, reverse=True):
-        by_first.setdefault(k[0], []).append(k)
-    return index, by_first
-
-
-def _find_unit(text: str, names: tuple[str, ...]) -> tuple[str | None, tuple[int, int] | None, bool]:
-    """(name, span, fuzzy): the longest known name in the text, else a one-typo match."""
-    index, by_first = _name_index(names)
-    candidates = sorted((k for c in set(text) for k in by_first.get(c, ())), key=lambda k: (-len(k), k))
-    for k in candidates:
-        i = _find_name(text, k) if len(k) == 2 else text.find(k)
-        if i >= 0:
-            return index[k], (i, i + len(k)), False
-    return _fuzzy_unit(text, index, by_first)
-
-
-def _find_name(text: str, name: str) -> int:
-    """Where `name` occurs; a two-character short form (环保, 住建) only when what follows it is not the
-    rest of another word (环保督察, 文旅产业, 市环保厅): the end, a particle or a question word."""
-    i = text.find(name)
-    while len(name) == 2 and i >= 0 and not _SHORT_FORM_END.match(text, i + 2):
-        i = text.find(name, i + 1)
-    return i
-
-
-_SHORT_FORM_END = re.compile(r"$|部门|[的那这有下哪牵配负和与及、，,。？?逾到任什今本明共一几还要在]")
-
-
-def _fuzzy_unit(text: str, index: dict[str, str], by_first: dict[str, list[str]]):
-    """One edit away from a known name of ≥4 characters, same first and last character
-    (市生太环境局 → 市生态环境局); ties between different names → no match. Shorter names are too
-    close to each other (邵阳市 / 邵东市): they get suggestions instead."""
-    hits: dict[str, tuple[int, int]] = {}
-    for k in (k for c in set(text) for k in by_first.get(c, ())):
-        if len(k) < 4 or k[-1] not in text:
-            continue
-        for size in (len(k) - 1, len(k), len(k) + 1):
-            if size < 4:
-                continue
-            for i in range(0, len(text) - size + 1):
-                piece = text[i:i + size]
-                if piece[0] == k[0] and piece[-1] == k[-1] and Levenshtein.distance(piece, k) <= 1:
-                    hits.setdefault(k, (i, i + size))
-    if not hits:
-        return None, None, False
-    longest = max(len(k) for k in hits)
-    top = [k for k in hits if len(k) == longest]
-    if len({index[k] for k in top}) > 1:
-        return None, None, False
-    return index[top[0]], hits[top[0]], True
-
-
 _NOT_UNITS = {"督办", "怎么办", "我市", "全市", "我县", "我区", "城市", "县市"}
 _ORGAN_END = ("局", "厅", "委", "办", "委员会", "办公室", "中心", "支队", "县", "市")
+_ORGAN_LAST = frozenset(e[-1] for e in _ORGAN_END)  # a question without any of these names no organ
 
 
 def _unit_guess(tokens: list[str]) -> str | None:
@@ -248,7 +186,11 @@ def _unit_guess(tokens: list[str]) -> str | None:
 
 # ---- topics -----------------------------------------------------------------------------------
 
-def _topic(text: str, masked: list[tuple[int, int]], tokens: list[str]) -> str | None:
+_WORDLIKE_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_RUN_RE = re.compile(r"[^\x00]+")
+
+
+def _topic(text: str, masked: list[tuple[int, int]], tokens: Callable[[], list[str]]) -> str | None:
     """The longest run of characters that are not question words, time words or punctuation."""
     mask = [False] * len(text)
     for a, b in masked:
@@ -257,15 +199,22 @@ def _topic(text: str, masked: list[tuple[int, int]], tokens: list[str]) -> str |
     for m in _STOP_PHRASES.finditer(text):
         for i in range(m.start(), m.end()):
             mask[i] = True
+    if not _runs(text, mask):  # the tokens only mask more: no segmenting needed to find nothing
+        return None
     pos = 0
-    for tok in tokens:
-        if _stopped(tok) or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", tok):
+    for tok in tokens():
+        if _stopped(tok) or not _WORDLIKE_RE.search(tok):
             for i in range(pos, pos + len(tok)):
                 mask[i] = True
         pos += len(tok)
-    runs = re.findall(r"[^\x00]+", "".join("\x00" if m else c for m, c in zip(mask, text)))
-    runs = [r for r in runs if len(r) >= 2 and not r.isdigit()]
+    runs = _runs(text, mask)
     return max(runs, key=len) if runs else None
+
+
+def _runs(text: str, mask: list[bool]) -> list[str]:
+    """The unmasked runs of two characters or more that are not a bare number."""
+    runs = _RUN_RE.findall("".join("\x00" if m else c for m, c in zip(mask, text)))
+    return [r for r in runs if len(r) >= 2 and not r.isdigit()]
 
 
 _TIME_SPANS_RE = re.compile(
@@ -327,7 +276,7 @@ class Reading:
         """The longest run that is not a question word, a time or a state; with an adjacent unit."""
         masked = [self.span] if self.span else []
         masked += [m.span() for m in _TIME_SPANS_RE.finditer(self.q)] + ([self.state[1]] if self.state else [])
-        topic = _topic(self.q, masked, self.tokens)
+        topic = _topic(self.q, masked, lambda: self.tokens)
         guess = self.intent.unit_guess
         if topic and guess and topic in guess:
             return None  # "市环保厅有哪些任务": the phrase is an unknown unit, not a topic
@@ -340,12 +289,12 @@ class Reading:
 def read_units(intent: Intent, reading: Reading) -> None:
     """The units named (longest first, then up to three more), 我单位 / 全市, what is asked of a task."""
     q, names = reading.q, reading.names
-    unit, span, fuzzy = _find_unit(q, names)
+    unit, span, fuzzy = find_unit(q, names)
     intent.unit, intent.unit_fuzzy = unit, fuzzy
     rest = q if span is None else q[:span[0]] + "\x00" + q[span[1]:]
     more, left = [], rest
     while span is not None and len(more) < 3:
-        other, span2, fuzzy2 = _find_unit(left, names)
+        other, span2, fuzzy2 = find_unit(left, names)
         if other is None or fuzzy2:
             break
         more.append(other)
@@ -353,8 +302,8 @@ def read_units(intent: Intent, reading: Reading) -> None:
     intent.more_units = tuple(more)
     intent.mine = bool(_MINE_RE.search(rest))
     intent.everyone = not unit and bool(_EVERYONE_RE.search(rest))
-    intent.ask = next((a for a, p in _ASKS if re.search(p, rest)), "content")
-    if unit is None:
+    intent.ask = next((a for a, p in _ASKS if p.search(rest)), "content")
+    if unit is None and not _ORGAN_LAST.isdisjoint(q):  # else no token ends like an organ: no segmenting
         intent.unit_guess = _unit_guess(reading.tokens)
     reading.rest, reading.span = rest, span
 

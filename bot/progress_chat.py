@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from knowledge import people, progress, queries, review
+from knowledge import numbered, people, progress, review
 from parser import cn_number
 
 # "13" or "2-13" / "文件2第13项" (document 2's item 13; 文件列表 shows the numbers)
@@ -77,7 +77,7 @@ def _actor(db, platform: str, user_id: str, as_unit: str | None) -> review.Actor
 
 def _find_task(db, cmd: Command, actor: review.Actor):
     """The task the command names, or a reply saying why there is none or which plan to name."""
-    tasks = [t for t in queries.task_by_number(db, cmd.number, "list", prefer_unit=actor.unit)
+    tasks = [t for t in numbered.task_by_number(db, cmd.number, "list", prefer_unit=actor.unit)
              if cmd.document is None or t.document_id == cmd.document]
     if not tasks:
         return f"没有找到第{cmd.number}项任务" + (f"（文件{cmd.document}）。" if cmd.document else "。")

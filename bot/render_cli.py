@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from knowledge import citations, progress, queries
+from knowledge import citations, details, numbered, progress, queries
 from knowledge.directory import resolve_unit
 from parser import ROLE_LABELS, ROLES
 
@@ -77,13 +77,13 @@ def print_task(db, number: str, *, section, today: date, document: str | None = 
     from parser import cn_number
     doc = _document(db, document)
     n = cn_number(number.strip("第项号")) if section != "body" else None
-    found = [t for t in queries.task_by_number(db, n if n is not None else number, section)
+    found = [t for t in numbered.task_by_number(db, n if n is not None else number, section)
              if doc is None or t.document_id == doc]
     if not found:
         raise UsageError(f"没有编号为 {number} 的任务" + (f"（文件{doc}）" if doc else ""))
     titles = queries.document_titles(db, (t.document_id for t in found))
     for t in found:
-        d = queries.task_detail(db, t.id)
+        d = details.task_detail(db, t.id)
         console.rule(f"{task_label(t.section, t.number)} {t.title}")
         console.print(f"文件{t.document_id}《{titles[t.document_id]}》")
         if d.get("cite_section"):

@@ -58,7 +58,10 @@ def _cn_months_to_digits(text: str) -> str:
     def conv(m: re.Match) -> str:
         n = to_int(m.group(1))
         return f"{n}{m.group(2)}" if n is not None else m.group(0)
-    return re.sub(rf"([{_CN_NUM}]{{1,3}})(月|日|号)", conv, text)
+    return _CN_MONTH_RE.sub(conv, text)
+
+
+_CN_MONTH_RE = re.compile(rf"([{_CN_NUM}]{{1,3}})(月|日|号)")
 
 
 _BEFORE = r"(?:前|之前|以前|为止|内|以内|之内)"
@@ -189,10 +192,13 @@ def _explicit(text: str, today: date) -> Window | None:
         return _bounded(today, date(y, 1, 1), date(y, 12, 31), f"{y}年")
     if m := _MONTH_RE.search(text):
         mo = int(m.group(1))
-        if 1 <= mo <= 12 and re.search(r"到期|完成|截止|任务|事项", text):
+        if 1 <= mo <= 12 and _DUE_WORD_RE.search(text):
             y = today.year if month_end(today.year, mo) >= today else today.year + 1
             return Window(max(today, date(y, mo, 1)), month_end(y, mo), f"{y}年{mo}月")
     return None
+
+
+_DUE_WORD_RE = re.compile(r"到期|完成|截止|任务|事项")
 
 
 def _span(text: str, today: date) -> Window | None:
@@ -228,6 +234,7 @@ _NAMED = [
 ]
 
 
+_NAMED_RES = [(re.compile(pattern), build) for pattern, build in _NAMED]
 _REL_YEAR_RE = re.compile(rf"([{''.join(_YEAR_WORD)}])年(?=\d{{1,2}}月)")
 
 
@@ -259,7 +266,7 @@ def parse_window(text: str, today: date) -> Window | None:
     found = _period(text, today) or _explicit(text, today) or _span(text, today) or _weekday(text, today)
     if found:
         return found
-    for pattern, build in _NAMED:
-        if re.search(pattern, text):
+    for pattern, build in _NAMED_RES:
+        if pattern.search(text):
             return build(today)
     return None

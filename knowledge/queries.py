@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import heapq
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import orjson
 import sqlite_utils
 
 from parser import ROLES
@@ -45,6 +45,11 @@ class DueItem:
     done: bool
 
 
+def _json(value) -> str:
+    """A list as JSON text for json_each (orjson: these lists are built for every answer)."""
+    return orjson.dumps(value).decode()
+
+
 TASK_COLUMNS = "tasks.id, tasks.document_id, tasks.section, tasks.number, tasks.title, tasks.deadline_text," \
                " tasks.ongoing, tasks.status"
 
@@ -52,7 +57,7 @@ TASK_COLUMNS = "tasks.id, tasks.document_id, tasks.section, tasks.number, tasks.
 def _bound_units(db: sqlite_utils.Database, milestone_ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {m: [] for m in milestone_ids}
     for mid, unit in db.execute("SELECT milestone_id, unit FROM milestone_units WHERE milestone_id IN"
-                                " (SELECT value FROM json_each(?)) ORDER BY rowid", [json.dumps(list(out))]):
+                                " (SELECT value FROM json_each(?)) ORDER BY rowid", [_json(list(out))]):
         out[mid].append(unit)
     return out
 
@@ -60,11 +65,11 @@ def _bound_units(db: sqlite_utils.Database, milestone_ids: list[int]) -> dict[in
 def _tasks(db: sqlite_utils.Database, rows: list[dict]) -> list[TaskRow]:
     """Rows with TASK_COLUMNS as TaskRows, with their units by role (one task_units row each)."""
     stored = dict(db.execute("SELECT task_id, units_json FROM task_units WHERE task_id IN"
-                             " (SELECT value FROM json_each(?))", [json.dumps([r["id"] for r in rows])]))
+                             " (SELECT value FROM json_each(?))", [_json([r["id"] for r in rows])]))
     made: dict[int, TaskRow] = {}  # many milestone rows share a task
     for row in rows:
         if row["id"] not in made:
-            units = json.loads(stored.get(row["id"], "{}"))
+            units = orjson.loads(stored.get(row["id"], "{}"))
             made[row["id"]] = TaskRow(row["id"], row["document_id"], row["section"], row["number"], row["title"],
                                       row["deadline_text"], bool(row["ongoing"]), row["status"],
                                       {r: units.get(r, []) for r in ROLES})
@@ -78,7 +83,7 @@ def _task(db: sqlite_utils.Database, row) -> TaskRow:
 def _tasks_by_id(db: sqlite_utils.Database, ids: list[int]) -> list[TaskRow]:
     """TaskRows for these ids, in their order."""
     rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN"
-                                          " (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+                                          " (SELECT value FROM json_each(?))", [_json(ids)])}
     return _tasks(db, [rows[i] for i in ids])
 
 
@@ -88,9 +93,10 @@ def _rows(db, sql, params):
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def _items(db: sqlite_utils.Database, rows: list[dict]) -> list[DueItem]:
-    """Milestone rows (with TASK_COLUMNS) as DueItems."""
-    tasks = {t.id: t for t in _tasks(db, rows)}
+def _items(db: sqlite_utils.Database, rows: list[dict], known: dict[int, TaskRow] | None = None) -> list[DueItem]:
+    """Milestone rows (with TASK_COLUMNS) as DueItems (`known`: TaskRows read already, by id)."""
+    known = known or {}
+    tasks = {**known, **{t.id: t for t in _tasks(db, [r for r in rows if r["id"] not in known])}}
     bound = _bound_units(db, [r["mid"] for r in rows])
     return [DueItem(r["mid"], tasks[r["id"]], date.fromisoformat(r["due"]), r["text"], r["source"], bound[r["mid"]],
                     bool(r["done"])) for r in rows]
@@ -111,7 +117,7 @@ def recounted_task_counts(db: sqlite_utils.Database, unit: str | None) -> dict[s
         row = db.execute(f"SELECT {sums} FROM documents d JOIN tasks t INDEXED BY tasks_state ON t.document_id = d.id"
                          " AND t.version = d.current_version WHERE t.status != 'withdrawn'").fetchone()
         return dict(zip(("total", "completed", "ongoing"), row))
-    mine = {"mine": json.dumps(due_index.units_answering_as(db, unit), ensure_ascii=False)}
+    mine = {"mine": _json(due_index.units_answering_as(db, unit))}
     row = db.execute(f"SELECT {sums} FROM tasks t INDEXED BY tasks_state WHERE t.id IN (SELECT a.task_id FROM"
                      " assignments a WHERE a.unit IN (SELECT value FROM json_each(:mine)) AND a.role !="
                      f" 'supervising_leaders') AND {current} AND t.status != 'withdrawn'", mine).fetchone()
@@ -149,68 +155,21 @@ def due_lines(db: sqlite_utils.Database, *, start: date | None = None, end: date
     return _load_items(db, mids), total
 
 
-def _load_items(db: sqlite_utils.Database, milestone_ids: list[int]) -> list[DueItem]:
-    """These milestones as DueItems, by date, then 清单 items before the body, by number."""
+def _load_items(db: sqlite_utils.Database, milestone_ids: list[int],
+                known: dict[int, TaskRow] | None = None) -> list[DueItem]:
+    """These milestones as DueItems, by date, then 清单 items before the body, by number (`known`: their
+    TaskRows, when read already)."""
     rows = _rows(db, f"SELECT m.id AS mid, m.due, m.text, m.source, m.done, m.position, t.number_int,"
                      f" {TASK_COLUMNS.replace('tasks.', 't.')} FROM milestones m JOIN tasks t ON t.id = m.task_id"
-                     " WHERE m.id IN (SELECT value FROM json_each(?))", [json.dumps(milestone_ids)])
+                     " WHERE m.id IN (SELECT value FROM json_each(?))", [_json(milestone_ids)])
     rows.sort(key=lambda r: (r["due"], r["section"] != "list", r["number_int"] is None, r["number_int"] or 0,
                              r["id"], r["position"]))
-    return _items(db, rows)
+    return _items(db, rows, known)
 
 
 def overdue(db: sqlite_utils.Database, today: date, unit: str | None = None, limit: int | None = None,
             role: str | None = None) -> list[DueItem]:
     return due_items(db, end=today - timedelta(days=1), unit=unit, limit=limit, role=role)
-
-
-def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None,
-                   limit: int | None = None, prefer_unit: str | None = None, total: int | None = None,
-                   document: int | None = None) -> list[TaskRow]:
-    """Current tasks numbered `number` (清单第13项 → list 13; （一）1 style numbers for the body);
-    when more plans have it than `limit`, those naming `prefer_unit` come first (`total`: how many
-    have it, when the caller counted them already)."""
-    if prefer_unit and limit is not None and total is None:
-        total = count_by_number(db, number, section, document)
-    prefer = prefer_unit if prefer_unit and limit is not None and total > limit else None
-    ids = _ids_by_number(db, number, section, prefer, limit, document)
-    return _tasks_by_id(db, ids) if ids else []
-
-
-# served by the covering index tasks_number_current: no task row (with its long text) is read
-_BY_NUMBER = (" FROM tasks t INDEXED BY tasks_number_current JOIN documents d ON d.id = t.document_id"
-              " AND d.current_version = t.version WHERE t.number = :n AND t.status != 'withdrawn'")
-
-
-def _ids_by_number(db: sqlite_utils.Database, number: int | str, section: str | None, prefer_unit: str | None = None,
-                   limit: int | None = None, document: int | None = None) -> list[int]:
-    sql = ("SELECT t.id" + _BY_NUMBER + (" AND t.section = :s" if section else "") +
-           (" AND t.document_id = :d" if document is not None else "") + " ORDER BY ")
-    if prefer_unit:  # one probe of the candidate's assignments
-        sql += "EXISTS (SELECT 1 FROM assignments a WHERE a.unit = :u AND a.task_id = t.id) DESC, "
-    sql += "t.section DESC, t.id" + (" LIMIT :lim" if limit is not None else "")
-    return [r[0] for r in db.execute(sql, {"n": str(number), "s": section, "u": prefer_unit, "lim": limit,
-                                           "d": document})]
-
-
-def count_by_number(db: sqlite_utils.Database, number: int | str, section: str | None = None,
-                    document: int | None = None) -> int:
-    sql = ("SELECT count(*)" + _BY_NUMBER + (" AND t.section = :s" if section else "") +
-           (" AND t.document_id = :d" if document is not None else ""))
-    return db.execute(sql, {"n": str(number), "s": section, "d": document}).fetchone()[0]
-
-
-def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
-    return _items(db, _rows(db, f"SELECT m.id AS mid, m.due, m.text, m.source, m.done, {TASK_COLUMNS} FROM"
-                                f" milestones m JOIN tasks ON tasks.id = m.task_id WHERE tasks.id = ?"
-                                " ORDER BY m.position", [task_id]))
-
-
-def task_detail(db: sqlite_utils.Database, task_id: int) -> dict:
-    row = _rows(db, "SELECT * FROM tasks WHERE id = ?", [task_id])[0]
-    task = _task(db, row)
-    measures = [r[0] for r in db.execute("SELECT text FROM measures WHERE task_id=? ORDER BY position", [task_id])]
-    return {**row, "task": task, "measures": measures, "milestones": milestones_of(db, task_id)}
 
 
 RANK_AT_MOST = 300  # matches ranked by bm25; a phrase found in more tasks than this is ordered without scoring
@@ -255,7 +214,7 @@ def relevance(db: sqlite_utils.Database, task_ids: list[int], words: list[str], 
     phrase = "".join(phrase.split())
     scores = {}
     for row in _rows(db, "SELECT id, title, problem_text FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
-                     [json.dumps(task_ids)]):
+                     [_json(task_ids)]):
         score = 0.0
         for column, weight in _WEIGHTS:
             text = "".join((row[column] or "").split())
@@ -272,7 +231,7 @@ def _fts_rows(db: sqlite_utils.Database, match: str, order: str, limit: int) -> 
 
 def tasks_for_unit(db: sqlite_utils.Database, unit: str) -> list[TaskRow]:
     """The current tasks naming `unit` or a collective it belongs to (督办领导 aside), 清单 items first."""
-    mine = json.dumps(due_index.units_answering_as(db, unit), ensure_ascii=False)
+    mine = _json(due_index.units_answering_as(db, unit))
     rows = _rows(db, f"SELECT DISTINCT {TASK_COLUMNS} FROM unit_tasks u JOIN tasks ON tasks.id = u.task_id"
                      f" WHERE u.unit IN (SELECT value FROM json_each(?)) AND u.roles & {counts.ANSWERS}"
                      " ORDER BY tasks.section DESC, tasks.number_int, tasks.id", [mine])  # unit_tasks: current only
@@ -289,7 +248,7 @@ def tasks_with_next_due(db: sqlite_utils.Database, unit: str | None, limit: int,
     much as one with fifty."""
     mask = counts.ROLE_BITS[role] if unit and role else counts.ANSWERS if unit else None
     codes = counts.STATES[state]
-    listed = json.dumps(_listed_units(db, unit), ensure_ascii=False)
+    listed = _json(_listed_units(db, unit))
     known = _kept_count(db, unit, role, state)
     if known is None:
         known = db.execute("SELECT count(DISTINCT task_id) FROM unit_tasks WHERE unit IN"
@@ -336,14 +295,14 @@ def _first_dated(db: sqlite_utils.Database, listed: str, codes: tuple, mask: int
     codes = tuple(c for c in codes if c != 2)  # closed tasks have no dates
     mask_sql = f"x.state IN ({','.join(map(str, codes))}) AND (? IS NULL OR x.roles & ?)"
     leader = mask == counts.ROLE_BITS["supervising_leaders"]
-    walk = [due_index.EVERYONE] if leader else json.loads(listed)
+    walk = [due_index.EVERYONE] if leader else orjson.loads(listed)
     if known <= TASK_SIDE_AT_MOST:  # few tasks (a rare role, a leader of few): their own rows of the due index
         earliest: dict[int, tuple] = {}
         for due, ord_, task_id, mid in db.execute(
                 f"SELECT due, ord, task_id, milestone_id FROM unit_due INDEXED BY unit_due_task WHERE task_id IN"
                 f" (SELECT x.task_id FROM unit_tasks x WHERE x.unit IN (SELECT value FROM json_each(?)) AND {mask_sql})"
                 " AND unit IN (SELECT value FROM json_each(?)) AND done = 0",
-                [listed, mask, mask, json.dumps(walk, ensure_ascii=False)]):
+                [listed, mask, mask, _json(walk)]):
             earliest[task_id] = min(earliest.get(task_id, (due, ord_, task_id, mid)), (due, ord_, task_id, mid))
         return {task_id: (due, mid) for due, _, task_id, mid in sorted(earliest.values())[:want + 1]}
     streams = [db.execute(
@@ -370,7 +329,7 @@ def _undated(db: sqlite_utils.Database, listed: str, codes: tuple, mask: int | N
     the unit and for its collective comes twice, side by side)."""
     streams = [db.execute("SELECT ord, task_id FROM unit_tasks WHERE unit = ? AND state = ?"
                           " AND (? IS NULL OR roles & ?) ORDER BY ord, task_id", [key, code, mask, mask])
-               for key in json.loads(listed) for code in codes]
+               for key in orjson.loads(listed) for code in codes]
     out: list[int] = []
     skip = set(skip)
     try:
@@ -400,19 +359,21 @@ def _task_pairs(db: sqlite_utils.Database, ids: list[int], first: dict[int, tupl
                 show: int | None) -> list[tuple]:
     """[(TaskRow, its next milestone or None)] by next due date, then 清单 items first, by number;
     only the first `show` are read in full."""
-    order = {r[0]: (r[1] != "list", r[2] if r[2] is not None else 0) for r in db.execute(
-        "SELECT id, section, number_int FROM tasks WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+    rows = {r["id"]: r for r in _rows(db, f"SELECT {TASK_COLUMNS}, tasks.number_int FROM tasks WHERE id IN"
+                                          " (SELECT value FROM json_each(?))", [_json(ids)])}
+    order = {i: (r["section"] != "list", r["number_int"] if r["number_int"] is not None else 0)
+             for i, r in rows.items()}
     ids = sorted(ids, key=lambda i: (i not in first, first[i][0] if i in first else "", order[i]))
     ids = ids[:show] if show is not None else ids
-    tasks = {t.id: t for t in _tasks_by_id(db, ids)}
-    items = {i.milestone_id: i for i in _load_items(db, [first[i][1] for i in ids if i in first])}
+    tasks = {t.id: t for t in _tasks(db, [rows[i] for i in ids])}
+    items = {i.milestone_id: i for i in _load_items(db, [first[i][1] for i in ids if i in first], tasks)}
     return [(tasks[i], items[first[i][1]] if i in first else None) for i in ids]
 
 
 def document_titles(db: sqlite_utils.Database, document_ids) -> dict[int, str]:
     ids = sorted(set(document_ids))
     return dict(db.execute("SELECT id, title FROM documents WHERE id IN (SELECT value FROM json_each(?))",
-                           [json.dumps(ids)]).fetchall()) if ids else {}
+                           [_json(ids)]).fetchall()) if ids else {}
 
 
 def current_tasks(db: sqlite_utils.Database) -> list[TaskRow]:

@@ -46,9 +46,9 @@ def assert_same_as_rebuilt(db) -> list[tuple]:
 
 
 def list_task(db, number: int):
-    from knowledge import queries
+    from knowledge import numbered
 
-    [task] = queries.task_by_number(db, number)
+    [task] = numbered.task_by_number(db, number)
     return task
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED_TXT, gold_key
+from knowledge import details, numbered
 
 
 def file_sha(path: Path) -> str:
@@ -110,8 +111,8 @@ def test_changed_file_with_the_same_title_becomes_a_new_version(tmp_path, direct
     changed.write_text(text.replace("整改时限：2022年3月31日", "整改时限：2022年4月30日"), encoding="utf-8")
     result = ingest_file(db, changed, directory)
     assert (result.status, result.version, result.tasks) == ("new_version", 2, 38)
-    [list23] = queries.task_by_number(db, 23)
-    assert [m.due for m in queries.task_detail(db, list23.id)["milestones"]] == [date(2022, 4, 30)]
+    [list23] = numbered.task_by_number(db, 23)
+    assert [m.due for m in details.task_detail(db, list23.id)["milestones"]] == [date(2022, 4, 30)]
     everyone = queries.due_items(db, start=date(2022, 3, 1), end=date(2022, 4, 30))
     assert [(i.task.number, i.due) for i in everyone] == [("23", date(2022, 4, 30))]
     hits = queries.search(db, "长阳矿区", limit=20)  # list-13 and body-（二） mention it
@@ -198,17 +199,16 @@ def test_overdue_lists_open_milestones_before_today(seeded, seed_gold):
 
 
 def test_task_by_number(seeded):
-    from knowledge import queries
 
     db, _, _ = seeded
-    [t] = queries.task_by_number(db, 13)
+    [t] = numbered.task_by_number(db, 13)
     assert (t.section, t.number_value) == ("list", 13)
     assert t.title.startswith("湖南省邵阳县长阳矿区")
     assert t.units["principal_units"] == ["邵阳县"]
-    [b] = queries.task_by_number(db, "（一）1", "body")
+    [b] = numbered.task_by_number(db, "（一）1", "body")
     assert b.title == "切实增强践行习近平生态文明思想的政治自觉"
-    assert queries.task_by_number(db, 99) == []
-    detail = queries.task_detail(db, t.id)
+    assert numbered.task_by_number(db, 99) == []
+    detail = details.task_detail(db, t.id)
     assert len(detail["milestones"]) == 9 and len(detail["measures"]) == 3
 
 
@@ -324,7 +324,7 @@ def test_units_by_role_on_the_task_row_match_the_assignments_also_after_the_migr
 
     want = from_assignments(db)
     assert from_rows(db) == want and len(want) == 38
-    [list13] = queries.task_by_number(db, 13)
+    [list13] = numbered.task_by_number(db, 13)
     assert list13.units["lead_units"] == ["市自然资源和规划局"]
     assert list13.units["cooperating_units"] == ["市生态环境局", "市应急管理局", "市林业局", "市水利局"]
     with db.atomic():

@@ -14,7 +14,7 @@ import pytest
 from bot.conversation import Conversation, Turn
 from bot.example_plan import load_example
 from bot.ingest_cli import ingest_one
-from knowledge import documents, outbox, queries
+from knowledge import documents, numbered, outbox, queries
 from knowledge.db import open_db
 from knowledge.sweep import sweep
 from parser.units import UnitDirectory
@@ -69,7 +69,7 @@ def test_answer_labels_list_numbers_and_close_commands_use_the_same_number(db_pa
     # "2-8" is document 2's item 8 (the seed's), not the example's
     reply = say(db, directory, "进展 2-8：已完成方案编制", as_unit="市城市管理和综合执法局")
     assert reply.startswith("已记录第8项进展")
-    seed8 = queries.task_by_number(db, 8, "list")
+    seed8 = numbered.task_by_number(db, 8, "list")
     hist = {t.document_id: [r[0] for r in db.execute("SELECT text FROM progress WHERE task_id=?", [t.id])]
             for t in seed8}
     assert hist[2] == ["已完成方案编制"] and not hist.get(1)

@@ -15,7 +15,7 @@ import pytest
 
 from bot.conversation import Conversation, Turn
 from bot.ingest_cli import ingest_one
-from knowledge import documents, people, progress, queries, review
+from knowledge import details, documents, numbered, people, progress, queries, review
 from knowledge.db import open_db
 from knowledge.sweep import sweep
 from parser.units import UnitDirectory
@@ -52,7 +52,7 @@ def say(conv, who: str, text: str) -> str:
 
 
 def task(db, n: int):
-    return queries.task_by_number(db, n, "list")[0]
+    return numbered.task_by_number(db, n, "list")[0]
 
 
 def audit(db) -> list[tuple]:
@@ -135,15 +135,15 @@ def test_returned_with_a_reason_the_applicant_is_told_and_may_apply_again(db, co
 
 def test_extension_moves_one_milestone_after_approval_and_keeps_the_old_date(db, conv):
     t7 = task(db, 7)
-    before = {(i.due.isoformat(), tuple(i.units)) for i in queries.milestones_of(db, t7.id)}
+    before = {(i.due.isoformat(), tuple(i.units)) for i in details.milestones_of(db, t7.id)}
     assert ("2022-06-30", ("新邵县",)) in before and ("2022-06-30", ("武冈市",)) in before
     reply = say(conv, "xs", "申请延期 7：2022-06-30 延至 2022-09-30，因设备到货延迟")
     assert reply == ("已提交延期申请：第7项时限节点 2022-06-30 申请延至 2022-09-30（理由：设备到货延迟）。"
                      "督办办审核通过前仍按原时限提醒。")
-    assert {(i.due.isoformat(), tuple(i.units)) for i in queries.milestones_of(db, t7.id)} == before
+    assert {(i.due.isoformat(), tuple(i.units)) for i in details.milestones_of(db, t7.id)} == before
     reply = say(conv, "db", "同意延期 7")
     assert reply.startswith("审核通过：第7项时限节点由 2022-06-30 延至 2022-09-30")
-    after = {(i.due.isoformat(), tuple(i.units)) for i in queries.milestones_of(db, t7.id)}
+    after = {(i.due.isoformat(), tuple(i.units)) for i in details.milestones_of(db, t7.id)}
     assert ("2022-09-30", ("新邵县",)) in after and ("2022-06-30", ("武冈市",)) in after  # only 新邵县's moved
     xs = [i for i in queries.due_items(db, unit="新邵县") if i.task.number == "7"]
     assert "2022-09-30" in {i.due.isoformat() for i in xs} and "2022-06-30" not in {i.due.isoformat() for i in xs}
@@ -166,7 +166,7 @@ def test_extension_refusals(db, conv):
     assert say(conv, "sy", "申请延期 13：2021-09-30 延至 2022-03-31，因汛期停工").startswith("已提交延期申请")
     assert "已有待审核的延期申请" in say(conv, "sy", "申请延期 13：2021-09-30 延至 2022-04-30，因汛期停工")
     assert say(conv, "db", "不同意延期 13：理由不充分").startswith("已退回第13项的延期申请")
-    assert "2021-09-30" in {i.due.isoformat() for i in queries.milestones_of(db, task(db, 13).id)}
+    assert "2021-09-30" in {i.due.isoformat() for i in details.milestones_of(db, task(db, 13).id)}
 
 
 def _revised(tmp_path):
@@ -188,7 +188,7 @@ def test_an_approved_extension_and_a_pending_application_outlive_a_revision(db, 
     result = ingest_one(_revised(tmp_path), db, UnitDirectory.load())
     assert result.status == "new_version" and result.version == 2
     t7 = task(db, 7)
-    dues = {(i.due.isoformat(), tuple(i.units)) for i in queries.milestones_of(db, t7.id)}
+    dues = {(i.due.isoformat(), tuple(i.units)) for i in details.milestones_of(db, t7.id)}
     assert ("2022-09-30", ("新邵县",)) in dues and ("2022-06-30", ("新邵县",)) not in dues
     assert list(review.extensions_of(db, t7.id).values()) == ["2022-06-30"]
     assert say(conv, "db", "审核通过 13").startswith("审核通过：第13项")

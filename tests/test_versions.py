@@ -35,7 +35,7 @@ from bot.platforms.dingtalk.sign import sign
 from bot.reminders import enqueue_plan, plan_day, plan_json
 from bot.sender import Sender
 from bot.workdays import WorkCalendar
-from knowledge import outbox, people, progress, queries
+from knowledge import details, numbered, outbox, people, progress, queries
 from knowledge.db import open_db
 from parser.errors import DocumentError
 from parser.units import UnitDirectory
@@ -239,7 +239,7 @@ def cli_text(capsys, *argv) -> tuple[int, str]:
 
 
 def current(db, number: int, section: str = "list"):
-    [t] = queries.task_by_number(db, number, section)
+    [t] = numbered.task_by_number(db, number, section)
     return t
 
 
@@ -281,7 +281,7 @@ def test_withdrawn_task_is_kept_but_marked_and_leaves_the_current_list(revs, db,
     ingest_one(revs["withdrawn"], db, directory)
     assert db.execute("SELECT version, status FROM tasks WHERE section='list' AND number='20' ORDER BY version"
                       ).fetchall() == [(1, "withdrawn")]
-    assert queries.task_by_number(db, 20, "list") == []
+    assert numbered.task_by_number(db, 20, "list") == []
     assert len(queries.current_tasks(db)) == 37
     assert [s["withdrawn"] for s in progress.status_summary(db)] == [0]  # v1's row is not in the current version
     # nobody's due list has it any more, nor any other row of version 1
@@ -310,7 +310,7 @@ def test_revision_with_the_same_title_is_version_2_of_the_same_document(revs, db
     assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
     assert db.execute("SELECT id, current_version FROM documents").fetchall() == [(1, 2)]
     assert db.execute("SELECT version, count(*) FROM tasks GROUP BY version").fetchall() == [(1, 38), (2, 38)]
-    assert [d.due.isoformat() for d in queries.milestones_of(db, current(db, 7).id)] == [
+    assert [d.due.isoformat() for d in details.milestones_of(db, current(db, 7).id)] == [
         "2022-09-30", "2022-12-31", "2022-06-30", "2024-06-30"]
 
 

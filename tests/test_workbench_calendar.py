@@ -11,7 +11,7 @@ from icalendar import Calendar
 from bot.server import create_app, make_conversation
 from bot.settings import Settings
 from conftest import SEED_TXT, run_cli
-from knowledge import progress, queries
+from knowledge import details, progress, queries
 from knowledge.db import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ def test_a_revised_plan_moves_events_and_closing_marks_them(db, tmp_path):
     # 销号 of that task: marked, no alarms, a newer revision
     store = open_db(db)
     task_id = next(t.id for t in queries.current_tasks(store) if t.document_id == 2 and NEW[:8] in
-                   " ".join(m.text for m in queries.milestones_of(store, t.id)))
+                   " ".join(m.text for m in details.milestones_of(store, t.id)))
     progress.add_entry(store, task_id, "complete", "", unit="市生态环境局", official=None, platform="local",
                        user_id="test", at=datetime.now().astimezone())
     closed = events(export(db, tmp_path / "v3.ics"))[moved[0]]

@@ -13,6 +13,7 @@ _CONTACT_RE = re.compile(r"联系人|联络员|对接人|负责人是谁|谁是�
 # figures rather than a list: "一共有几项任务", "完成率", "整改情况怎么样" (no task number named)
 _COUNT_RE = re.compile(r"多少|几项|几个|几条|统计|总数|总共|一共|完成率|销号率|完成情况|整体情况|总体情况|整改情况|"
                        r"进展情况|进度情况|汇总|概况")
+_ALL_RE = re.compile(r"一共|总共")  # "一共有几项任务" without a unit: everyone's
 
 
 def _contacts(intent, reading) -> bool:
@@ -23,7 +24,7 @@ def _summary(intent, reading) -> bool:
     # "长阳矿区的整改情况" is about that place (a topic), "还有几项没销号" a list in one state
     if not _COUNT_RE.search(reading.rest) or reading.state or reading.topic:
         return False
-    everyone = not intent.unit and not intent.mine and bool(re.search(r"一共|总共", reading.rest))
+    everyone = not intent.unit and not intent.mine and bool(_ALL_RE.search(reading.rest))
     intent.everyone = intent.everyone or everyone
     return True
 

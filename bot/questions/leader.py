@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from knowledge import queries
 
@@ -10,6 +11,12 @@ from ..intent import normalize
 from ..windows import cn_date
 from .. import render
 from .base import Context, QuestionKind
+
+
+@lru_cache(maxsize=8)
+def _normalized(leaders: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(title, as a question writes it) of the titles of two characters or more, in their order."""
+    return tuple((t, normalize(t)) for t in leaders if len(t) >= 2)
 
 
 def _names_title(q: str, title: str) -> bool:
@@ -37,7 +44,7 @@ def _detect(intent, reading) -> bool:
     (市委书记 holds 市委); or a title asked about by its 督办 that no task names (said as empty) —
     but not a general one that several titles end in (副市长: 分管…的副市长)."""
     q, leaders = reading.q, reading.leaders
-    leader = next((t for t in leaders if len(t) >= 2 and _names_title(q, normalize(t))), None)
+    leader = next((t for t, n in _normalized(tuple(leaders)) if n in q and _names_title(q, n)), None)
     if leader is None and (m := _LEADER_ASKED.search(q)) \
             and not any(t.endswith(m.group(1)) and not t[:-len(m.group(1))].endswith("副") for t in leaders):
         leader = m.group(1)

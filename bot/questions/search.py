@@ -51,7 +51,7 @@ def _answer(ctx: Context, intent) -> Answer:
         return Answer("unknown", ctx.asker, None, [],
                       f"没有找到与“{short(intent.topic)}”相关的任务。\n" + render.render_help(short=True))
     top = hits[0]
-    detail, entries = detail_entries(db, top, ctx.today)
+    detail, entries = detail_entries(db, top, ctx.today, intent.ask)
     shown = hits[:4]
     titles = queries.document_titles(db, (t.document_id for t in shown))
     several = len(titles) > 1  # hits from several plans: say which plan each is in

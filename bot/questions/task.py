@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from knowledge import queries, review
+from knowledge import details, numbered, queries, review
 from knowledge.progress import history
 from parser import lexicon
 
@@ -106,22 +106,33 @@ def _answer(ctx: Context, intent) -> Answer:
     return Answer("task", ctx.asker, None, [t for p in parts for t in p.tasks], "\n\n".join(p.reply for p in parts) + note)
 
 
-def detail_entries(db, task: queries.TaskRow, today) -> tuple[dict, list[dict]]:
-    """A task's detail (with its latest reports) and its milestones as entries."""
-    detail = queries.task_detail(db, task.id)
-    detail["progress"] = history(db, task.id, limit=3)  # shown when asked "进展如何" / "完成了吗"
-    entries = with_plans(db, [entry(task, today, m) for m in detail["milestones"]] or [entry(task, today)])
-    moved = review.extensions_of(db, task.id)  # dates an approved 延期 replaced: shown beside the new ones
-    for m, e in zip(detail["milestones"], entries):
-        if m.milestone_id in moved:
-            e["extended_from"] = moved[m.milestone_id]
-    return detail, entries
+def detail_entries(db, task: queries.TaskRow, today, ask: str = "progress") -> tuple[dict, list[dict]]:
+    """A task's detail (with its latest reports when `ask` is about progress) and its milestones as entries."""
+    return details_entries(db, [task], today, ask)[0]
+
+
+def details_entries(db, tasks: list[queries.TaskRow], today, ask: str) -> list[tuple[dict, list[dict]]]:
+    """detail_entries of several tasks, read together."""
+    read = details.of_tasks(db, tasks)
+    groups = [[entry(t, today, m) for m in d["milestones"]] or [entry(t, today)] for t, d in zip(tasks, read)]
+    by_task = {t.id: d["sources"][0] for t, d in zip(tasks, read) if d["sources"][0]}
+    by_milestone = {mid: src for d in read for mid, src in d["sources"][1].items()}
+    with_plans(db, [e for g in groups for e in g], (by_task, by_milestone))
+    for t, detail, entries in zip(tasks, read, groups):
+        if ask == "progress":  # the latest reports are shown only when asked "进展如何" / "完成了吗"
+            detail["progress"] = history(db, t.id, limit=3)
+        if detail["milestones"]:  # dates an approved 延期 replaced: shown beside the new ones
+            moved = review.extensions_of(db, t.id)
+            for m, e in zip(detail["milestones"], entries):
+                if m.milestone_id in moved:
+                    e["extended_from"] = moved[m.milestone_id]
+    return list(zip(read, groups))
 
 
 def _one(ctx: Context, intent, max_bytes) -> Answer:
     db, doc = ctx.db, intent.document
-    total = queries.count_by_number(db, intent.number, intent.section, doc)  # once: also decides whose come first
-    found = queries.task_by_number(db, intent.number, intent.section, limit=MAX_DOCS, prefer_unit=ctx.asker,
+    total = numbered.count_by_number(db, intent.number, intent.section, doc)  # once: also decides whose come first
+    found = numbered.task_by_number(db, intent.number, intent.section, limit=MAX_DOCS, prefer_unit=ctx.asker,
                                    total=total, document=doc) if total else []
     if not found:
         label = render.task_label(intent.section or "list", intent.number)
@@ -132,8 +143,7 @@ def _one(ctx: Context, intent, max_bytes) -> Answer:
     # the same number in several plans: the asker's own come first; say how many more there are
     note = f"\n\n另有 {total - MAX_DOCS} 个文件也有该编号，请在问题中注明文件名称。" if total > MAX_DOCS else ""
     entries, replies = [], []
-    for t in found:
-        detail, es = detail_entries(db, t, ctx.today)
+    for detail, es in details_entries(db, found, ctx.today, intent.ask):
         entries += es
         reply = render.render_task(detail, es, intent.ask, max_bytes=max_bytes)
         replies.append(f"《{es[0]['plan']}》\n{reply}" if len(found) > 1 else reply)  # which plan's item

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from knowledge import progress, queries
+from knowledge import details, progress
 from knowledge import workbench_queries as wq
 from parser import ROLE_LABELS, ROLES
 
@@ -85,7 +85,7 @@ async def task_page(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="该任务不属于本单位，无权查看")
     fact = facts[0]
     today = _today(request)
-    detail = queries.task_detail(dash.db, task_id)
+    detail = details.task_detail(dash.db, task_id)
     task = wq.task_rows(dash.db, [task_id])[task_id]
     doc = next(d for d in wq.documents(dash.db) if d["id"] == fact.document_id)
     milestones = wq.milestones_by_task(dash.db, [task_id])[task_id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from knowledge import queries
+from knowledge import details, queries
 
 from ..render import task_label
 from . import states
@@ -17,7 +17,7 @@ def task_states(db, unit: str | None, today: date, document: int | None = None) 
     for t in tasks:
         if document is not None and t.document_id != document:
             continue
-        open_dues = [m.due for m in queries.milestones_of(db, t.id) if not m.done]
+        open_dues = [m.due for m in details.milestones_of(db, t.id) if not m.done]
         state = states.classify(t.status, t.ongoing, min(open_dues) if open_dues else None, today)
         out.append({"document": t.document_id, "section": t.section, "number": t.number,
                     "label": task_label(t.section, t.number), "title": t.title, "state": state.key,

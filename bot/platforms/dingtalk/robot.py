@@ -345,6 +345,8 @@ def _encoded_reply(text: str, title: str, sender: tuple[str, ...], at_user_ids: 
                    at_mobiles: tuple[str, ...], part_bytes: int) -> bytes | None:
     """The JSON response body for a one-part reply, None when it needs several parts. Cached: the
     same answers go to many officials, and encoding a long list costs more than answering it."""
+    if len(text.strip().encode()) > part_bytes:  # first to last visible character cannot fit one part
+        return None
     parts = split_markdown(text, part_bytes)
     if len(parts) != 1:
         return None
