@@ -216,36 +216,114 @@ def _parse_plan(norm: str, pos: int, doc_year: int | None) -> tuple[int, _Date |
     return m.end(), _Date(m.end(), datetime.date(year, 12, 31), "plan_period", year)
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """A parsed date in its text, as the rules below see it."""
+    norm: str
+    start: int
+    d: _Date
+    doc_year: int | None
+
+    @property
+    def lo(self) -> int:  # the short window before the date that prefix words are looked for in
+        return max(0, self.start - 10)
+
+    @property
+    def bare(self) -> bool:
+        return self.d.kind == "year" and self.d.bare_year
+
+
+def _past_year(s: _Seen) -> bool:  # 2020年，全省… / 2015年前建成的… in a 2021 plan are facts
+    return s.d.kind == "year" and s.doc_year is not None and s.d.year < s.doc_year
+
+
+def _bare_reference(s: _Seen) -> bool:  # 今年，… / 2021年的… / 2022年最低工资标准 / 按照2021年…要求
+    return s.bare and (s.d.relative or bool(F.BARE_BAD_NEXT.match(s.norm, s.d.end))
+                       or bool(F.BARE_BAD_PREFIX.search(s.norm, s.lo, s.start)))
+
+
+def _cutoff_tally(s: _Seen) -> bool:  # 截止 is a deadline unless it reports a tally (截止2020年底，已…)
+    if not F.CUTOFF_PREFIX.search(s.norm, s.lo, s.start):
+        return False
+    return (s.doc_year is not None and s.d.year < s.doc_year) or bool(F.TALLY.search(_clause(s.norm, s.d.end)))
+
+
+def _since_or_compared(s: _Seen) -> bool:  # 截至/自/较/同比 2020年…, 2020年以来/起/相比
+    if not F.CUTOFF_PREFIX.search(s.norm, s.lo, s.start) and F.NEG_PREFIX.search(s.norm, s.lo, s.start):
+        return True
+    return not s.d.deadline_suffix and bool(F.NEG_SUFFIX.match(s.norm, s.d.end))
+
+
+def _window(s: _Seen) -> bool:  # 执行至2022年底 / 可于2023年底前补缴 / 2022年1月1日至12月31日期间
+    return bool(F.WINDOW_PREFIX.search(s.norm, s.lo, s.start) or F.WINDOW_SUFFIX.match(s.norm, s.d.end))
+
+
+def _binds_beneficiaries(s: _Seen) -> bool:  # 借款人应于2022年12月31日前归还: not the units' deadline
+    return bool(F.BENEFICIARY_PREFIX.search(s.norm, s.lo, s.start))
+
+
+def _benefit_terms(s: _Seen) -> bool:
+    """A subsidy's or a tax relief's terms: 2027年12月31日前，对…减按0.5%征收 / 契税补贴2022年4月25日至12月31日;
+    the sentence grants something and sets no work to be done (完成补贴资金拨付 is work)."""
+    sentence = _sentence(s.norm, s.start, s.d.end)
+    return bool(F.BENEFIT_TERMS.search(sentence)) and not F.WORK_DONE.search(sentence)
+
+
+def _year_in_a_name(s: _Seen) -> bool:  # 开展2023年新能源汽车下乡活动 / 提高2025年…补助标准
+    return s.bare and s.start > 0 and s.norm[s.start - 1] not in " ,，。；;:：、(（\"“" \
+        and not F.TIME_PREFIX.search(s.norm, s.lo, s.start)
+
+
+def _baseline(s: _Seen) -> bool:  # 在2020年已完成…的基础上
+    return not s.d.deadline_suffix and bool(F.BASIS_PREFIX.search(s.norm, s.lo, s.start)) \
+        and bool(F.BASIS.match(s.norm, s.d.end))
+
+
+def _bare_year_without_target(s: _Seen) -> bool:
+    """A bare year is a deadline only as the time of a target (2023年新增…22万套, 到2025年达到…); after a
+    weak 在/于 it needs the target too (缴费基数在2023年当地…范围内 is no time limit)."""
+    if not s.bare or F.STRONG_TIME_PREFIX.search(s.norm, s.lo, s.start):
+        return False
+    clause = _clause(s.norm, s.d.end)
+    return bool(F.PAST_CUES.search(clause)) or not (F.TARGET_CUES.search(clause) or F.QUANTIFIED.search(clause))
+
+
+# What makes a found date no commitment of the units, in the order they are tried (the first that holds
+# rejects it). Each has a row in tests/test_corpus.py DATE_FORMS or tests/test_dates.py.
+NOT_COMMITMENTS = [
+    ("past_year", _past_year),
+    ("bare_reference", _bare_reference),
+    ("cutoff_tally", _cutoff_tally),
+    ("since_or_compared", _since_or_compared),
+    ("window", _window),
+    ("binds_beneficiaries", _binds_beneficiaries),
+    ("benefit_terms", _benefit_terms),
+    ("year_in_a_name", _year_in_a_name),
+    ("baseline", _baseline),
+    ("bare_year_without_target", _bare_year_without_target),
+]
+
+
 def _judge(norm: str, start: int, d: _Date, doc_year: int | None) -> DateHit | None:
     """Decide from the surrounding words whether the date is a commitment."""
-    lo = max(0, start - 10)
-    if d.kind == "year" and doc_year is not None and d.year < doc_year:
-        return None  # 2020年，全省… / 2015年前建成的… in a 2021 plan are facts
-    if d.kind == "year" and d.bare_year and (
-            d.relative or F.BARE_BAD_NEXT.match(norm, d.end) or F.BARE_BAD_PREFIX.search(norm, lo, start)):
-        return None  # 今年，… / 2021年的… / 按照2021年…要求
-    if F.CUTOFF_PREFIX.search(norm, lo, start):  # 截止 is a deadline unless it reports a tally
-        clause = _clause(norm, d.end)
-        if (doc_year is not None and d.year < doc_year) or F.TALLY.search(clause):
-            return None
-    elif F.NEG_PREFIX.search(norm, lo, start):
+    seen = _Seen(norm, start, d, doc_year)
+    if any(rule(seen) for _, rule in NOT_COMMITMENTS):
         return None
-    if not d.deadline_suffix and F.NEG_SUFFIX.match(norm, d.end):
-        return None
-    if F.WINDOW_PREFIX.search(norm, lo, start) or F.WINDOW_SUFFIX.match(norm, d.end):
-        return None
-    if d.kind == "year" and d.bare_year and start and norm[start - 1] not in " ,，。；;:：、(（\"“" \
-            and not F.TIME_PREFIX.search(norm, lo, start):
-        return None  # 开展2023年新能源汽车下乡活动 / 提高2025年…补助标准: a year inside a name
-    if not d.deadline_suffix and F.BASIS_PREFIX.search(norm, lo, start) and F.BASIS.match(norm, d.end):
-        return None  # 在2020年已完成…的基础上
-    if d.kind == "year" and d.bare_year and not F.TIME_PREFIX.search(norm, lo, start):
-        clause = _clause(norm, d.end)
-        if F.PAST_CUES.search(clause) or not (F.TARGET_CUES.search(clause) or F.QUANTIFIED.search(clause)):
-            return None
+    lo = seen.lo
     done = bool(F.DONE_PREFIX.search(norm, lo, start) or F.DONE_SUFFIX.match(norm, d.end))
     kind = "relative" if d.relative else d.kind
     return DateHit(start, d.end, d.due, kind, done, d.kind != "day")
+
+
+SENTENCE_REACH = 150  # characters looked at on each side of a date (a sentence rarely runs longer)
+
+
+def _sentence(norm: str, start: int, end: int) -> str:
+    """The sentence around a date (between 。；!? or line breaks), at most SENTENCE_REACH on each side."""
+    lo = max(0, start - SENTENCE_REACH)
+    left = max(norm.rfind(c, lo, start) for c in "。;；!?！？\n")
+    m = F.CLAUSE_END.search(norm, end, end + SENTENCE_REACH)
+    return norm[max(left + 1, lo):m.start() if m else min(len(norm), end + SENTENCE_REACH)]
 
 
 def _clause(norm: str, pos: int) -> str:
