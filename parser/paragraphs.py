@@ -81,11 +81,23 @@ def split_at_elements(paragraph: str) -> list[str]:
         return [paragraph]
     out: list[str] = []
     for line in paragraph.split("\n"):
-        if out and not (opens_element(line) or _BRACKETED_LABEL.match(line)):
+        if out and not (opens_element(line) or _BRACKETED_LABEL.match(line) or _ends_unit_label(out[-1], line)):
             out[-1] += "\n" + line
         else:
             out.append(line)
     return out
+
+
+_UNITS_LABEL = re.compile(rf"^\s*(?:{label_words('lead_units', 'responsible_units', 'cooperating_units', 'principal_units')})"
+                          r"\s*[:：]")
+_SENTENCE_INSIDE = re.compile(r"[。！？!?].")
+
+
+def _ends_unit_label(before: str, line: str) -> bool:
+    """A line of units ("责任单位：市住房城乡建设局") is not continued by a line of sentences after it (a closing
+    paragraph, "市住房城乡建设局牵头负责本意见综合协调…工作。各责任单位负责…"): a wrapped list of units holds
+    no sentence end before its last character."""
+    return bool(_UNITS_LABEL.match(before.rsplit("\n", 1)[-1]) and _SENTENCE_INSIDE.search(line.strip()))
 
 
 def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]:
@@ -97,7 +109,8 @@ def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]
         p = p.strip()
         if not p:
             continue
-        if out and joinable and (not opens_element(p) or (unclosed and marker_of(p) is None)):
+        if out and joinable and (not opens_element(p) or (unclosed and marker_of(p) is None)) \
+                and not _ends_unit_label(out[-1], p):
             out[-1] += p  # inside an open （牵头单位：…） even a label continues the paragraph
         else:
             out.append(p)

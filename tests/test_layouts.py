@@ -294,3 +294,12 @@ def test_a_recurring_time_limit_is_a_recurring_duty():
     assert [(r.every, r.text) for r in got["2"].recurring] == [("quarter", "每季度")]
     assert [m.due for m in got["3"].milestones] == [date(2024, 6, 30)]
     assert [(r.every, r.text) for r in got["3"].recurring] == [("half_year", "此后每半年一次")]
+
+
+def test_a_closing_paragraph_after_a_unit_line_is_not_more_units():
+    """A web copy without blank lines: each item's "责任单位：" line, then the closing paragraph, which starts
+    with a unit's name but is sentences, not the rest of the list."""
+    plan = parse_file(DATA / "closing_after_unit_lines.txt")
+    assert [(t.number, t.responsible_units) for t in plan.tasks] == [
+        ("（一）", ["市住房城乡建设局", "市财政局"]), ("（二）", ["市住房公积金管理中心"]),
+        ("二", ["市住房城乡建设局"])]
