@@ -75,6 +75,8 @@ ORGAN_ENDINGS = (
 )
 LOCALITY_ENDINGS = ("街道", "开发区", "经开区", "高新区", "新区", "自治区", "县", "市", "区", "旗", "州", "盟", "镇", "乡")
 COLLECTIVE_PLACES = ("各地区", "各地")  # every locality, named as one
+# Words that end in a locality's character and name no place: 住房城乡|建设部, 家电下乡, 返乡创业.
+NOT_PLACE_ENDINGS = ("城乡", "下乡", "返乡", "回乡", "家乡")
 
 # Words that mark a task as long-term rather than dated: anywhere in a body item's text, and the wider set
 # in a 清单 item's 整改时限 field (where "长期" alone is the whole time limit).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import COLLECTIVE_PLACES, LOCALITY_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS, TIME_WORDS
+from .lexicon import COLLECTIVE_PLACES, LOCALITY_ENDINGS, NOT_PLACE_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS, TIME_WORDS
 from .normalize import split_outside_brackets
 
 _UNIT_END = re.compile("(?:" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS + COLLECTIVE_PLACES, key=len,
@@ -173,7 +173,8 @@ def _shortest_unit(text: str) -> str | None:
     """The shortest prefix of text that names a unit ("有关部门组建…" → 有关部门, not 有关部)."""
     for end in range(2, min(len(text), 30) + 1):
         longer = _LONG_END.search(text[:end + 1])
-        if _UNIT_END.search(text[:end]) and not text[:end].endswith("等") and not (longer and longer.start() < end):
+        if _UNIT_END.search(text[:end]) and not text[:end].endswith(("等", *NOT_PLACE_ENDINGS)) \
+                and not (longer and longer.start() < end):
             return text[:end]
     return None
 

@@ -107,6 +107,11 @@ def test_prose_forms_of_subjects():
                    "responsible_units": "各省、市、县级人民政府、省级环境保护部门"}
 
 
+def test_a_ministry_whose_name_holds_a_place_word_is_listed_whole():
+    got = find_prose_roles("生态环境部会同自然资源部、住房城乡建设部、农业农村部等部门筛选确定。")
+    assert got == {"lead_units": "生态环境部", "cooperating_units": "自然资源部、住房城乡建设部、农业农村部"}
+
+
 def test_widths_and_lost_line_breaks():
     assert normalize_width("(牵头单位:市发改委;配合单位:市财政局)２０２３年") == "（牵头单位：市发改委;配合单位：市财政局）2023年"
     assert normalize_width("9:30前") == "9:30前"
