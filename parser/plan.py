@@ -119,7 +119,8 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
     doc_text = re.sub(r"\s", "", "".join(paras) + "".join("".join(c or "" for row in b.rows for c in row)
                                                             for b in blocks if b.kind == "table"))
     apply_list_notes(raws)
-    plan.tasks = [build_task(r, directory, plan.year, doc_text, plan.issued) for r in raws]
+    timed = any(r.fields.get("deadline") for r in raws)  # the plan states time limits item by item
+    plan.tasks = [build_task(r, directory, plan.year, doc_text, plan.issued, limits_stated=timed) for r in raws]
     cite(plan.tasks, [_place(r) for r in raws], blocks)
     _check(plan, directory)
     return plan

@@ -160,16 +160,18 @@ def _year_limit(deadline: str) -> list[Milestone]:
     return [Milestone(date(int(m.group(1)), 12, 31), deadline.strip(), "deadline")] if m else []
 
 
-# "…，长期坚持。" as a clause of its own: the time limit of an item that has no 时限 and no date
-_ONGOING_CLAUSE = re.compile(rf"(?:^|[，,；;。])\s*(?:{'|'.join(ONGOING_WORDS)})\s*(?:[。；;]|$)")
+# In a plan that states no time limits item by item, an item is long-term work when its text says 长期坚持 or
+# 持续推进 anywhere ("…，长期坚持。", "持续推进充电桩建设，力争年内…"), beside its dates if it has any. Where the
+# plan states them (整改时限：…), only the stated limit says so: its narrative part's "持续推进…" is how, not when.
+_ONGOING_TEXT = re.compile("|".join(ONGOING_WORDS))
 
 
-def _ongoing_clause(raw: RawItem) -> bool:
-    return any(_ONGOING_CLAUSE.search(t) for t in [raw.measure_text, *(m.text for m in raw.measures)] if t)
+def _ongoing_text(raw: RawItem) -> bool:
+    return any(_ONGOING_TEXT.search(t) for t in [raw.title, raw.measure_text, *(m.text for m in raw.measures)] if t)
 
 
 def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc_text: str = "",
-               issued: date | None = None) -> Task:
+               issued: date | None = None, limits_stated: bool = False) -> Task:
     task = Task(section=raw.section, number=raw.number, title=make_title(raw.title, raw.section),
                 problem_text=raw.problem)
     _assign_units(raw, directory, task, doc_text)
@@ -191,7 +193,7 @@ def build_task(raw: RawItem, directory: UnitDirectory, doc_year: int | None, doc
     task.milestones = found
     _bind_goals_to_groups(task, raw, loc)
     deadline = raw.fields.get("deadline") or ""
-    task.ongoing = bool(_ONGOING.search(deadline)) or (not deadline and not found and _ongoing_clause(raw))
+    task.ongoing = bool(_ONGOING.search(deadline)) or (not limits_stated and _ongoing_text(raw))
 
     def name_units(clause: str) -> list[str]:
         return units_named_in(directory, clause)

@@ -303,3 +303,15 @@ def test_a_closing_paragraph_after_a_unit_line_is_not_more_units():
     assert [(t.number, t.responsible_units) for t in plan.tasks] == [
         ("（一）", ["市住房城乡建设局", "市财政局"]), ("（二）", ["市住房公积金管理中心"]),
         ("二", ["市住房城乡建设局"])]
+
+
+def test_long_term_work_named_anywhere_in_a_plan_without_stated_time_limits():
+    """No item states a 时限: "持续推进…" anywhere in an item makes it long-term, beside its dates."""
+    from parser import parse_document
+
+    text = ("某某区稳住经济一揽子措施\n"
+            "1.推动公共领域新能源发展。持续推进充电桩建设，力争年内高速服务区充电桩覆盖率达80%。（牵头单位：区发改局）\n"
+            "2.加快财政支出进度。及时拨付资金，加快支出进度。（牵头单位：区财政局）\n")
+    plan = parse_document(text.encode(), "措施.txt", year=2022)
+    assert [(t.number, t.ongoing, [m.due.isoformat() for m in t.milestones if m.due]) for t in plan.tasks] == [
+        ("1", True, ["2022-12-31"]), ("2", False, [])]
