@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .lexicon import COLLECTIVE_PLACES, LOCALITY_ENDINGS, NOT_PLACE_ENDINGS, ORGAN_ENDINGS, ROLE_VERBS, TIME_WORDS
 from .normalize import split_outside_brackets
+from .units import modifiers_of_one_head
 
 _UNIT_END = re.compile("(?:" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS + COLLECTIVE_PLACES, key=len,
                                                reverse=True)) + r")(?:等)?$")
@@ -45,6 +46,8 @@ def unit_list_like(text: str, lenient: bool = False) -> bool:
     parts = [p for p in re.split(r"[、]", text.strip()) if p]
     if not parts or any(len(p) > 30 or len(p) < 2 or re.search(r"[。；：]", p) for p in parts):
         return False
+    if modifiers_of_one_head(parts):  # 环境保护重点区域、流域地方政府: one collective
+        return True
     good = sum(1 for p in parts if _UNIT_END.search(_strip_bracket(p)))
     return good == len(parts) or (lenient and good >= 0.6 * len(parts) and bool(_UNIT_END.search(parts[-1])))
 
@@ -159,7 +162,7 @@ def apply_list_notes(items: list) -> None:
 
 
 # Prose: "X要…", "X应…", "X负责…", "X每年要…", "X要协助…", "X会同Y、Z等…" at the start of a clause.
-_PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”《》]{2,40}?)(?:每年|每季度|每月|定期|及时|切实|依法)?"
+_PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”《》]{2,40}?)(?:，?(?:每年|每季度|每月|定期)|及时|切实|依法)?"
                             r"(?P<verb>要(?:协助|配合)?|应当?|须|必须|负责|负[^，。；]{0,2}责任|承担|会同)")
 # a group named as one: "各类企业、事业单位和社会组织", "具备条件的乡镇（街道）及工业集聚区", "各省、市、县级人民政府"
 _ONE_GROUP = re.compile(r"^(?:各类|各|具备条件的|有条件的|符合条件的)")
@@ -204,13 +207,14 @@ def find_prose_roles(text: str) -> dict[str, str]:
                 _add(fields, "lead_units", subj)
                 _add(fields, "cooperating_units", "、".join(coop))
             continue
-        if _ONE_GROUP.match(subj) and _UNIT_END.search(_strip_bracket(subj)):
-            _add(fields, "responsible_units", subj)
+        key = "cooperating_units" if m["verb"] in ("要协助", "要配合") else "responsible_units"
+        if (_ONE_GROUP.match(subj) and _UNIT_END.search(_strip_bracket(subj))) \
+                or modifiers_of_one_head(subj.split("、")):  # 环境保护、工商、供电等部门和单位: one collective
+            _add(fields, key, subj)
             continue
         units = [u for u in re.split(r"和|及", subj) if u]
         if not units or not all(unit_list_like(u) for u in units):
             continue
-        key = "cooperating_units" if m["verb"] in ("要协助", "要配合") else "responsible_units"
         for u in units:
             _add(fields, key, u)
     return fields

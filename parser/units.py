@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .lexicon import LOCALITY_ENDINGS, ORGAN_ENDINGS
+from .lexicon import COLLECTIVE_HEADS, LOCALITY_ENDINGS, ORGAN_ENDINGS
 from .normalize import split_outside_brackets
 from .unit_directory import UnitDirectory, clean_name, normalize
 
@@ -94,14 +94,46 @@ _LEVEL_ONLY = re.compile(r"^各?[省市县区州镇乡]$")
 
 
 def _join_distributive(parts: list[str]) -> list[str]:
-    """"各市、县级人民政府", "各省、市、县级人民政府": a bare level word shares the name after it."""
+    """"各市、县级人民政府", "各省、市、县级人民政府": a bare level word shares the name after it; a run of
+    fields before a collective head is one unit ("环境保护、工商、供水、供电等部门和单位")."""
     out: list[str] = []
-    for p in parts:
-        if out and _LEVEL_ONLY.match(out[-1].split("、")[-1]):
+    for i, p in enumerate(parts):
+        if out and (_LEVEL_ONLY.match(out[-1].split("、")[-1]) or _open_kinds(out[-1], parts[i:])):
             out[-1] += "、" + p
         else:
             out.append(p)
-    return out
+    return _join_fields(out)
+
+
+def _open_kinds(before: str, rest: list[str]) -> bool:
+    """各类 spans a list up to the part that closes it with 和/及: 各类企业、事业单位和社会组织 is one."""
+    return before.startswith("各类") and not re.search("和|及", before) and any(re.search("和|及", p) for p in rest)
+
+
+_FIELD_START = re.compile(r"^[省市县区州镇乡旗盟]")  # 市教体: a unit's short name, not a field
+_COLLECTIVE_HEAD = re.compile(rf"(?:{'|'.join(COLLECTIVE_HEADS)})$")
+
+
+def modifiers_of_one_head(parts: list[str]) -> bool:
+    """The parts (split on 、) name one collective: all but the last are fields, no unit's name ("环境保护",
+    "重点区域"), and the last ends in a collective head ("流域地方政府", "供电等部门和单位")."""
+    return len(parts) > 1 and bool(_COLLECTIVE_HEAD.search(parts[-1])) and all(
+        not _UNIT_END_RE.search(p) and not _FIELD_START.match(p) and 2 <= len(p) <= 12 for p in parts[:-1])
+
+
+def _join_fields(parts: list[str]) -> list[str]:
+    out: list[str] = []
+    fields: list[str] = []
+    for p in parts:
+        if modifiers_of_one_head(fields + [p]):
+            out.append("、".join(fields + [p]))
+            fields = []
+        elif not _UNIT_END_RE.search(p) and not _FIELD_START.match(p) and 2 <= len(p) <= 12:
+            fields.append(p)
+        else:
+            out.extend(fields + [p])
+            fields = []
+    return out + fields
 
 
 def _split_whitespace(piece: str, d: UnitDirectory) -> list[str]:

@@ -107,6 +107,13 @@ def test_prose_forms_of_subjects():
                    "responsible_units": "各省、市、县级人民政府、省级环境保护部门"}
 
 
+def test_prose_subjects_that_name_one_collective():
+    got = find_prose_roles("环境保护重点区域、流域地方政府要强化协同监管。环境保护、工商、供水、供电等部门和单位要配合人民法院"
+                           "做好执行工作。地方环境保护部门和其他负有环境监管职责的部门，每年要发布重点监管对象名录。")
+    assert got == {"responsible_units": "环境保护重点区域、流域地方政府、地方环境保护部门、其他负有环境监管职责的部门",
+                   "cooperating_units": "环境保护、工商、供水、供电等部门和单位"}
+
+
 def test_a_ministry_whose_name_holds_a_place_word_is_listed_whole():
     got = find_prose_roles("生态环境部会同自然资源部、住房城乡建设部、农业农村部等部门筛选确定。")
     assert got == {"lead_units": "生态环境部", "cooperating_units": "自然资源部、住房城乡建设部、农业农村部"}

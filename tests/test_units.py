@@ -138,6 +138,17 @@ def test_counties_only_collective_stays_distinct():
     assert split_units("各县市委、人民政府") == ["各县市"]
 
 
+@pytest.mark.parametrize("text, units", [
+    ("环境保护、工商、供水、供电等部门和单位", ["环境保护、工商、供水、供电等部门和单位"]),  # fields before one head
+    ("环境保护重点区域、流域地方政府", ["环境保护重点区域、流域地方政府"]),
+    ("各类企业、事业单位和社会组织、重点排污单位", ["各类企业、事业单位和社会组织", "重点排污单位"]),  # 各类 to 和
+    ("各类企业、市财政局", ["各类企业", "市财政局"]),
+    ("市教体、市卫健委", ["市教体", "市卫生健康委员会"]),  # a short name is no field
+])
+def test_one_collective_named_by_a_list(d, text, units):
+    assert split_units(text, d) == units
+
+
 def test_unit_list_broken_across_page_break_is_joined():
     assert split_units("市中级人民法院、市人民检察院、\n\n市公安局、市生态环境局") == [
         "市中级人民法院", "市人民检察院", "市公安局", "市生态环境局"]
