@@ -5,7 +5,7 @@
 Includes: two servers in their own processes on 127.0.0.1 (bench_webhook's: the bare handler, and bot.server.create_app
 on a store holding the seed plan, answer cache on as `duban serve` runs, DingTalk enabled with the vector's secret,
 replay window off, the answer in the HTTP response); the same signed requests to each, every one with a fresh msgId
-(so the delivery log grows by one message each time: in the store, not in memory) from 24 senders asking the
+(so the delivery log grows by one message each time: in its file beside the store, not in memory) from 24 senders asking the
 bench_answer questions in turn. Resident memory (VmRSS from /proc) after --first requests and after --requests.
 Excludes: the province store (memory per request does not depend on the store's size), outbound pushes.
 Target: duban's memory after --requests within 20 MiB of after --first; the bare handler's growth is printed beside it.

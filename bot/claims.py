@@ -20,8 +20,6 @@ import asyncio
 from datetime import datetime
 from typing import Callable
 
-from types import SimpleNamespace
-
 from knowledge import deliveries, generation
 from knowledge.deliveries import Delivery, DeliveryLog
 from knowledge.writer import StoreWriter
@@ -83,19 +81,22 @@ class DeliveryClaims:
             except Exception as exc:
                 self._failed(batch, exc)
                 return
-            try:
-                stamp = generation.current(self.log.db)
-            except Exception:  # the answers read it themselves
-                stamp = None
-            self._recorded(batch, ids, stamp)
+            self._recorded(batch, ids, self._generation())
             return
 
-        def job(conn):  # on the writer's thread, in its transaction
-            return deliveries.insert_rows(conn, recorded, seen_at), generation.current(SimpleNamespace(conn=conn))
+        def job(conn):  # on the writer's thread, in its transaction (on the log's file alone)
+            return deliveries.insert_rows(conn, recorded, seen_at)
 
         done = asyncio.wrap_future(self.writer.submit(job))
         done.add_done_callback(lambda f: self._failed(batch, f.exception()) if f.exception()
-                               else self._recorded(batch, *f.result()))
+                               else self._recorded(batch, f.result(), self._generation()))
+
+    def _generation(self) -> int | None:
+        """The store's generation, read once the burst is recorded (the writer's connection has only the log)."""
+        try:
+            return generation.current(self.log.db)
+        except Exception:  # the answers read it themselves
+            return None
 
     def _failed(self, batch, exc: BaseException) -> None:
         """Nothing was recorded: every waiting handler fails (HTTP 500, redelivered)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from knowledge import health, outbox
+from knowledge import deliveries, health, outbox
 from knowledge.db import StoreError, open_db
 
 from . import clock
@@ -43,6 +43,7 @@ def check_store(s: Settings) -> list[Finding]:
                               f"chown 运行服务的用户 {folder}")]
     try:
         db = open_db(path)
+        deliveries.attach_log(db)  # the delivery log beside it: checked, and its lock taken, with the store
         with db.atomic():  # takes the write lock, writes nothing
             pass
         check = db.execute("PRAGMA quick_check").fetchone()[0]

@@ -61,6 +61,7 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
                platform_clock: Callable[[], float] = time.time) -> web.Application:
     """The webhook server. `platform_clock` (epoch seconds) is injectable so recorded requests replay."""
     conv = conversation or make_conversation(settings)
+    deliveries.attach_log(conv.db)  # the serving connection reads the delivery log; the writer thread writes it
     claims = DeliveryClaims(conv.db, clock.now)  # de-duplication, one commit per burst of messages
     claims.on_new = answer_tracking.claimed  # received → answered → marked answered (at least once)
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[answer_tracking.middleware(claims)])
@@ -83,7 +84,8 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
 
     async def writer_and_tracking(app: web.Application):
         path = store_path(conv.db)
-        claims.writer = StoreWriter(path) if path else None  # the server's writes leave the event loop
+        # the delivery log's writes leave the event loop, on a connection to the log's file alone
+        claims.writer = StoreWriter(deliveries.log_path(path)) if path else None
         restore = answer_tracking.track_spawned_tasks(asyncio.get_running_loop())
         resend = asyncio.create_task(answer_unanswered(claims, settings, answer))
         yield

@@ -1,5 +1,10 @@
 """Backup and restore of a store with SQLite's online backup: a consistent copy while the server writes
-(WAL: the copy reads one snapshot and blocks no writer), written beside the target and renamed into place."""
+(WAL: the copy reads one snapshot and blocks no writer), written beside the target and renamed into place.
+
+The store only: the delivery log beside it (knowledge/deliveries.py) holds recent message ids and answers still
+being sent, nothing a restore should bring back. A restore leaves it in place: what it says was received and
+answered stays true whatever store is restored, and a backup from before the log had its own file adds its rows
+to it (the migration that moves them)."""
 from __future__ import annotations
 
 import os

@@ -205,6 +205,7 @@ ORDER = (
     "_m023_delivery_lookup",
     "_m024_unit_totals",  # after the due index and the unit lists it moves with
     "_m024_ingest_lookups",
+    "_m025_delivery_log_file",  # the delivery log to a file of its own (after every table it might hold)
 )
 MODULES = ("knowledge.people", "knowledge.progress", "knowledge.outbox", "knowledge.inbox_log", "knowledge.deliveries",
            "knowledge.due_index", "knowledge.documents", "knowledge.citations", "knowledge.review", "knowledge.workbench_queries",

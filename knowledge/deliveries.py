@@ -8,15 +8,22 @@ a fixed-size filter says may be there: for a new message, almost never.
 Memory does not grow with the traffic: the filter, the records not committed yet (the store cannot
 tell of them, and a duplicate of one waits for it), the messages received but not answered. One server
 process owns a store's log (another process's records are not in its filter until it restarts).
+
+The log is a file of its own beside the store (log_path), attached as schema `log` by the connections that
+use it (attach_log): the writer's commit per message then leaves the store's file alone (a commit there
+empties every other connection's page cache of it), and an ingest holding the store's write lock for seconds
+does not delay the record of every message meanwhile. Not part of a backup: it holds only recent message ids
+and the answers still being sent.
 """
 from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlite_utils
 
-from .db import register_migration, run_script
+from .db import register_migration, run_script, store_path
 
 KEEP = timedelta(days=7)  # platforms redeliver within minutes; a week is plenty
 
@@ -69,9 +76,57 @@ def _m023_delivery_lookup(db: sqlite_utils.Database) -> None:
         _add_lookup_indexes(db)
 
 
+COLUMNS = "platform, msg_id, timestamp, sign, seen_at, answered_at, payload"
+
+
+def log_path(store: str | Path) -> Path:
+    """The delivery log's file beside the store: X.db → X.deliveries.db; any other name gets .deliveries.db."""
+    store = Path(store)
+    if store.suffix == ".db":
+        return store.with_suffix(".deliveries.db")
+    return store.with_name(store.name + ".deliveries.db")
+
+
+def attach_log(db: sqlite_utils.Database) -> None:
+    """Attach the delivery log as schema `log` (made if missing), once per connection; unqualified
+    `deliveries` is then the log's. Only connections that use it attach it: an ingest's long transaction
+    must not hold the log's lock. Not inside a transaction (SQLite cannot attach there)."""
+    conn = db.conn
+    if any(row[1] == "log" for row in conn.execute("PRAGMA database_list")):
+        return
+    path = store_path(db)
+    conn.execute("ATTACH DATABASE ? AS log", [str(log_path(path)) if path else ":memory:"])
+    conn.execute("PRAGMA log.journal_mode = WAL")  # as the store: readers never wait for the writer thread
+    conn.execute("PRAGMA log.synchronous = NORMAL")  # a commit survives the process dying, not a power cut
+    conn.execute("CREATE TABLE IF NOT EXISTS log.deliveries (id INTEGER PRIMARY KEY, platform TEXT NOT NULL,"
+                 " msg_id TEXT NOT NULL, timestamp TEXT, sign TEXT, seen_at TEXT NOT NULL, answered_at TEXT,"
+                 " payload TEXT)")
+    conn.execute("CREATE INDEX IF NOT EXISTS log.deliveries_msg_id ON deliveries(msg_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS log.deliveries_timestamp ON deliveries(timestamp)"
+                 " WHERE timestamp IS NOT NULL")
+
+
+def _m025_delivery_log_file(db: sqlite_utils.Database) -> None:
+    # the store's log moves to its own file (see the module's docstring). Copied, committed, then dropped: a
+    # crash in between copies again at the next start (a message's second row changes no verdict), none is
+    # lost. Row ids are not kept: a restored old backup meets a log that has its own.
+    conn = db.conn
+    if not conn.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'deliveries'").fetchone():
+        return
+    attached = not any(row[1] == "log" for row in conn.execute("PRAGMA database_list"))
+    attach_log(db)
+    conn.execute(f"INSERT INTO log.deliveries ({COLUMNS}) SELECT {COLUMNS} FROM main.deliveries ORDER BY id")
+    conn.commit()
+    conn.execute("DROP TABLE main.deliveries")
+    conn.commit()
+    if attached:
+        conn.execute("DETACH DATABASE log")
+
+
 register_migration(_m011_delivery_log)
 register_migration(delivery_answers)
 register_migration(_m023_delivery_lookup)
+register_migration(_m025_delivery_log_file)
 
 
 def insert_rows(conn: sqlite3.Connection, deliveries: list[Delivery], seen_at: str) -> list[int]:
@@ -145,6 +200,7 @@ class DeliveryLog:
     until it is (note_rows, record) or fails (forget)."""
 
     def __init__(self, db: sqlite_utils.Database, now: datetime):
+        attach_log(db)
         self.db = db
         # (platform, msg_id) → (its delivery, taken from `unanswered`) of new messages not committed yet
         self._pending: dict[tuple[str, str], tuple[Delivery, bool]] = {}
@@ -297,11 +353,14 @@ def claim_delivery(db: sqlite_utils.Database, platform: str, msg_id: str, at: da
     verdict = log.judge([delivery], at)[0]
     new = [delivery] if verdict == "new" else []
     ids = log.record(new + log.take_unrecorded(), at)
-    with db.atomic():  # this process answers at once: nothing is left for a restart
+    with db.conn:  # this process answers at once: nothing is left for a restart
         mark_answered(db.conn, ids[:len(new)], at)
     return verdict
 
 
 def prune(db: sqlite_utils.Database, before: datetime) -> None:
-    with db.atomic():
-        db.execute("DELETE FROM deliveries WHERE seen_at < ?", [before.isoformat(timespec="seconds")])
+    """Forget what is older than `before`. A deferred transaction: its DELETE locks the log only, where
+    BEGIN IMMEDIATE would take the store's write lock as well."""
+    attach_log(db)
+    with db.conn:
+        db.execute("DELETE FROM log.deliveries WHERE seen_at < ?", [before.isoformat(timespec="seconds")])

@@ -1,9 +1,11 @@
 """One writer thread per serving process: the server's SQLite writes leave the event loop.
 
-A write waiting for the lock (an ingest from the command line, the inbox worker) then delays only the
-requests that wait for it, never the loop that serves everyone else. Jobs queued together share one
-transaction (one commit for a burst); if that transaction fails, each job is run again alone, so one
-bad job fails only itself.
+The server gives it the delivery log's file (knowledge/deliveries.py log_path) as its one database: its
+BEGIN IMMEDIATE takes the write lock of every database on its connection, so with the store attached an
+ingest holding the store's lock would hold up every message's record. A write waiting for a lock then
+delays only the requests that wait for it, never the loop that serves everyone else. Jobs queued together
+share one transaction (one commit for a burst); if that transaction fails, each job is run again alone, so
+one bad job fails only itself.
 """
 from __future__ import annotations
 
@@ -16,13 +18,13 @@ from typing import Any, Callable
 
 Job = Callable[[sqlite3.Connection], Any]
 
-BUSY_TIMEOUT_MS = 30_000  # waits for another process's transaction (an ingest of 5,000 tasks holds it ~13 s)
+BUSY_TIMEOUT_MS = 30_000  # waits for another connection's transaction on its file (a chat command's, doctor's: short)
 _STOP = object()
 
 
 class StoreWriter:
     def __init__(self, path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
-        self.path = str(path)
+        self.path = str(path)  # the file it writes, opened as its main database
         self.busy_timeout_ms = busy_timeout_ms
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="duban-store-writer", daemon=True)

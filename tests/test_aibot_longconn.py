@@ -206,6 +206,7 @@ async def test_in_the_server_a_message_is_recorded_and_marked_answered_once_its_
 
     from bot.server import create_app
     from bot.settings import Settings
+    from knowledge.deliveries import log_path
 
     db = tmp_path / "duban.db"
     settings = Settings(db=str(db), load_example=False, reminders_enabled=False)
@@ -217,7 +218,7 @@ async def test_in_the_server_a_message_is_recorded_and_marked_answered_once_its_
     msgid = frame["body"]["msgid"]
 
     def deliveries() -> list[tuple]:
-        conn = sqlite3.connect(db)
+        conn = sqlite3.connect(log_path(db))
         try:
             return conn.execute("SELECT answered_at FROM deliveries WHERE msg_id = ?", [msgid]).fetchall()
         finally:

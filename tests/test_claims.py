@@ -9,13 +9,14 @@ from datetime import datetime, timezone
 
 from bot.claims import DeliveryClaims
 from knowledge.db import open_db
+from knowledge.deliveries import log_path
 
 AT = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
 
 
 def committed(path) -> set[tuple[str, str]]:
     """What another connection sees: only committed rows."""
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(log_path(path))
     try:
         return set(conn.execute("SELECT platform, msg_id FROM deliveries"))
     finally:
@@ -51,7 +52,7 @@ async def test_a_failed_commit_fails_every_waiting_message_and_records_none(tmp_
     path = tmp_path / "duban.db"
     db = open_db(path)
     claims = DeliveryClaims(db, lambda: AT)
-    blocker = sqlite3.connect(path, timeout=0)
+    blocker = sqlite3.connect(log_path(path), timeout=0)
     blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     db.execute("PRAGMA busy_timeout = 0")
     # the second "9" is a retry of the first: acknowledging it while the first one's record fails would

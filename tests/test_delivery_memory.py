@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.claims import DeliveryClaims
 from knowledge.db import open_db, use_wal
-from knowledge.deliveries import KEEP, DeliveryLog, SeenFilter
+from knowledge.deliveries import KEEP, DeliveryLog, SeenFilter, log_path
 from knowledge.writer import StoreWriter
 
 AT = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
@@ -43,7 +43,7 @@ async def test_memory_stays_flat_while_old_duplicates_and_replays_are_caught_by_
     path = tmp_path / "duban.db"
     db = open_db(path)
     use_wal(db)
-    writer = StoreWriter(path)
+    writer = StoreWriter(log_path(path))
     claims = DeliveryClaims(db, lambda: AT, writer)
     try:
         await claim_many(claims, 0, 500)  # warm: the allocator's pools, the statement cache
@@ -92,10 +92,10 @@ async def test_a_duplicate_of_a_pending_record_is_judged_from_memory_and_fails_w
     path = tmp_path / "duban.db"
     db = open_db(path)
     use_wal(db)
-    writer = StoreWriter(path, busy_timeout_ms=0)
+    writer = StoreWriter(log_path(path), busy_timeout_ms=0)
     writer.submit(lambda conn: None).result(5)  # its connection is set up before the lock is taken
     claims = DeliveryClaims(db, lambda: AT, writer)
-    blocker = sqlite3.connect(path, timeout=0)
+    blocker = sqlite3.connect(log_path(path), timeout=0)
     blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock: the record fails
     try:
         results = await asyncio.gather(claims.claim("dingtalk", "m1", signed(1)),
@@ -117,7 +117,7 @@ async def test_an_unanswered_message_whose_redelivery_fails_to_record_is_answere
     assert log.judge([("wecom", "9", None)], AT) == ["new"]
     log.record([("wecom", "9", None)], AT)  # received, then the process died before answering
     claims = DeliveryClaims(open_db(path), lambda: AT)
-    blocker = sqlite3.connect(path, timeout=0)
+    blocker = sqlite3.connect(log_path(path), timeout=0)
     blocker.execute("BEGIN IMMEDIATE")
     claims.log.db.execute("PRAGMA busy_timeout = 0")
     try:

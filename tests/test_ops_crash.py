@@ -20,6 +20,8 @@ from aiohttp import web
 
 from test_ops_support import free_port, start_serve, stop
 
+from knowledge.deliveries import log_path
+
 SECRET = "crash-test-app-secret"
 MESSAGES = 400
 
@@ -99,7 +101,7 @@ async def deliver(url: str, ids: list[str], hook_port: int, base_ts: int, concur
 
 
 def unanswered_in(db: Path) -> int:
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(log_path(db))
     try:
         return conn.execute("SELECT count(*) FROM deliveries WHERE answered_at IS NULL").fetchone()[0]
     finally:

@@ -72,6 +72,8 @@ def test_an_old_store_upgrades_to_the_fresh_schema_and_keeps_its_rows(tmp_path, 
     assert upgraded_schema["objects"] == fresh_schema["objects"]
     conn = sqlite3.connect(old)
     assert conn.execute("SELECT title FROM documents").fetchall() == [("旧方案",)]
+    conn.close()
+    conn = sqlite3.connect(deliveries.log_path(old))  # the delivery log's own file
     # the old server answered what it recorded: not answered again after the upgrade
     assert conn.execute("SELECT answered_at FROM deliveries WHERE msg_id = 'old-1'").fetchone()[0] is not None
     conn.close()

@@ -12,6 +12,7 @@ import pytest
 
 from bot.claims import DeliveryClaims
 from knowledge.db import open_db, use_wal
+from knowledge.deliveries import log_path
 from knowledge.writer import StoreWriter
 
 AT = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
@@ -54,9 +55,9 @@ async def test_a_held_write_lock_does_not_stall_the_loop(tmp_path, with_writer):
     path = tmp_path / "d.db"
     db = open_db(path)
     use_wal(db)
-    writer = StoreWriter(path) if with_writer else None
+    writer = StoreWriter(log_path(path)) if with_writer else None
     claims = DeliveryClaims(db, lambda: AT, writer)
-    holder = hold_write_lock(path, 0.6)
+    holder = hold_write_lock(log_path(path), 0.6)  # where the record is written
     try:
         verdict, ticks = await ticks_while(claims.claim("dingtalk", "m1", ("1", "s")))
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from bot.server import create_app, make_conversation
 from bot.settings import Settings
 from knowledge import people
 from knowledge.db import open_db
-from knowledge.deliveries import claim_delivery
+from knowledge.deliveries import claim_delivery, log_path
 from knowledge.ingest import ingest_plan, sha256_of
 from parser.plan import parse_document
 from conftest import copy_store
@@ -149,7 +150,7 @@ async def test_forged_or_stale_dingtalk_requests_are_refused(aiohttp_client, db_
     assert (await post_dingtalk(client, c, big)).status == 413
     await asyncio.sleep(0.2)
     assert session_webhook.posts == []
-    assert open_db(db_path).execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
+    assert sqlite3.connect(log_path(db_path)).execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
 
 
 async def test_session_webhook_off_allowlist_is_never_called(aiohttp_client, db_path, session_webhook):
@@ -225,7 +226,7 @@ async def test_wecom_entity_bomb_and_forged_signature_are_refused(aiohttp_client
     forged = q.replace(v["request"]["query_params_decoded"]["msg_signature"], "0" * 40)
     resp = await client.post("/wecom?" + forged, data=v["request"]["body"].encode())
     assert 400 <= resp.status < 500
-    assert open_db(db_path).execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
+    assert sqlite3.connect(log_path(db_path)).execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
 
 
 async def test_platform_without_secrets_answers_404(aiohttp_client, db_path):

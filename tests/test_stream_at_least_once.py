@@ -15,6 +15,7 @@ from test_stream import CASES, CLIENT_ID, CLIENT_SECRET, FakeGateway, wait_for
 
 from bot.server import create_app
 from bot.settings import Settings
+from knowledge.deliveries import log_path
 
 
 class HoldingGateway(FakeGateway):
@@ -48,7 +49,7 @@ def message(gw: FakeGateway, msg_id: str, text: str = "@督办助手 帮助") ->
 
 def rows(db, msg_id: str) -> list[tuple]:
     """(payload, answered_at) of the message's deliveries, as another process reads them (committed only)."""
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(log_path(db))
     try:
         return conn.execute("SELECT payload, answered_at FROM deliveries WHERE msg_id = ? ORDER BY id",
                             [msg_id]).fetchall()
@@ -96,7 +97,7 @@ async def test_a_message_the_store_cannot_keep_is_not_acked_and_its_redelivery_i
                                                                                            refusal):
     ws, db = served
     gateway.released.set()
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(log_path(db))
     conn.execute(f"CREATE TRIGGER refuse {refusal} BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
     conn.commit()
     frame = gateway.bot_message_frame(message(gateway, "refused-1"), "f-refused-1")

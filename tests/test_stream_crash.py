@@ -16,6 +16,8 @@ from test_ops_support import free_port, start_serve, stop
 from test_stream import CLIENT_ID, CLIENT_SECRET, FakeGateway, wait_for
 from test_stream_at_least_once import HoldingGateway, message
 
+from knowledge.deliveries import log_path
+
 MESSAGES = 200
 KILL_AT = 40  # ACKs received when the server is killed
 
@@ -51,7 +53,7 @@ async def deliver(gw: FakeGateway, ws, frames: list[dict], kill: tuple[int, int]
 
 
 def open_in(db: Path) -> int:
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(log_path(db))
     try:
         return conn.execute("SELECT count(*) FROM deliveries WHERE answered_at IS NULL").fetchone()[0]
     finally:
