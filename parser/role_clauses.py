@@ -162,8 +162,11 @@ def apply_list_notes(items: list) -> None:
 
 
 # Prose: "X要…", "X应…", "X负责…", "X每年要…", "X要协助…", "X会同Y、Z等…" at the start of a clause.
-_PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”《》]{2,40}?)(?:，?(?:每年|每季度|每月|定期)|及时|切实|依法)?"
-                            r"(?P<verb>要(?:协助|配合)?|应当?|须|必须|负责|负[^，。；]{0,2}责任|承担|会同)")
+# Between the subject and its verb: an adverb (每年, 切实), the time of the duty ("在开展…审计时，"), or what it
+# answers for ("对本行政区域环境监管执法工作" 负领导责任).
+_PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”《》]{2,40}?)"
+                            r"(?:，?(?:每年|每季度|每月|定期)|及时|切实|依法|在[^，。；]{2,30}时，?)?"
+                            r"(?P<verb>要(?:协助|配合)?|应当?|须|必须|负责|(?:对[^，。；]{2,30}?)?负[^，。；]{0,2}责任|承担|会同)")
 # a group named as one: "各类企业、事业单位和社会组织", "具备条件的乡镇（街道）及工业集聚区", "各省、市、县级人民政府"
 _ONE_GROUP = re.compile(r"^(?:各类|各|具备条件的|有条件的|符合条件的)")
 

@@ -114,6 +114,12 @@ def test_prose_subjects_that_name_one_collective():
                    "cooperating_units": "环境保护、工商、供水、供电等部门和单位"}
 
 
+def test_prose_subjects_with_what_they_answer_for_or_when():
+    got = find_prose_roles("县级以上地方各级人民政府对本行政区域环境监管执法工作负领导责任。审计机关在开展经济责任审计时，"
+                           "要对执行环境保护法律法规情况进行审计。")
+    assert got == {"responsible_units": "县级以上地方各级人民政府、审计机关"}
+
+
 def test_a_ministry_whose_name_holds_a_place_word_is_listed_whole():
     got = find_prose_roles("生态环境部会同自然资源部、住房城乡建设部、农业农村部等部门筛选确定。")
     assert got == {"lead_units": "生态环境部", "cooperating_units": "自然资源部、住房城乡建设部、农业农村部"}
