@@ -168,7 +168,7 @@ _PROSE_SUBJECT = re.compile(r"(?:^|(?<=[。；，]))(?P<subj>[^，。；“”�
                             r"(?:，?(?:每年|每季度|每月|定期)|及时|切实|依法|在[^，。；]{2,30}时，?)?"
                             r"(?P<verb>要(?:协助|配合)?|应当?|须|必须|负责|(?:对[^，。；]{2,30}?)?负[^，。；]{0,2}责任|承担|会同)")
 # a group named as one: "各类企业、事业单位和社会组织", "具备条件的乡镇（街道）及工业集聚区", "各省、市、县级人民政府"
-_ONE_GROUP = re.compile(r"^(?:各类|各|具备条件的|有条件的|符合条件的)")
+_ONE_GROUP = re.compile(r"^(?:各类|各|具备条件的|有条件的|符合条件的|(?:[省市县区乡镇]、)+)")  # 市、县两级环境保护部门
 
 
 _LONG_END = re.compile("(?:" + "|".join(e for e in ORGAN_ENDINGS + LOCALITY_ENDINGS + COLLECTIVE_PLACES

@@ -116,8 +116,8 @@ def test_prose_subjects_that_name_one_collective():
 
 def test_prose_subjects_with_what_they_answer_for_or_when():
     got = find_prose_roles("县级以上地方各级人民政府对本行政区域环境监管执法工作负领导责任。审计机关在开展经济责任审计时，"
-                           "要对执行环境保护法律法规情况进行审计。")
-    assert got == {"responsible_units": "县级以上地方各级人民政府、审计机关"}
+                           "要对执行环境保护法律法规情况进行审计。市、县两级环境保护部门承担日常环境监管执法责任。")
+    assert got == {"responsible_units": "县级以上地方各级人民政府、审计机关、市、县两级环境保护部门"}
 
 
 def test_a_ministry_whose_name_holds_a_place_word_is_listed_whole():
