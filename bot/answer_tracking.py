@@ -155,9 +155,11 @@ async def handle_once(claims: DeliveryClaims,
     if handling.key is None:  # nothing new claimed: a duplicate, a refusal, not a text message
         return result, None
     handling.handler_done = True
-    if handling.busy() and handling.inbound is not None:  # the reply goes out after the acknowledgement
+    busy = handling.busy()
+    if busy and handling.inbound is not None:  # the reply goes out after the acknowledgement
         handling.keep(claims.keep(*handling.key, payload_of(handling.inbound)))
-    if not await handling.payload_kept(KEEP_TIMEOUT_S):
+    # answered in the handler's own response (the usual case): nothing was to be kept, nothing to wait for
+    if (busy or handling.kept is not None) and not await handling.payload_kept(KEEP_TIMEOUT_S):
         claims.release(*handling.key)
         log.error("消息 %s 未能记录，等待平台重发", handling.key[1])
         raise NotKept(handling.key[1])
@@ -185,6 +187,4 @@ def middleware(claims: DeliveryClaims):
 
 
 def _mark_answered(claims: DeliveryClaims, key: tuple[str, str]) -> None:
-    written = claims.answered(*key)
-    if written is not None:  # if it fails, the message stays open: a restart answers it again (allowed)
-        written.add_done_callback(_retrieve)
+    claims.answered_soon(*key)  # if it is lost, the message stays open: a restart answers it again (allowed)

@@ -10,19 +10,27 @@ messages is answered). A duplicate of a message whose record is still pending wa
 if it fails, both fail, and the platform's next retry is answered.
 
 Answers are at least once: a message is recorded as received, its payload kept (`keep`), and it is
-marked answered once its reply went out (`answered`). A message an earlier process received but did
-not answer is answered when the platform redelivers it, or on start from its payload (`unanswered`).
-With a `StoreWriter` the writes run on its thread, off the event loop; without one, in place.
+marked answered once its reply went out (`answered`, or `answered_soon`: the mark rides with the next
+write, as a message's 200 does not wait for it). A message an earlier process received but did not answer
+is answered when the platform redelivers it, or on start from its payload (`unanswered`).
+With a `StoreWriter` a write is made in place when the log's lock is free at once, else on its thread:
+the event loop never waits for a lock. Without one, in place.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from datetime import datetime
 from typing import Callable
 
 from knowledge import deliveries, generation
 from knowledge.deliveries import Delivery, DeliveryLog
 from knowledge.writer import StoreWriter
+
+log = logging.getLogger("duban.claims")
+
+MARK_DELAY_S = 0.2  # the longest an answered mark waits for another write to ride with
 
 
 class DeliveryClaims:
@@ -36,6 +44,8 @@ class DeliveryClaims:
         self._pending: list[tuple[Delivery, asyncio.Future | None]] = []  # None: a duplicate's new signature
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}  # new messages not yet recorded
         self._ops: list[tuple[tuple, asyncio.Future]] = []  # payloads to keep, answered marks, of this turn
+        self._marks: list[int] = []  # rows answered, written with the next write (answered_soon)
+        self._marks_timer: asyncio.TimerHandle | None = None
 
     async def claim(self, platform: str, msg_id: str, signed: tuple[str, str] | None = None) -> str:
         """"new" (once recorded), "duplicate" or "replayed" (see DeliveryLog.judge)."""
@@ -83,13 +93,29 @@ class DeliveryClaims:
                 return
             self._recorded(batch, ids, self._generation())
             return
+        marks, marked_at = self._take_marks()
 
-        def job(conn):  # on the writer's thread, in its transaction (on the log's file alone)
-            return deliveries.insert_rows(conn, recorded, seen_at)
+        def job(conn):  # in the writer's transaction (on the log's file alone)
+            ids = deliveries.insert_rows(conn, recorded, seen_at)
+            _mark_riding(conn, marks, marked_at)
+            return ids
 
-        done = asyncio.wrap_future(self.writer.submit(job))
-        done.add_done_callback(lambda f: self._failed(batch, f.exception()) if f.exception()
-                               else self._recorded(batch, f.result(), self._generation()))
+        self._write(job, lambda ids, exc: self._failed(batch, exc) if exc is not None
+                    else self._recorded(batch, ids, self._generation()))
+
+    def _write(self, job, done: Callable[[object, BaseException | None], None]) -> None:
+        """Run `job` on the log's file: here when its write lock is free at once (no hand-over to the writer's
+        thread), else on that thread; `done(result, exception)` on the loop once it is committed or failed."""
+        try:
+            written, result = self.writer.write_now(job)
+        except Exception as exc:
+            done(None, exc)
+            return
+        if written:
+            done(result, None)
+            return
+        future = asyncio.wrap_future(self.writer.submit(job))
+        future.add_done_callback(lambda f: done(None, f.exception()) if f.exception() else done(f.result(), None))
 
     def _generation(self) -> int | None:
         """The store's generation, read once the burst is recorded (the writer's connection has only the log)."""
@@ -129,6 +155,31 @@ class DeliveryClaims:
             return None
         return self._op(("answered", rows))
 
+    def answered_soon(self, platform: str, msg_id: str) -> None:
+        """As `answered`, without a write of its own: the mark rides with the next record or payload, or is
+        written within MARK_DELAY_S. If the process dies first, a restart answers the message again (at least
+        once); nothing waits for it, so a burst's marks cost no round trip to the writer."""
+        rows = self.log.take_rows(platform, msg_id)
+        if not rows:
+            return
+        self._marks += rows
+        if self._marks_timer is None:
+            self._marks_timer = asyncio.get_running_loop().call_later(MARK_DELAY_S, self._marks_due)
+
+    def flush_marks(self) -> asyncio.Future | None:
+        """Write the answered marks still waiting (when they are due, and on shutdown); None if there are none."""
+        return self._op(("answered", [])) if self._marks else None
+
+    def _marks_due(self) -> None:
+        self._marks_timer = None
+        written = self.flush_marks()
+        if written is not None:  # a failure is logged by the writer; the messages stay open (allowed)
+            written.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def _take_marks(self) -> tuple[list[int], datetime | None]:
+        marks, self._marks = self._marks, []
+        return marks, self.now() if marks else None
+
     def release(self, platform: str, msg_id: str) -> None:
         """Its reply could not be handed on: the platform's redelivery is to be answered."""
         if self.log.rows.get((platform, msg_id)):
@@ -156,10 +207,14 @@ class DeliveryClaims:
         payloads = [arg for (kind, arg), _ in ops if kind == "keep"]
         answered = [row for (kind, arg), _ in ops if kind == "answered" for row in arg]
         at = self.now()
+        marks, _ = self._take_marks()
 
         def job(conn):
-            deliveries.keep_payloads(conn, payloads)
-            deliveries.mark_answered(conn, answered, at)
+            if payloads:
+                deliveries.keep_payloads(conn, payloads)
+            if answered:
+                deliveries.mark_answered(conn, answered, at)
+            _mark_riding(conn, marks, at)
 
         def settle(exc: BaseException | None) -> None:
             for _, future in ops:
@@ -167,8 +222,7 @@ class DeliveryClaims:
                     future.set_exception(exc) if exc else future.set_result(None)
 
         if self.writer is not None:
-            done = asyncio.wrap_future(self.writer.submit(job))
-            done.add_done_callback(lambda f: settle(f.exception()))
+            self._write(job, lambda _, exc: settle(exc))
             return
         conn = self.log.db.conn
         try:
@@ -179,3 +233,16 @@ class DeliveryClaims:
             settle(exc)
             return
         settle(None)
+
+
+def _mark_riding(conn: sqlite3.Connection, marks: list[int], at: datetime | None) -> None:
+    """Answered marks riding with another write must not fail it: unmarked, a message is only answered again
+    after a restart. An error that ended the transaction (the disk, the lock) fails the write as well."""
+    if not marks:
+        return
+    try:
+        deliveries.mark_answered(conn, marks, at)
+    except sqlite3.Error as exc:
+        if not conn.in_transaction or isinstance(exc, sqlite3.OperationalError):  # the transaction's own trouble
+            raise
+        log.error("event=mark_answered_failed rows=%d error=%s", len(marks), type(exc).__name__)

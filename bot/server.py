@@ -91,9 +91,12 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
         yield
         resend.cancel()
         restore()
-        if claims.writer is not None:
-            await asyncio.to_thread(claims.writer.close)
-            claims.writer = None
+        if (marks := claims.flush_marks()) is not None:  # a clean stop leaves no answered message open
+            with contextlib.suppress(Exception):
+                await marks
+        writer, claims.writer = claims.writer, None  # what is written from now on is written in place
+        if writer is not None:
+            await asyncio.to_thread(writer.close)
 
     async def housekeeping(app: web.Application):
         deliveries.prune(conv.db, clock.now() - deliveries.KEEP)  # redeliveries come within minutes

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import re
 import time
@@ -329,29 +328,43 @@ def _as_int(value: Any) -> int | None:
 
 def _reply_body(text: str, title: str, sender: tuple[str, ...], at_user_ids, at_mobiles) -> dict[str, Any]:
     body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+    at = _at(sender, at_user_ids, at_mobiles)
+    if at:
+        body["at"] = at
+    return body
+
+
+def _at(sender: tuple[str, ...], at_user_ids, at_mobiles) -> dict[str, Any]:
     at: dict[str, Any] = {}
     at_ids = list(dict.fromkeys([*sender, *at_user_ids]))
     if at_ids:
         at["atUserIds"] = at_ids
     if at_mobiles:
         at["atMobiles"] = list(at_mobiles)
-    if at:
-        body["at"] = at
-    return body
+    return at
 
 
-@functools.lru_cache(maxsize=1024)  # a round of a province's usual questions to its askers
 def _encoded_reply(text: str, title: str, sender: tuple[str, ...], at_user_ids: tuple[str, ...],
                    at_mobiles: tuple[str, ...], part_bytes: int) -> bytes | None:
-    """The JSON response body for a one-part reply, None when it needs several parts. Cached: the
-    same answers go to many officials, and encoding a long list costs more than answering it."""
+    """The JSON response body for a one-part reply, None when it needs several parts."""
+    head = _encoded_markdown(text, title, part_bytes)
+    if head is None:
+        return None
+    at = _at(sender, at_user_ids, at_mobiles)
+    return head[:-1] + b',"at":' + orjson.dumps(at) + b"}" if at else head
+
+
+@functools.lru_cache(maxsize=2048)  # a day of a province's usual questions, each unit's answer
+def _encoded_markdown(text: str, title: str, part_bytes: int) -> bytes | None:
+    """{"msgtype", "markdown"} of a one-part reply, as JSON; None when it needs several parts. Cached by the
+    answer alone (who is @-mentioned is added to it): the same answers go to many officials, and splitting
+    and encoding a long list costs more than answering it."""
     if len(text.strip().encode()) > part_bytes:  # first to last visible character cannot fit one part
         return None
     parts = split_markdown(text, part_bytes)
     if len(parts) != 1:
         return None
-    body = _reply_body(parts[0], title, sender, at_user_ids, at_mobiles)
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return orjson.dumps({"msgtype": "markdown", "markdown": {"title": title, "text": parts[0]}})  # UTF-8 as is
 
 
 def _ack() -> web.Response:
