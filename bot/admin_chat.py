@@ -84,6 +84,11 @@ def _history_of(number: int, versions: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def reads_only(text: str) -> bool:
+    """文件列表 and 原来的第N项: replies made from the store alone (whoever asks), kept as answers are."""
+    return bool(_LIST.match(text) or _HISTORY.search(text))
+
+
 def handle(db, directory, inbox, turn, now) -> str | None:
     """A reply if the text is one of these commands, else None."""
     if m := _LIST.match(turn.text):

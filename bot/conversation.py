@@ -102,20 +102,26 @@ class Conversation:
         (unit, stamp), today = self.asker_and_stamp(turn), self.today()
         key = (text, unit, today, stamp)
         kept = self._answers.get(key)
-        if kept is not None:  # only answers to questions are kept: a command's text is never found here
+        if kept is not None:  # answers to questions, and the replies of commands that only read
             return kept
         done = self.command(turn, text)
         if done is not None:
             if generation.current(self.db) != stamp[0]:  # it changed what answers and askers' units depend on
                 self._writes += 1  # (文件列表 and the other reading commands leave what was kept)
+            elif admin_chat.reads_only(text):
+                self._keep_answer(key, stamp, done)
             return done
         answer = answer_question(self.db, turn.text, asker_unit=unit, today=today, directory=self.directory)
-        if self.cache_answers:
-            if stamp != self._answers_stamp:  # what was kept under another generation is never asked for again
-                self._answers.clear()
-                self._answers_stamp = stamp
-            _keep(self._answers, key, answer, ANSWERS_KEPT)
+        self._keep_answer(key, stamp, answer)
         return answer
+
+    def _keep_answer(self, key: tuple, stamp, answer: Answer) -> None:
+        if not self.cache_answers:
+            return
+        if stamp != self._answers_stamp:  # what was kept under another generation is never asked for again
+            self._answers.clear()
+            self._answers_stamp = stamp
+        _keep(self._answers, key, answer, ANSWERS_KEPT)
 
     def command(self, turn: Turn, text: str) -> Answer | None:
         """Carry out 绑定, 销号/进展 and the document commands; None for a question."""

@@ -220,8 +220,11 @@ def test_kept_answers_outlive_commands_that_only_read(two_plans):
         return conv.handle(Turn("dingtalk", "zs", text))
 
     first = say("第3项完成了吗")
-    assert "文件" in say("文件列表").reply
+    listing = say("文件列表")
+    assert "文件" in listing.reply
     assert say("第3项完成了吗") is first  # kept, not computed again
+    assert say("文件列表") is listing  # a reading command's reply is kept too
     assert "已提交销号申请" in say("销号 3").reply
     again = say("第3项完成了吗")
     assert again is not first and "申请销号" in again.reply
+    assert say("销号 3") is not say("销号 3")  # a command that writes is carried out every time
