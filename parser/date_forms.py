@@ -158,7 +158,7 @@ BASIS = re.compile(r"[^,。;!?\n]{0,40}?基础")
 DONE_PREFIX = _before("已经于|已经在|已于|已在|已经|已")
 DONE_SUFFIX = _after("已")
 # A bare year followed by a yearly reference value names that value: 2022年最低工资标准, 2023年当地…基数.
-BARE_BAD_NEXT = _after("的|年|中央|第|最低工资|工资|标准|基数|当地")
+BARE_BAD_NEXT = _after("的|年|中央|第|最低工资|工资标准|缴费基数|当地")
 # A bare year after these labels which year's document or task is meant.
 BARE_BAD_PREFIX = _before("按照|根据|依据|结合|按|据|对照|落实")
 # Words that make a bare "X年" the time of a target.
@@ -173,14 +173,16 @@ QUANTIFIED = re.compile(r"[0-9][0-9.]*\s*(?:万|亿|千|百)?\s*(?:个(?!月|工
 PAST_CUES = re.compile(r"已|才|曾|以来|同比|相继|随着|督察|反馈|交办|印发|出台|发布|通报|披露")
 # A bare year introduced by these words is a time limit ("到2025年，…").
 TIME_PREFIX = _before("到|至|在|于|力争|争取|确保|预计|计划")
-# …of which these alone make it one without a target in its clause (在/于 also place a year: 在2023年当地…).
-STRONG_TIME_PREFIX = _before("到|至|力争|争取|确保|预计|计划")
-# A time limit set for the people a policy serves, not for the units: 借款人应于…前归还, 纳税人须在…前申报.
-BENEFICIARY_PREFIX = _before("(?:借款|贷款|申请|纳税|缴费|缴存|购房|购买|参保|投保|承租|受益)人(?:应当|应|须|需|可)?(?:于|在)?")
+# A time limit set for the people a policy serves, not for the units: 借款人应于…前归还, 纳税人须在…前申报
+# (as the subject: 对申请人于…前完成资格审核 is the unit's work).
+BENEFICIARY_PREFIX = _before("(?<![对为向给帮助督促])(?:借款|贷款|申请|纳税|缴费|缴存|购房|参保|投保|承租|受益)人"
+                             "(?:应当|应|须|需|可)?(?:于|在)?")
 # A sentence that grants a subsidy or a tax relief states its terms (dates of eligibility or validity) …
-BENEFIT_TERMS = re.compile(r"补贴|补助|奖补|贴息|免收|免征|减免|减按|减半|征收率|契税|退税|优惠政策")
-# … unless it sets work to be done by a date (出台补贴政策, 完成补贴资金拨付).
-WORK_DONE = re.compile(r"完成|建成|出台|制定|印发|建立|实现|达到|拨付|兑付|兑现|发放|下达|到位|落实|开展|启动")
+BENEFIT_TERMS = re.compile(r"免收|免征|减按|减半征收|减免|契税补贴|给予[^，。；]{0,12}(?:补贴|补助|奖补|奖励|贴息|优惠)"
+                           r"|享受[^，。；]{0,8}(?:补贴|补助|优惠)")
+# … unless it sets work to be done by a date (出台补贴政策, 完成补贴资金拨付, 负责做好减免税政策宣传).
+WORK_DONE = re.compile(r"完成|建成|出台|制定|印发|建立|实现|达到|拨付|兑付|兑现|发放|下达|下拨|到位|落实|开展|启动"
+                       r"|负责|牵头|配合|要|审核|梳理|宣传|报送|组织|编制")
 # Before year-less 年底/季度/月: these make it recurring, past or a duration.
 YEARLESS_BAD_PREFIX = _before("[每当去上同往历近多几数个半前]|[每当去上同往历近前]年|每.")
 CLAUSE_END = re.compile(r"[。;!?！？\n]")

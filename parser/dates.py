@@ -280,9 +280,9 @@ def _baseline(s: _Seen) -> bool:  # 在2020年已完成…的基础上
 
 
 def _bare_year_without_target(s: _Seen) -> bool:
-    """A bare year is a deadline only as the time of a target (2023年新增…22万套, 到2025年达到…); after a
-    weak 在/于 it needs the target too (缴费基数在2023年当地…范围内 is no time limit)."""
-    if not s.bare or F.STRONG_TIME_PREFIX.search(s.norm, s.lo, s.start):
+    """A bare year is a deadline only as the time of a target (2023年新增…22万套), or after a time word
+    (到2025年, 于2024年组织验收)."""
+    if not s.bare or F.TIME_PREFIX.search(s.norm, s.lo, s.start):
         return False
     clause = _clause(s.norm, s.d.end)
     return bool(F.PAST_CUES.search(clause)) or not (F.TARGET_CUES.search(clause) or F.QUANTIFIED.search(clause))

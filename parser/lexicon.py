@@ -76,8 +76,9 @@ ORGAN_ENDINGS = (
 LOCALITY_ENDINGS = ("街道", "开发区", "经开区", "高新区", "新区", "自治区", "县", "市", "区", "旗", "州", "盟", "镇", "乡")
 COLLECTIVE_PLACES = ("各地区", "各地")  # every locality, named as one
 # The heads of a list of fields that names one collective: 环境保护、工商、供水、供电等部门和单位, 环境保护重点
-# 区域、流域地方政府 (the fields are no units themselves: the list is one unit, not several).
-COLLECTIVE_HEADS = ("部门", "单位", "政府", "机关", "机构")
+# 区域、流域地方政府 (the fields are no units themselves: the list is one unit, not several); the head may
+# stand anywhere in the last part (…等部门和单位).
+COLLECTIVE_HEADS = ("部门", "政府", "机关", "机构")  # not 单位/企业: 中国移动、中国联通等通信运营单位 are named ones
 # Words that end in a locality's character and name no place: 住房城乡|建设部, 家电下乡, 返乡创业.
 NOT_PLACE_ENDINGS = ("城乡", "下乡", "返乡", "回乡", "家乡")
 

@@ -91,13 +91,17 @@ def split_at_elements(paragraph: str) -> list[str]:
 _UNITS_LABEL = re.compile(rf"^\s*(?:{label_words('lead_units', 'responsible_units', 'cooperating_units', 'principal_units')})"
                           r"\s*[:：]")
 _SENTENCE_INSIDE = re.compile(r"[。！？!?].")
+# the first sentence of a line that says what someone does: "市住房城乡建设局牵头负责本意见综合协调…"
+_DOING = re.compile(r"^[^。！？!?]{2,30}?(?:牵头|负责|配合|要|应|将|做好|开展|组织)[^。！？!?]{4,}")
 
 
 def _ends_unit_label(before: str, line: str) -> bool:
     """A line of units ("责任单位：市住房城乡建设局") is not continued by a line of sentences after it (a closing
     paragraph, "市住房城乡建设局牵头负责本意见综合协调…工作。各责任单位负责…"): a wrapped list of units holds
-    no sentence end before its last character."""
-    return bool(_UNITS_LABEL.match(before.rsplit("\n", 1)[-1]) and _SENTENCE_INSIDE.search(line.strip()))
+    no sentence end before its last character, and its first words do nothing ("和规划局。完成时限：…" goes on)."""
+    line = line.strip()
+    return bool(_UNITS_LABEL.match(before.rsplit("\n", 1)[-1]) and _SENTENCE_INSIDE.search(line)
+                and _DOING.match(line))
 
 
 def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]:

@@ -106,12 +106,20 @@ def _join_distributive(parts: list[str]) -> list[str]:
 
 
 def _open_kinds(before: str, rest: list[str]) -> bool:
-    """各类 spans a list up to the part that closes it with 和/及: 各类企业、事业单位和社会组织 is one."""
-    return before.startswith("各类") and not re.search("和|及", before) and any(re.search("和|及", p) for p in rest)
+    """各类 spans a list up to the part that closes it with 和/及 (各类企业、事业单位和社会组织 is one), kinds
+    of units only: a named organ on the way (各类市场主体、行业协会、市商务局和…) ends it."""
+    if not before.startswith("各类") or re.search("和|及", before):
+        return False
+    for p in rest:
+        if _FIELD_START.match(p):
+            return False
+        if re.search("和|及", p):
+            return True
+    return False
 
 
 _FIELD_START = re.compile(r"^[省市县区州镇乡旗盟]")  # 市教体: a unit's short name, not a field
-_COLLECTIVE_HEAD = re.compile(rf"(?:{'|'.join(COLLECTIVE_HEADS)})$")
+_COLLECTIVE_HEAD = re.compile(rf"(?:{'|'.join(COLLECTIVE_HEADS)})(?:和单位|及单位)?$")
 
 
 def modifiers_of_one_head(parts: list[str]) -> bool:

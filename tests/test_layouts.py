@@ -315,3 +315,13 @@ def test_long_term_work_named_anywhere_in_a_plan_without_stated_time_limits():
     plan = parse_document(text.encode(), "措施.txt", year=2022)
     assert [(t.number, t.ongoing, [m.due.isoformat() for m in t.milestones if m.due]) for t in plan.tasks] == [
         ("1", True, ["2022-12-31"]), ("2", False, [])]
+
+
+def test_a_unit_list_wrapped_onto_a_line_with_the_time_limit_goes_on():
+    from parser import parse_document
+
+    text = ("某某市整改方案\n一、整改任务\n（一）加快老旧小区改造。推进城镇老旧小区改造。\n"
+            "责任单位：市住房城乡建设局、市财政局、市自然资源\n和规划局。完成时限：2023年6月底前。\n")
+    [task] = parse_document(text.encode(), "方案.txt", year=2023).tasks
+    assert task.responsible_units == ["市住房城乡建设局", "市财政局", "市自然资源和规划局"]
+    assert task.deadline_text.startswith("2023年6月底前") and [m.due.isoformat() for m in task.milestones] == ["2023-06-30"]

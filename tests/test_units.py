@@ -144,6 +144,8 @@ def test_counties_only_collective_stays_distinct():
     ("各类企业、事业单位和社会组织、重点排污单位", ["各类企业、事业单位和社会组织", "重点排污单位"]),  # 各类 to 和
     ("各类企业、市财政局", ["各类企业", "市财政局"]),
     ("市教体、市卫健委", ["市教体", "市卫生健康委员会"]),  # a short name is no field
+    ("各类市场主体、行业协会、市商务局和市场监管局", ["各类市场主体", "行业协会", "市商务局", "市市场监督管理局"]),
+    ("中国移动、中国电信、中国联通等单位", ["中国移动", "中国电信", "中国联通"]),  # named companies, no fields
 ])
 def test_one_collective_named_by_a_list(d, text, units):
     assert split_units(text, d) == units
