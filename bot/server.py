@@ -82,6 +82,14 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
     # every platform's routes and long connections (DingTalk HTTP/Stream, WeCom app/AI bot): bot/platforms/serving.py
     install_platforms(app, settings, answer=answer, claims=claims, clock=platform_clock, actions=conv)
 
+    app.cleanup_ctx.append(_housekeeping(conv, settings))
+    app.cleanup_ctx.append(_writer_and_tracking(conv, claims, settings, answer))
+    return app
+
+
+def _writer_and_tracking(conv: Conversation, claims: DeliveryClaims, settings: Settings, answer):
+    """The delivery log's writer and the at-least-once tracking, for the server's lifetime."""
+
     async def writer_and_tracking(app: web.Application):
         path = store_path(conv.db)
         # the delivery log's writes leave the event loop, on a connection to the log's file alone
@@ -97,6 +105,13 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
         writer, claims.writer = claims.writer, None  # what is written from now on is written in place
         if writer is not None:
             await asyncio.to_thread(writer.close)
+
+    return writer_and_tracking
+
+
+def _housekeeping(conv: Conversation, settings: Settings):
+    """The delivery log's pruning, jieba's dictionary, the reminder scheduler and the inbox, for the server's
+    lifetime."""
 
     async def housekeeping(app: web.Application):
         deliveries.prune(conv.db, clock.now() - deliveries.KEEP)  # redeliveries come within minutes
@@ -122,6 +137,4 @@ def create_app(settings: Settings, conversation: Conversation | None = None,
                 await task
         await session.close()
 
-    app.cleanup_ctx.append(housekeeping)
-    app.cleanup_ctx.append(writer_and_tracking)
-    return app
+    return housekeeping

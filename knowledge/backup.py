@@ -28,8 +28,15 @@ class StoreSummary:
     bytes: int
 
 
+def _read_uri(path: Path) -> str:
+    """Read-only; where nothing can be written beside the file (a read-only snapshot) the file is taken as
+    unchanging, else a store in WAL mode could not be opened there (its -shm file cannot be made)."""
+    writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    return f"file:{path}?mode=ro" + ("" if writable else "&immutable=1")
+
+
 def _summary(path: Path) -> StoreSummary:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(_read_uri(path), uri=True)
     try:
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
@@ -50,7 +57,7 @@ def _copy(source: Path, target: Path) -> None:
     """source → target.tmp (one online-backup step, one snapshot) → fsync → rename over target."""
     tmp = target.with_name(target.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(_read_uri(source), uri=True)
     dst = sqlite3.connect(tmp)
     try:
         src.backup(dst)
@@ -88,7 +95,7 @@ def restore(backup_file: Path, store: Path, now: datetime) -> tuple[StoreSummary
     if store.exists():
         kept = store.with_name(f"{store.name}.before-restore-{now:%Y%m%d-%H%M%S}")
         _copy(store, kept)
-    src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+    src = sqlite3.connect(_read_uri(backup_file), uri=True)
     dst = sqlite3.connect(store)
     try:
         src.backup(dst)  # through SQLite, so the store's WAL and its readers stay consistent

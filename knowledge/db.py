@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -317,9 +318,29 @@ def _remember(conn: sqlite3.Connection) -> None:
     _OPENED.append(conn)
 
 
+def _read_only(path: Path) -> bool:
+    """A store that exists where this process may not write (a read-only mount, a snapshot, another user's)."""
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def _open_read_only(path: Path) -> sqlite_utils.Database:
+    """Read as it is: nothing written (no journal switch, no migration), the file taken as unchanging
+    (immutable: a store in WAL mode cannot otherwise be read where its -shm file cannot be made)."""
+    db = Store(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True))
+    _import_migration_modules()
+    done = {r[0] for r in db.execute("SELECT name FROM migrations").fetchall()}
+    if any(m.__name__ not in done for m in MIGRATIONS):
+        raise StoreError(f"数据库 {path} 是只读的，且需要升级：请先以可写方式运行一次 duban（如 duban status）")
+    return db
+
+
 def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
     path = Path(path) if path else default_db_path()
     try:
+        if _read_only(path):
+            db = _open_read_only(path)
+            _remember(db.conn)
+            return db
         db = Store(path)
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 5000")

@@ -164,3 +164,11 @@ def test_a_progress_bar_on_a_terminal_and_nothing_when_piped(ledger, tmp_path):
     assert _run(db, tmp_path / "piped.xlsx", terminal=False) == b""
     shown = _run(db, tmp_path / "tty.xlsx", terminal=True).decode("utf-8", "replace")
     assert "导出台账" in shown and "\x1b[" in shown
+
+
+def test_the_time_limit_cell_of_a_long_term_task_with_dated_nodes_points_at_them():
+    from bot.workbench.ledger_model import _ongoing_limit
+
+    assert _ongoing_limit(True, []) == "长期坚持"
+    assert _ongoing_limit(True, [{"due": "2023-06-30"}]) == "持续推进（另见时限节点）"
+    assert _ongoing_limit(False, [{"due": "2023-06-30"}]) == ""

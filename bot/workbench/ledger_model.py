@@ -54,6 +54,13 @@ def _milestone_line(m: dict) -> str:
     return f"{m['due']}{units} {m['text']}" + ("（已完成）" if m["done"] else "")
 
 
+def _ongoing_limit(ongoing: bool, milestones: list[dict]) -> str:
+    """A long-term task without a stated limit: 长期坚持, or, beside dated nodes, 持续推进 pointing at them."""
+    if not ongoing:
+        return ""
+    return "持续推进（另见时限节点）" if any(m["due"] for m in milestones) else "长期坚持"
+
+
 def _row(task: dict, fact: wq.TaskFact, milestones: list[dict], reports: list[dict], doc_title: str,
          today: date) -> LedgerRow:
     units = task["units"]
@@ -68,7 +75,7 @@ def _row(task: dict, fact: wq.TaskFact, milestones: list[dict], reports: list[di
         "serial": serial(task["section"], task["number"]),
         "task": task["title"] + (f"\n问题：{problem}" if problem and problem != task["title"] else ""),
         "other_units": "、".join(units.get("cooperating_units", []) + units.get("responsible_units", [])),
-        "deadline": task["deadline_text"] or ("长期坚持" if fact.ongoing else ""),
+        "deadline": task["deadline_text"] or _ongoing_limit(fact.ongoing, milestones),
         "milestones": "\n".join(_milestone_line(m) for m in milestones),
         "progress": "\n".join(history[-PROGRESS_LINES:]),
         "state": state.label,
