@@ -74,3 +74,7 @@ class RecentIds:
         if len(self._ids) > self.capacity:
             self._ids.popitem(last=False)
         return True
+
+    def discard(self, msg_id: str) -> None:
+        """Forget an id whose message was not answered after all: its redelivery is new again."""
+        self._ids.pop(msg_id, None)

@@ -194,12 +194,23 @@ class AibotConnection:
                 return  # no frame: a redelivery is answered
         if first is None:
             return
-        await self.request("aibot_respond_msg", first, req_id)
+        try:
+            await self.request("aibot_respond_msg", first, req_id)
+        except (ConnectionError, asyncio.TimeoutError):
+            self._not_answered(msg.msgid, handed_on is not None)
+            raise
         if late is not None:
             await asyncio.shield(late)
             await self.request("aibot_respond_msg", self.bot.refresh(first["stream"]["id"]), req_id)
         if handed_on is not None:
             handed_on()
+
+    def _not_answered(self, msg_id: str, claimed: bool) -> None:
+        """The first frame never reached WeCom: its redelivery (after the reconnect) is a new message again, in
+        this process and in the store."""
+        self.bot.recent.discard(msg_id)
+        if claimed:
+            self.claims.release(self.bot.name, msg_id)
 
     async def send_msg(self, chat_id: str, body: dict) -> dict:
         """aibot_send_msg: a proactive message (a reminder) into a group or to a user (chatid = userid)."""
