@@ -6,7 +6,6 @@ import asyncio
 import json
 
 import pytest
-from aiohttp import WSMsgType, web
 
 from test_aibot_longconn import BOT_ID, CASES, SECRET, FakeOpenWs, wait_for
 
@@ -15,21 +14,12 @@ class DropFirstReply(FakeOpenWs):
     """Closes the socket when the first aibot_respond_msg arrives, without acknowledging it."""
     dropped = False
 
-    async def handle(self, request):
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        await self.sockets.put(ws)
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            frame = json.loads(msg.data)
-            self.frames.append(frame)
-            if frame["cmd"] == "aibot_respond_msg" and not self.dropped:
-                self.dropped = True
-                await ws.close()
-                break
-            await ws.send_str(json.dumps({"headers": frame["headers"], "errcode": 0, "errmsg": "ok"}))
-        return ws
+    async def acknowledge(self, ws, frame: dict) -> bool:
+        if frame["cmd"] == "aibot_respond_msg" and not self.dropped:
+            self.dropped = True
+            await ws.close()
+            return False
+        return await super().acknowledge(ws, frame)
 
 
 @pytest.fixture

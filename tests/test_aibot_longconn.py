@@ -53,11 +53,17 @@ class FakeOpenWs:
                 continue
             frame = json.loads(msg.data)
             self.frames.append(frame)
-            if frame["cmd"] == "ping" and self.mute_pings:
-                continue
-            code = self.subscribe_errcode if frame["cmd"] == "aibot_subscribe" else 0
-            await ws.send_str(json.dumps({"headers": frame["headers"], "errcode": code, "errmsg": "ok"}))
+            if not await self.acknowledge(ws, frame):
+                break
         return ws
+
+    async def acknowledge(self, ws, frame: dict) -> bool:
+        """Ack one frame as the open platform does; False: the socket was closed instead."""
+        if frame["cmd"] == "ping" and self.mute_pings:
+            return True
+        code = self.subscribe_errcode if frame["cmd"] == "aibot_subscribe" else 0
+        await ws.send_str(json.dumps({"headers": frame["headers"], "errcode": code, "errmsg": "ok"}))
+        return True
 
     def sent(self, cmd: str) -> list[dict]:
         return [f for f in self.frames if f["cmd"] == cmd]
