@@ -141,11 +141,14 @@ class NotKept(Exception):
     """The message's payload could not be kept: it is not to be acknowledged (the platform redelivers)."""
 
 
-async def handle_once(claims: DeliveryClaims,
+async def handle_once(claims: DeliveryClaims | None,
                       handler: Callable[[], Awaitable[R]]) -> tuple[R, Callable[[], None] | None]:
     """Run `handler` (which may claim a new message and start its answer) in a Handling: its result, and
     what to call once the platform has been told the message arrived (None when no new message was
-    claimed). Returns once the payload of an answer still running is kept; raises NotKept if it cannot be."""
+    claimed, or with no `claims`: a connection outside the server). Returns once the payload of an answer
+    still running is kept; raises NotKept if it cannot be."""
+    if claims is None:
+        return await handler(), None
     handling = Handling()
     token = CURRENT.set(handling)
     try:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from knowledge import citations, details, numbered, progress, queries
+from knowledge import details, numbered, progress, queries
 from knowledge.directory import resolve_unit
 from parser import ROLE_LABELS, ROLES
 
@@ -82,8 +82,7 @@ def print_task(db, number: str, *, section, today: date, document: str | None = 
     if not found:
         raise UsageError(f"没有编号为 {number} 的任务" + (f"（文件{doc}）" if doc else ""))
     titles = queries.document_titles(db, (t.document_id for t in found))
-    for t in found:
-        d = details.task_detail(db, t.id)
+    for t, d in zip(found, details.of_tasks(db, found)):
         console.rule(f"{task_label(t.section, t.number)} {t.title}")
         console.print(f"文件{t.document_id}《{titles[t.document_id]}》")
         if d.get("cite_section"):
@@ -91,7 +90,7 @@ def print_task(db, number: str, *, section, today: date, document: str | None = 
         console.print(_units_line(t.units))
         if t.deadline_text:
             console.print(f"整改时限：{t.deadline_text}")
-        _, cited = citations.of(db, [], [m.milestone_id for m in d["milestones"]])
+        cited = d["sources"][1]
         for m in d["milestones"]:
             days = (m.due - today).days
             state = "已完成" if m.done else (f"逾期{-days}天" if days < 0 else f"剩{days}天")

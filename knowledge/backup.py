@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .db import writable
+
 REQUIRED_TABLES = {"documents", "tasks", "migrations"}
 
 
@@ -31,8 +33,7 @@ class StoreSummary:
 def _read_uri(path: Path) -> str:
     """Read-only; where nothing can be written beside the file (a read-only snapshot) the file is taken as
     unchanging, else a store in WAL mode could not be opened there (its -shm file cannot be made)."""
-    writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-    return f"file:{path}?mode=ro" + ("" if writable else "&immutable=1")
+    return f"file:{path}?mode=ro" + ("" if writable(path) else "&immutable=1")
 
 
 def _summary(path: Path) -> StoreSummary:

@@ -29,12 +29,16 @@ def values(origin) -> list:
 
 def source(row) -> dict | None:
     """A row's citation columns as a source {"page", "section", "text"} (None: not cited)."""
-    return {"page": row["cite_page"], "section": row["cite_section"], "text": row["cite_text"]} \
-        if row["cite_section"] is not None else None
+    return _source(row["cite_section"], row["cite_page"], row["cite_text"])
+
+
+def _source(section, page, text) -> dict | None:
+    return {"page": page, "section": section, "text": text} if section is not None else None
 
 
 def with_titles(db: sqlite_utils.Database, task_ids, milestone_ids) -> tuple[dict, dict, dict]:
-    """({document id: title} of these tasks' plans, {task id: source}, {milestone id: source}) in one read."""
+    """({document id: title} of these tasks' plans, {task id: source}, {milestone id: source}) in one read;
+    the uncited are left out."""
     rows = db.execute(
         "SELECT 0, t.id, t.cite_section, t.cite_page, t.cite_text, t.document_id, d.title FROM tasks t"
         " LEFT JOIN documents d ON d.id = t.document_id WHERE t.id IN (SELECT value FROM json_each(:t))"
@@ -45,15 +49,5 @@ def with_titles(db: sqlite_utils.Database, task_ids, milestone_ids) -> tuple[dic
     sources: tuple[dict, dict] = ({}, {})
     for kind, key, section, page, text, _, _ in rows:
         if section is not None:
-            sources[kind][key] = {"page": page, "section": section, "text": text}
+            sources[kind][key] = _source(section, page, text)
     return titles, *sources
-
-
-def of(db: sqlite_utils.Database, task_ids: list[int], milestone_ids: list[int]) -> tuple[dict, dict]:
-    """({task id: source}, {milestone id: source}), each source {"page", "section", "text"}, in two reads."""
-    out = []
-    for table, ids in (("tasks", task_ids), ("milestones", milestone_ids)):
-        rows = db.execute(f"SELECT id, cite_section, cite_page, cite_text FROM {table} WHERE id IN"
-                          " (SELECT value FROM json_each(?))", [json.dumps(sorted(set(ids)))]) if ids else []
-        out.append({r[0]: {"page": r[2], "section": r[1], "text": r[3]} for r in rows if r[1] is not None})
-    return out[0], out[1]

@@ -255,7 +255,6 @@ def register_migration(fn) -> None:
 def use_wal(db: sqlite_utils.Database) -> None:
     """The server's connection: commits skip the disk's sync (a commit survives the process dying; only a
     power cut may take the last ones back). Every store is in WAL mode already (open_db)."""
-    db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
 
 
@@ -318,9 +317,14 @@ def _remember(conn: sqlite3.Connection) -> None:
     _OPENED.append(conn)
 
 
+def writable(path: Path) -> bool:
+    """Whether this process may write the store at `path` and files beside it (its -wal and -shm)."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
 def _read_only(path: Path) -> bool:
     """A store that exists where this process may not write (a read-only mount, a snapshot, another user's)."""
-    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+    return path.exists() and not writable(path)
 
 
 def _open_read_only(path: Path) -> sqlite_utils.Database:

@@ -92,7 +92,7 @@ def attach_log(db: sqlite_utils.Database) -> None:
     `deliveries` is then the log's. Only connections that use it attach it: an ingest's long transaction
     must not hold the log's lock. Not inside a transaction (SQLite cannot attach there)."""
     conn = db.conn
-    if any(row[1] == "log" for row in conn.execute("PRAGMA database_list")):
+    if _log_attached(conn):
         return
     path = store_path(db)
     conn.execute("ATTACH DATABASE ? AS log", [str(log_path(path)) if path else ":memory:"])
@@ -106,6 +106,10 @@ def attach_log(db: sqlite_utils.Database) -> None:
                  " WHERE timestamp IS NOT NULL")
 
 
+def _log_attached(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "log" for row in conn.execute("PRAGMA database_list"))
+
+
 def _m025_delivery_log_file(db: sqlite_utils.Database) -> None:
     # the store's log moves to its own file (see the module's docstring). Copied, committed, then dropped: a
     # crash in between copies again at the next start (a message's second row changes no verdict), none is
@@ -113,7 +117,7 @@ def _m025_delivery_log_file(db: sqlite_utils.Database) -> None:
     conn = db.conn
     if not conn.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'deliveries'").fetchone():
         return
-    attached = not any(row[1] == "log" for row in conn.execute("PRAGMA database_list"))
+    attached = not _log_attached(conn)
     attach_log(db)
     conn.execute(f"INSERT INTO log.deliveries ({COLUMNS}) SELECT {COLUMNS} FROM main.deliveries ORDER BY id")
     conn.commit()

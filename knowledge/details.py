@@ -7,7 +7,7 @@ from datetime import date
 import sqlite_utils
 
 from . import citations
-from .queries import TASK_COLUMNS, DueItem, TaskRow, _bound_units, _items, _json, _rows, _task
+from .queries import TASK_COLUMNS, DueItem, TaskRow, _bound_units, _items, _json, _rows, _tasks_by_id
 
 
 def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
@@ -17,10 +17,8 @@ def milestones_of(db: sqlite_utils.Database, task_id: int) -> list[DueItem]:
 
 
 def task_detail(db: sqlite_utils.Database, task_id: int) -> dict:
-    row = _rows(db, "SELECT * FROM tasks WHERE id = ?", [task_id])[0]
-    task = _task(db, row)
-    measures = [r[0] for r in db.execute("SELECT text FROM measures WHERE task_id=? ORDER BY position", [task_id])]
-    return {**row, "task": task, "measures": measures, "milestones": milestones_of(db, task_id)}
+    """One task in full (as of_tasks gives it)."""
+    return of_tasks(db, _tasks_by_id(db, [task_id]))[0]
 
 
 def of_tasks(db: sqlite_utils.Database, tasks: list[TaskRow]) -> list[dict]:

@@ -122,11 +122,15 @@ _FIELD_START = re.compile(r"^[省市县区州镇乡旗盟]")  # 市教体: a uni
 _COLLECTIVE_HEAD = re.compile(rf"(?:{'|'.join(COLLECTIVE_HEADS)})(?:和单位|及单位)?$")
 
 
+def _is_field(part: str) -> bool:
+    """A field of work, no unit's name: "环境保护", "重点区域" (not 市教体, not …局)."""
+    return not _UNIT_END_RE.search(part) and not _FIELD_START.match(part) and 2 <= len(part) <= 12
+
+
 def modifiers_of_one_head(parts: list[str]) -> bool:
-    """The parts (split on 、) name one collective: all but the last are fields, no unit's name ("环境保护",
-    "重点区域"), and the last ends in a collective head ("流域地方政府", "供电等部门和单位")."""
-    return len(parts) > 1 and bool(_COLLECTIVE_HEAD.search(parts[-1])) and all(
-        not _UNIT_END_RE.search(p) and not _FIELD_START.match(p) and 2 <= len(p) <= 12 for p in parts[:-1])
+    """The parts (split on 、) name one collective: all but the last are fields, and the last ends in a
+    collective head ("流域地方政府", "供电等部门和单位")."""
+    return len(parts) > 1 and bool(_COLLECTIVE_HEAD.search(parts[-1])) and all(_is_field(p) for p in parts[:-1])
 
 
 def _join_fields(parts: list[str]) -> list[str]:
@@ -136,7 +140,7 @@ def _join_fields(parts: list[str]) -> list[str]:
         if modifiers_of_one_head(fields + [p]):
             out.append("、".join(fields + [p]))
             fields = []
-        elif not _UNIT_END_RE.search(p) and not _FIELD_START.match(p) and 2 <= len(p) <= 12:
+        elif _is_field(p):
             fields.append(p)
         else:
             out.extend(fields + [p])

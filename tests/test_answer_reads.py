@@ -53,9 +53,12 @@ def test_a_list_number_asked_of_every_plan_is_read_from_the_kept_lists_as_from_t
 def test_details_read_together_are_each_tasks_own_detail(db):
     tasks = numbered.task_by_number(db, 13, "list") + numbered.task_by_number(db, 7, "list")
     for task, detail in zip(tasks, details.of_tasks(db, tasks)):
-        alone = details.task_detail(db, task.id)
-        assert {k: v for k, v in detail.items() if k != "sources"} == alone
-        assert [m.milestone_id for m in detail["milestones"]] == [m.milestone_id for m in alone["milestones"]]
+        row = db.execute("SELECT title, deadline_text FROM tasks WHERE id = ?", [task.id]).fetchone()
+        assert (detail["title"], detail["deadline_text"], detail["task"]) == (*row, task)
+        measures = [r[0] for r in db.execute("SELECT text FROM measures WHERE task_id = ? ORDER BY position", [task.id])]
+        assert detail["measures"] == measures
+        assert detail["milestones"] == details.milestones_of(db, task.id)  # read one task at a time
+        assert details.task_detail(db, task.id) == detail
 
 
 def _longest_name(text: str, names: tuple[str, ...]):

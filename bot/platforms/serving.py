@@ -23,12 +23,9 @@ def install_platforms(app: web.Application, settings, *, answer, claims, clock, 
     """Every configured platform's routes and long connections, on `app`. Connections start with the app and
     are cancelled when it stops; their state is kept in a small file next to the store for `duban status`."""
     ctx = InstallContext(app=app, settings=settings, answer=answer, seen=claims.seen, claim=claims.claim,
-                         clock=clock, actions=actions)
+                         clock=clock, actions=actions, claims=claims)
     for spec in PLATFORMS:
         spec.install(ctx)
-    for connection in ctx.connections:  # a long connection keeps a message before acknowledging it, as the
-        if hasattr(connection, "claims"):  # routes do through the server's middleware (bot/answer_tracking.py)
-            connection.claims = claims
     app[CONNECTIONS] = ctx.connections
     app.cleanup_ctx.append(_lifecycle(ctx, state_file(settings.db)))
     return ctx

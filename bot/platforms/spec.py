@@ -33,6 +33,9 @@ class InstallContext:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # what the card handler needs (the conversation, to act as the clicking person); None when not serving
     actions: Any = None
+    # bot.claims.DeliveryClaims: a long connection records a message (and keeps its payload) before it
+    # acknowledges it, as the routes do through the server's middleware (bot/answer_tracking.py)
+    claims: Any = None
 
     def on_shutdown(self, close: Callable[[], Awaitable[None]]) -> None:
         self.closers.append(close)

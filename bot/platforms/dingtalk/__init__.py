@@ -37,7 +37,8 @@ def install(ctx: InstallContext) -> None:
 
         stream_robot = _robot(ctx, s.dingtalk_client_secret, http=False)
         client = DingTalkStreamClient(client_id=s.dingtalk_client_id, client_secret=s.dingtalk_client_secret,
-                                      robot=stream_robot, api_base=s.dingtalk_api_base, on_card=_card_handler(ctx))
+                                      robot=stream_robot, api_base=s.dingtalk_api_base, on_card=_card_handler(ctx),
+                                      claims=ctx.claims)
         ctx.connections.append(client)
         ctx.on_shutdown(stream_robot.close)
 

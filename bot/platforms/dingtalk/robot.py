@@ -364,7 +364,7 @@ def _encoded_markdown(text: str, title: str, part_bytes: int) -> bytes | None:
     parts = split_markdown(text, part_bytes)
     if len(parts) != 1:
         return None
-    return orjson.dumps({"msgtype": "markdown", "markdown": {"title": title, "text": parts[0]}})  # UTF-8 as is
+    return orjson.dumps(_reply_body(parts[0], title, (), (), ()))  # UTF-8 as is
 
 
 def _ack() -> web.Response:

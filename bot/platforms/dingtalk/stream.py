@@ -63,7 +63,7 @@ class DingTalkStreamClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.state = ConnectionState("dingtalk_stream")
         self.recent = RecentIds()  # messageIds of events and card clicks across reconnects
-        self.claims = claims  # bot.claims.DeliveryClaims (set by platforms/serving.py): kept before the ACK
+        self.claims = claims  # bot.claims.DeliveryClaims inside the server: kept before the ACK
         self._frames: set[asyncio.Task] = set()  # data frames being handled
         self._ws: aiohttp.ClientWebSocketResponse | None = None
 
@@ -156,12 +156,8 @@ class DingTalkStreamClient:
 
     async def _answer_frame(self, ws: aiohttp.ClientWebSocketResponse, frame: dict, headers: dict) -> None:
         """One data frame, ACKed once what it brought is kept; then its answer counts as handed on."""
-        handed_on = None
         try:
-            if self.claims is None:
-                ack_frame = await self.handle(frame, headers)
-            else:
-                ack_frame, handed_on = await handle_once(self.claims, lambda: self.handle(frame, headers))
+            ack_frame, handed_on = await handle_once(self.claims, lambda: self.handle(frame, headers))
         except NotKept:
             return  # no ACK: the gateway redelivers it, and the redelivery is answered
         except Exception as exc:  # e.g. the store refused the record: nothing was claimed, likewise

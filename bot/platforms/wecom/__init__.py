@@ -51,7 +51,7 @@ def install_aibot(ctx: InstallContext) -> None:
     if s.wecom_aibot_longconn_enabled:
         from .aibot_ws import AibotConnection
         ctx.connections.append(AibotConnection(bot, bot_id=s.wecom_aibot_bot_id, secret=s.wecom_aibot_secret,
-                                               ws_url=s.wecom_aibot_ws_url))
+                                               ws_url=s.wecom_aibot_ws_url, claims=ctx.claims))
 
 
 def _card_handler(ctx: InstallContext):

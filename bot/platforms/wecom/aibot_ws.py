@@ -42,7 +42,7 @@ class Replaced(Exception):
 class AibotConnection:
     def __init__(self, bot: AibotBot, *, bot_id: str, secret: str, ws_url: str = DEFAULT_WS_URL,
                  session: aiohttp.ClientSession | None = None, backoff: Backoff | None = None,
-                 ping_every: float = PING_EVERY_S):
+                 ping_every: float = PING_EVERY_S, claims=None):
         self.bot = bot
         self.bot_id = bot_id
         self._secret = secret
@@ -55,7 +55,7 @@ class AibotConnection:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._acks: dict[str, asyncio.Future] = {}
         self._send_lock = asyncio.Lock()
-        self.claims = None  # bot.claims.DeliveryClaims, set by the server (platforms/serving.py)
+        self.claims = claims  # bot.claims.DeliveryClaims inside the server (the install context's)
 
     def __repr__(self) -> str:
         return f"AibotConnection(bot_id={self.bot_id!r}, state={self.state.state!r})"
@@ -184,14 +184,10 @@ class AibotConnection:
     async def _answer_message(self, msg, req_id: str) -> None:
         """A message's stream frames: the first once the message is recorded (and kept, if its answer is still
         running), the finished one when the answer is ready; then it counts as answered."""
-        handed_on = None
-        if self.claims is None:
-            first, late = await self.bot.first_reply(msg)
-        else:
-            try:
-                (first, late), handed_on = await handle_once(self.claims, lambda: self.bot.first_reply(msg))
-            except NotKept:
-                return  # no frame: a redelivery is answered
+        try:
+            (first, late), handed_on = await handle_once(self.claims, lambda: self.bot.first_reply(msg))
+        except NotKept:
+            return  # no frame: a redelivery is answered
         if first is None:
             return
         try:
