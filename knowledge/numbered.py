@@ -28,7 +28,7 @@ def task_by_number(db: sqlite_utils.Database, number: int | str, section: str | 
 
 def _list_ord(number: int | str, section: str | None, document: int | None) -> int | None:
     """A 清单 number asked of every document: its place in the kept lists (unit_tasks.ord is the number
-    itself for a 清单 item), which answer without reading the tasks numbered so in every plan."""
+    itself for a 清单 item, counts._ORD), which answer without reading the tasks numbered so in every plan."""
     if section == "list" and document is None and isinstance(number, int) and 0 < number < 1000000:
         return number
     return None
@@ -70,7 +70,8 @@ def count_by_number(db: sqlite_utils.Database, number: int | str, section: str |
                     document: int | None = None) -> int:
     ord_ = _list_ord(number, section, document)
     if ord_ is not None:  # everyone's kept list, one index range per state: no probe of each plan
-        return db.execute("SELECT count(*) FROM unit_tasks WHERE unit = ? AND state IN (0, 1, 2) AND ord = ?",
+        states = ",".join(map(str, counts.STATES[None]))
+        return db.execute(f"SELECT count(*) FROM unit_tasks WHERE unit = ? AND state IN ({states}) AND ord = ?",
                           [counts.EVERYONE, ord_]).fetchone()[0]
     sql = ("SELECT count(*)" + _BY_NUMBER + (" AND t.section = :s" if section else "") +
            (" AND t.document_id = :d" if document is not None else ""))
