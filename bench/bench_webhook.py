@@ -1,6 +1,6 @@
 """Webhook throughput and server CPU: the DingTalk endpoint, answer cache off and on, against a bare aiohttp handler.
 
-    python bench/bench_webhook.py [--seconds 3] [--rounds 6] [--workers 16] [--senders 24] [--plans 1000] [--profile [off|on]]
+    python bench/bench_webhook.py [--seconds 3] [--rounds 6] [--workers 16] [--senders 24] [--plans 1000] [--profile [off|on] [--profile-out PATH]]
 
 Three servers, each in its own process on 127.0.0.1 (free port, access log off):
 (a) bare: an aiohttp app with one POST handler that reads the body and returns 200 "ok";
@@ -273,6 +273,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of load before timing, per server")
     ap.add_argument("--profile", nargs="?", const="off", choices=("off", "on"),
                     help="one extra round under cProfile, answer cache off (default) or on")
+    ap.add_argument("--profile-out", metavar="PATH", help="with --profile, also keep the raw cProfile data there")
     args = ap.parse_args()
     for path in (SEED_TXT, VECTORS):
         if not path.exists():
@@ -320,6 +321,8 @@ def main() -> int:
     report(results, args, today)
     if prof_path and Path(prof_path).exists():
         print_profile(prof_path)
+        if args.profile_out:
+            shutil.copyfile(prof_path, args.profile_out)
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

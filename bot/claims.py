@@ -3,8 +3,8 @@
 Every webhook message is judged (msgId de-duplication, DingTalk's signed timestamps) and recorded
 before it is answered, so a redelivery is never taken for a new message. The verdict comes at once from
 the delivery log's memory (its index, when the filter says "maybe"); a new message then waits for its
-record, and the messages that arrive in one turn of the event loop share one SQLite transaction: a burst
-pays for one commit, one clock reading and one read of the store's generation, which the burst's answers use to tell whether what they keep is still
+record, and the messages that arrive in one turn of the event loop (under load: within GATHER_S of the last
+write) share one SQLite transaction with the payloads and answered marks waiting: a burst pays for one commit, one clock reading and one read of the store's generation, which the burst's answers use to tell whether what they keep is still
 current (it is read after the burst is recorded, so it covers every change made before any of its
 messages is answered). A duplicate of a message whose record is still pending waits for that record:
 if it fails, both fail, and the platform's next retry is answered.
@@ -31,6 +31,9 @@ from knowledge.writer import StoreWriter
 log = logging.getLogger("duban.claims")
 
 MARK_DELAY_S = 0.2  # the longest an answered mark waits for another write to ride with
+# under load the log commits at most once in this time: the messages, payloads and marks that arrive meanwhile
+# share the commit (its fixed cost, not the wait, is what a busy server runs out of)
+GATHER_S = 0.001
 
 
 class DeliveryClaims:
@@ -46,6 +49,8 @@ class DeliveryClaims:
         self._ops: list[tuple[tuple, asyncio.Future]] = []  # payloads to keep, answered marks, of this turn
         self._marks: list[int] = []  # rows answered, written with the next write (answered_soon)
         self._marks_timer: asyncio.TimerHandle | None = None
+        self._turn: asyncio.Handle | None = None  # the next write, scheduled
+        self._last_write = float("-inf")  # loop time of the last write started
 
     async def claim(self, platform: str, msg_id: str, signed: tuple[str, str] | None = None) -> str:
         """"new" (once recorded), "duplicate" or "replayed" (see DeliveryLog.judge)."""
@@ -77,31 +82,61 @@ class DeliveryClaims:
         return await self.claim(platform, msg_id) == "duplicate"
 
     def _queue(self, delivery: Delivery, future: asyncio.Future | None) -> None:
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)  # after the handlers already scheduled this turn
         self._pending.append((delivery, future))
+        self._schedule()
 
-    def _flush(self) -> None:
+    def _schedule(self) -> None:
+        """The next write: after the handlers already scheduled this turn of the loop; under load (the last write
+        began less than GATHER_S ago) when GATHER_S has passed since it, so that what arrives meanwhile shares it."""
+        if self._turn is not None:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._last_write + GATHER_S - loop.time()
+        self._turn = loop.call_later(wait, self._write_turn) if wait > 0 else loop.call_soon(self._write_turn)
+
+    def _write_turn(self) -> None:
+        """One transaction for everything waiting: new messages' records, payloads, answered marks."""
+        self._turn = None
+        self._last_write = asyncio.get_running_loop().time()
         batch, self._pending = self._pending, []
+        ops, self._ops = self._ops, []
+        marks, marked_at = self._take_marks()
         recorded = [d for d, _ in batch]
         seen_at = self._burst_at.isoformat(timespec="seconds")
-        if self.writer is None:
-            try:
-                ids = self.log.record(recorded, self._burst_at)
-            except Exception as exc:
-                self._failed(batch, exc)
-                return
-            self._recorded(batch, ids, self._generation())
-            return
-        marks, marked_at = self._take_marks()
+        payloads = [arg for (kind, arg), _ in ops if kind == "keep"]
+        answered = [row for (kind, arg), _ in ops if kind == "answered" for row in arg]
+        at = marked_at or (self.now() if answered else None)
 
-        def job(conn):  # in the writer's transaction (on the log's file alone)
-            ids = deliveries.insert_rows(conn, recorded, seen_at)
-            _mark_riding(conn, marks, marked_at)
+        def job(conn):  # on the log's file alone (the writer's connection has no store)
+            ids = deliveries.insert_rows(conn, recorded, seen_at) if recorded else []
+            if payloads:
+                deliveries.keep_payloads(conn, payloads)
+            if answered:
+                deliveries.mark_answered(conn, answered, at)
+            _mark_riding(conn, marks, at)
             return ids
 
-        self._write(job, lambda ids, exc: self._failed(batch, exc) if exc is not None
-                    else self._recorded(batch, ids, self._generation()))
+        def done(ids, exc: BaseException | None) -> None:
+            if exc is not None:
+                self._failed(batch, exc)
+            elif batch:
+                self._recorded(batch, ids, self._generation())
+            for _, future in ops:
+                if not future.done():
+                    future.set_exception(exc) if exc else future.set_result(None)
+
+        if self.writer is not None:
+            self._write(job, done)
+            return
+        conn = self.log.db.conn
+        try:
+            ids = job(conn)
+            conn.commit()
+        except Exception as exc:
+            conn.rollback()
+            done(None, exc)
+            return
+        done(ids, None)
 
     def _write(self, job, done: Callable[[object, BaseException | None], None]) -> None:
         """Run `job` on the log's file: here when its write lock is free at once (no hand-over to the writer's
@@ -194,45 +229,11 @@ class DeliveryClaims:
         return out
 
     def _op(self, op: tuple) -> asyncio.Future:
-        """Queue a payload or an answered mark; the ops of one turn of the loop share one write."""
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        if not self._ops:
-            loop.call_soon(self._flush_ops)
+        """Queue a payload or an answered mark for the next write."""
+        future = asyncio.get_running_loop().create_future()
         self._ops.append((op, future))
+        self._schedule()
         return future
-
-    def _flush_ops(self) -> None:
-        ops, self._ops = self._ops, []
-        payloads = [arg for (kind, arg), _ in ops if kind == "keep"]
-        answered = [row for (kind, arg), _ in ops if kind == "answered" for row in arg]
-        at = self.now()
-        marks, _ = self._take_marks()
-
-        def job(conn):
-            if payloads:
-                deliveries.keep_payloads(conn, payloads)
-            if answered:
-                deliveries.mark_answered(conn, answered, at)
-            _mark_riding(conn, marks, at)
-
-        def settle(exc: BaseException | None) -> None:
-            for _, future in ops:
-                if not future.done():
-                    future.set_exception(exc) if exc else future.set_result(None)
-
-        if self.writer is not None:
-            self._write(job, lambda _, exc: settle(exc))
-            return
-        conn = self.log.db.conn
-        try:
-            job(conn)
-            conn.commit()
-        except Exception as exc:
-            conn.rollback()
-            settle(exc)
-            return
-        settle(None)
 
 
 def _mark_riding(conn: sqlite3.Connection, marks: list[int], at: datetime | None) -> None:

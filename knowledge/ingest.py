@@ -173,12 +173,7 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
     directory = directory if directory is not None else plan.directory  # the one the plan was read by
     row = documents.known_file(db, sha256)
     if row:
-        with db.atomic():
-            documents.restore(db, row[0])  # a removed document ingested again comes back
-        n = db.execute("SELECT count(*) FROM tasks WHERE document_id=? AND version=?", row).fetchone()[0]
-        m = db.execute("SELECT count(*) FROM milestones JOIN tasks ON tasks.id = milestones.task_id"
-                       " WHERE document_id=? AND version=?", row).fetchone()[0]
-        return IngestResult(row[0], row[1], "unchanged", plan.title, n, m, plan.warnings)
+        return _known_file(db, plan, row)
     tasks_before = _last_task(db)
     with db.atomic():
         if directory is not None:
@@ -197,40 +192,15 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
             return IngestResult(doc[0], doc[1], "unchanged", plan.title, n, m, plan.warnings)
         carried: dict = {}
         diff = None
-        if doc and replaces is None:  # checked before matching tasks: a wild file must not cost a long match
-            wild = departure.refusal(old_snaps, new_snaps)
-            if wild:
-                raise VersionRejected(f"该文件不像《{plan.title}》的新版本：{wild}。"
-                                      f"确属新版本请用 duban ingest 文件 --replaces {doc[0]}")
         if doc:
             doc_id, version, status = doc[0], doc[1] + 1, "new_version"
-            carried, diff = _carry_over(db, old_snaps, new_snaps)
-            gone = len(diff["withdrawn"])
-            if replaces is None and gone >= 5 and gone * 2 > len(old_snaps):
-                # a cut-short or wrong file must not silently withdraw most of a plan
-                raise VersionRejected(
-                    f"该文件若作为《{plan.title}》的新版本，将撤销现有 {len(old_snaps)} 项任务中的 {gone} 项"
-                    f"（只识别出 {len(plan.tasks)} 项）。文件可能不完整；确属新版本请用 duban ingest 文件 --replaces {doc_id}")
-            title = plan.title if plan.titled else db.execute("SELECT title FROM documents WHERE id=?",
-                                                               [doc_id]).fetchone()[0]
-            db.execute("UPDATE documents SET current_version=?, title=?, doc_number=?, year=? WHERE id=?",
-                       [version, title, plan.doc_number, plan.year, doc_id])
+            carried, diff, title = _next_version(db, plan, doc, old_snaps, new_snaps, replaces)
         else:
             doc_id = db.execute("INSERT INTO documents (title, doc_number, year, current_version, created_at)"
                                 " VALUES (?,?,?,1,?)", [plan.title, plan.doc_number, plan.year,
                                                         now.isoformat(timespec="seconds")]).lastrowid
             version, status = 1, "new"
-        db.execute("INSERT INTO versions (document_id, version, source_name, sha256, ingested_at,"
-                   " declared_task_count, warnings) VALUES (?,?,?,?,?,?,?)",
-                   [doc_id, version, plan.source_name, sha256, now.isoformat(timespec="seconds"),
-                    plan.declared_task_count, json.dumps(plan.warnings, ensure_ascii=False)])
-        n_ms = 0
-        for j, t in enumerate(plan.tasks):
-            uid, st = carried.get(j, (None, None))
-            n_ms += _insert_task(db, doc_id, version, t, uid, st)[1]
-        for u in plan.unknown_units:
-            db.execute("INSERT OR IGNORE INTO units (name, kind, known) VALUES (?, 'unknown', 0)", [u])
-        add_aliases(db, plan_aliases(plan))
+        n_ms = _store_version(db, plan, doc_id, version, sha256, now, carried)
         if doc:
             review.reapply_extensions(db, doc_id)  # approved 延期 outlive a revision that keeps the milestone
         due_index.reindex(db, document_id=doc_id)  # the old version's rows out, the new one's in
@@ -243,3 +213,54 @@ def ingest_plan(db: sqlite_utils.Database, plan: Plan, sha256: str, directory=No
                 enqueue(db, notices(db, title, version, diff, old_snaps, new_snaps), now)
     _refresh_statistics(db, tasks_before)
     return IngestResult(doc_id, version, status, plan.title, len(plan.tasks), n_ms, notes + plan.warnings, diff)
+
+
+def _known_file(db: sqlite_utils.Database, plan: Plan, row) -> IngestResult:
+    """A file stored before (by its bytes): a removed document comes back; nothing else changes."""
+    with db.atomic():
+        documents.restore(db, row[0])
+    n = db.execute("SELECT count(*) FROM tasks WHERE document_id=? AND version=?", row).fetchone()[0]
+    m = db.execute("SELECT count(*) FROM milestones JOIN tasks ON tasks.id = milestones.task_id"
+                   " WHERE document_id=? AND version=?", row).fetchone()[0]
+    return IngestResult(row[0], row[1], "unchanged", plan.title, n, m, plan.warnings)
+
+
+def _next_version(db: sqlite_utils.Database, plan: Plan, doc, old_snaps, new_snaps, replaces):
+    """(carried task ids and states, the diff, the title) of a stored document's next version, its row moved
+    on; VersionRejected for a file that does not look like one (unless `replaces` says it is)."""
+    doc_id = doc[0]
+    if replaces is None:  # checked before matching tasks: a wild file must not cost a long match
+        wild = departure.refusal(old_snaps, new_snaps)
+        if wild:
+            raise VersionRejected(f"该文件不像《{plan.title}》的新版本：{wild}。"
+                                  f"确属新版本请用 duban ingest 文件 --replaces {doc_id}")
+    carried, diff = _carry_over(db, old_snaps, new_snaps)
+    gone = len(diff["withdrawn"])
+    if replaces is None and gone >= 5 and gone * 2 > len(old_snaps):
+        # a cut-short or wrong file must not silently withdraw most of a plan
+        raise VersionRejected(
+            f"该文件若作为《{plan.title}》的新版本，将撤销现有 {len(old_snaps)} 项任务中的 {gone} 项"
+            f"（只识别出 {len(plan.tasks)} 项）。文件可能不完整；确属新版本请用 duban ingest 文件 --replaces {doc_id}")
+    title = plan.title if plan.titled else db.execute("SELECT title FROM documents WHERE id=?",
+                                                       [doc_id]).fetchone()[0]
+    db.execute("UPDATE documents SET current_version=?, title=?, doc_number=?, year=? WHERE id=?",
+               [doc[1] + 1, title, plan.doc_number, plan.year, doc_id])
+    return carried, diff, title
+
+
+def _store_version(db: sqlite_utils.Database, plan: Plan, doc_id: int, version: int, sha256: str,
+                   now: datetime, carried: dict) -> int:
+    """The version's row, its tasks (with the ids and states carried over), new units and aliases; the
+    number of milestones stored."""
+    db.execute("INSERT INTO versions (document_id, version, source_name, sha256, ingested_at,"
+               " declared_task_count, warnings) VALUES (?,?,?,?,?,?,?)",
+               [doc_id, version, plan.source_name, sha256, now.isoformat(timespec="seconds"),
+                plan.declared_task_count, json.dumps(plan.warnings, ensure_ascii=False)])
+    n_ms = 0
+    for j, t in enumerate(plan.tasks):
+        uid, st = carried.get(j, (None, None))
+        n_ms += _insert_task(db, doc_id, version, t, uid, st)[1]
+    for u in plan.unknown_units:
+        db.execute("INSERT OR IGNORE INTO units (name, kind, known) VALUES (?, 'unknown', 0)", [u])
+    add_aliases(db, plan_aliases(plan))
+    return n_ms

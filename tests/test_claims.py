@@ -7,7 +7,8 @@ import sqlite3
 from datetime import datetime, timezone
 
 
-from bot.claims import DeliveryClaims
+from bot import claims as claims_module
+from bot.claims import GATHER_S, DeliveryClaims
 from knowledge.db import open_db
 from knowledge.deliveries import log_path
 
@@ -77,6 +78,29 @@ async def test_duplicates_and_replays_are_told_at_once_without_a_commit(tmp_path
     assert commits == []
 
 
+async def test_under_load_what_arrives_soon_after_a_write_shares_the_next_commit(tmp_path, monkeypatch):
+    """A busy server commits at most once per GATHER_S: messages of later turns of the loop, and a payload
+    to keep, join the write that is waiting; an idle log is written at once."""
+    monkeypatch.setattr(claims_module, "GATHER_S", 0.2)  # wide enough for a slow test machine
+    db = open_db(tmp_path / "duban.db")
+    claims = DeliveryClaims(db, lambda: AT)
+    commits = []
+    db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await claims.claim("dingtalk", "m1", ("1", "s1")) == "new"
+    assert len(commits) == 1 and loop.time() - started < 0.2  # the log was idle: no wait
+    second = asyncio.ensure_future(claims.claim("dingtalk", "m2", ("2", "s2")))
+    await asyncio.sleep(0.01)  # a later turn of the loop
+    kept = claims.keep("dingtalk", "m1", '{"text": "第十三项谁牵头"}')
+    third = asyncio.ensure_future(claims.claim("dingtalk", "m3", ("3", "s3")))
+    assert await second == "new" and await third == "new" and await kept is None
+    assert len(commits) == 2
+    rows = sqlite3.connect(log_path(tmp_path / "duban.db")).execute(
+        "SELECT msg_id, payload IS NOT NULL FROM deliveries ORDER BY id").fetchall()
+    assert rows == [("m1", 1), ("m2", 0), ("m3", 0)]
+
+
 def test_the_log_forgets_after_a_week_in_memory_and_in_the_store(tmp_path):
     from datetime import timedelta
 
@@ -103,6 +127,6 @@ async def test_a_retry_s_own_signature_cannot_carry_another_message_later(tmp_pa
     assert await claims.claim("dingtalk", "m1", ("1732783262128", "sig-a")) == "new"
     assert await claims.claim("dingtalk", "m1", ("1732783262555", "sig-retry")) == "duplicate"
     assert await claims.claim("dingtalk", "forged", ("1732783262555", "sig-retry")) == "replayed"
-    await asyncio.sleep(0)  # the retry's signature is recorded in the next commit
+    await asyncio.sleep(GATHER_S + 0.05)  # the retry's signature is recorded in the next commit
     again = DeliveryClaims(open_db(path), lambda: AT)  # and known after a restart
     assert await again.claim("dingtalk", "forged", ("1732783262555", "sig-retry")) == "replayed"

@@ -8,7 +8,7 @@ import sqlite3
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 
-from bot.claims import DeliveryClaims
+from bot.claims import GATHER_S, DeliveryClaims
 from knowledge.db import open_db, use_wal
 from knowledge.deliveries import KEEP, DeliveryLog, SeenFilter, log_path
 from knowledge.writer import StoreWriter
@@ -169,7 +169,7 @@ async def test_a_retry_of_an_answered_message_leaves_nothing_to_mark(tmp_path):
     await claims.answered("dingtalk", "m1")
     for i in range(2, 50):  # DingTalk retries, each signed anew
         assert await claims.claim("dingtalk", "m1", signed(i)) == "duplicate"
-    await asyncio.sleep(0)
+    await asyncio.sleep(GATHER_S + 0.05)  # their signatures' write
     assert not claims.log.rows and claims.log.held == 0
     assert await claims.claim("dingtalk", "forged", signed(30)) == "replayed"
     assert DeliveryLog(open_db(path), AT).unanswered == {}  # nor is it open after a restart
