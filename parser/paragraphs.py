@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import CN_DIGITS, FIELD_LABELS
+from .lexicon import CN_DIGITS, DOC_KINDS, FIELD_LABELS
 
 # Levels follow GB/T 9704 practice: 一、 > （一） > 1. > （1） > ①
 _MARKERS = [
@@ -31,7 +31,7 @@ def label_words(*keys: str) -> str:
 # a line starting with a label (市级督办领导：… 整改时限：…) opens a field
 FIELD_LABEL = re.compile(rf"^\s*(?:市直|市级|省直|省级|县直|县级|区直|区级)?({label_words()})\s*[:：]")
 _SENTENCE_END = tuple("。；;！？!?：:”’」』）)】》")
-_DOC_KIND_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|报告|规划|细则)$")
+_DOC_KIND_END = re.compile(f"(?:{'|'.join((*DOC_KINDS, '报告'))})$")  # a report's title ends a paragraph too
 _DOC_NUMBER = re.compile(r"^\S{1,12}[〔\[［【]\s*(?:19|20)\d\d\s*[〕\]］】]\s*\d+\s*号$")  # 邵办发〔2026〕7号
 
 

@@ -9,6 +9,7 @@ from .citations import cite
 from .date_forms import EVENT_SPAN
 from .errors import DocumentError
 from .items import body_item, find_task_nodes, is_list_style, list_item, numbered_across, task_number
+from .lexicon import DOC_KINDS
 from .model import Plan
 from .outline import build_tree, split_attachment
 from .normalize import normalize_width, split_lost_breaks
@@ -26,7 +27,7 @@ _DATE_LINE = re.compile(r"^(?:[^。；，\d]{2,30}?)?\s*((?:19|20)\d\d)\s*年\s*
 _DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
 # 【牵头单位】X → 牵头单位：X
 _BRACKET_LABEL = re.compile(rf"【\s*((?:市直|市级)?(?:{label_words()}))\s*】\s*")
-_TITLE_END = re.compile(r"(方案|通知|意见|清单|办法|计划|要点|决定|规划|细则)$")
+_TITLE_END = re.compile(f"(?:{'|'.join(DOC_KINDS)})$")
 
 
 def _doc_year(paragraphs: list[str], title: str) -> tuple[int | None, str | None]:
@@ -102,7 +103,7 @@ def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = No
             listed.append(body_item(node, task_number(node)))
     for b in blocks:
         if b.kind == "table" and is_task_table(b.rows):
-            listed.extend(table_items(b.rows))
+            listed.extend(table_items(b.rows, carry_down=not b.merges_filled))
     body_nodes = find_task_nodes(build_tree(body), extend=True, attached_list=bool(listed))
     items = [n for n in body_nodes if not is_list_style(n)]
     printed = numbered_across(items)  # 1、…4、 running across （一）（二）: "1" … "4"

@@ -1,8 +1,10 @@
 """清单 and 分工 tables (one row per item, or several sub-rows per item) → RawItems.
 
 Columns are recognised by their header words (parser.table_forms), in any order and under title
-rows. Rows arrive as every reader gives them: a merged cell is either repeated (Word, PDF) or empty
-in the rows it covers (web pages, pasted text, spreadsheets); both are read the same way.
+rows. Rows arrive as every reader gives them: a vertically merged cell is either repeated in the rows it
+covers (Word, PDF, spreadsheets: the reader knows the merges) or left empty there (web pages, pasted text).
+Only in the second case does an empty cell of a carried column take the value above (`carry_down`): where
+merges are known, an empty cell is empty, and guessing would name a unit or a date the row does not have.
 """
 from __future__ import annotations
 
@@ -10,16 +12,20 @@ import re
 
 from .fields import TAIL, find_inline_fields, find_role_sentence
 from .items import cn_number
+from .lexicon import LOCALITY_ENDINGS, ORGAN_ENDINGS
 from .paragraphs import is_heading_like, marker_of
 from .table_forms import (IGNORED_KEYS, TEXT_KEYS, UNIT_KEYS, column_keys, infer_unlabelled, is_none,
                           looks_numbered, shifted_header)
 from .tasks import Measure, RawItem
 
-# Columns whose merged cell covers several items: an empty cell in a later item's row takes the
-# value above. Other columns (配合单位, 目标, 措施) are often empty for real.
+# Columns whose merged cell covers several items: where merges are not known, an empty cell in a later item's
+# row takes the value above. Other columns (配合单位, 目标, 措施) are often empty for real.
 _CARRIED = ("supervising_leaders", "principal_units", "lead_units", "responsible_units", "deadline")
 _STRENGTH = ("lead_units", "principal_units", "responsible_units", "cooperating_units")  # strongest first
 _HEADER_SCAN = 6
+_UNIT_ENDINGS = tuple(sorted((*ORGAN_ENDINGS, *LOCALITY_ENDINGS), key=len, reverse=True))
+_CONTINUATION_STARTS = ("和", "及", "与", "、", "等", "（", "(", "）", ")")
+_STAND_INS = ("content", "measures", "goal")  # the item's text where no column is headed 任务 or 问题, in order
 
 
 def _norm(cell: str | None) -> str:
@@ -52,8 +58,10 @@ def _layout(rows: list[list[str]]) -> tuple[dict[int, str], int]:
     header = shifted_header(list(header), data)
     keys = infer_unlabelled(column_keys(header), header, data)
     if "task" not in keys.values() and "problem" not in keys.values():
-        # 主要内容 / 工作内容 alone is the item's text
-        keys = {i: ("task" if k == "content" else k) for i, k in keys.items()}
+        # without a task column the item's text is its 内容 column, else its 措施 or 目标 column
+        # (主要内容 | 责任单位, 政策措施 | 负责部门, 工作目标及措施 | 牵头单位)
+        stand_in = next((k for k in _STAND_INS if k in keys.values()), None)
+        keys = {i: ("task" if k == stand_in else k) for i, k in keys.items()}
     return keys, skip
 
 
@@ -105,8 +113,9 @@ def _number_of(cells: dict[str, str]) -> str:
 class _Items:
     """Rows folded into items: sub-rows join their item, merged cells carry down."""
 
-    def __init__(self, keys: dict[int, str]):
+    def __init__(self, keys: dict[int, str], carry_down: bool):
         self.keys = keys
+        self.carry_down = carry_down
         self.items: list[dict[str, str]] = []
         self.rows_in: list[int] = []  # rows folded into each item
         self.above: dict[str, str] = {}  # last value of each carried column in this section
@@ -133,7 +142,7 @@ class _Items:
             self._append(self.items[-1], cells)
             self.rows_in[-1] += 1
         elif cells.get("problem") or cells.get("task"):
-            for key in _CARRIED:
+            for key in _CARRIED if self.carry_down else ():
                 if not cells.get(key) and key not in explicit_none and self.above.get(key):
                     cells[key] = self.above[key]
             self.last_no = number
@@ -153,11 +162,11 @@ class _Items:
                 item[k] = (item[k] + sep + v) if item.get(k) else v
 
 
-def _merged_rows(rows: list[list[str]]) -> list[tuple[dict[str, str], str | None, int]]:
+def _merged_rows(rows: list[list[str]], carry_down: bool) -> list[tuple[dict[str, str], str | None, int]]:
     """(cells, section numeral where numbering restarted, number of rows) per item."""
     keys, skip = _layout(rows)
     header_rows = [[_norm(c) for c in h] for h in rows[:skip]]
-    folded = _Items(keys)
+    folded = _Items(keys, carry_down)
     section: str | None = None
     seen: set[str] = set()
     restarted: list[str | None] = []
@@ -219,9 +228,25 @@ def _strongest_role_once(fields: dict[str, str]) -> None:
         fields[key] = "、".join(kept)
 
 
-def table_items(rows: list[list[str]]) -> list[RawItem]:
+def _unit_lines(cell: str) -> str:
+    """A unit cell's line breaks: between lines that are each a whole unit name (or list), a separator; else
+    none (a name wrapped in a PDF cell: "市自然资源⏎和规划局", "市人民政府⏎办公室")."""
+    lines = [ln.strip() for ln in cell.split("\n") if ln.strip()]
+    return ("；" if len(lines) > 1 and all(_whole_unit_line(ln) for ln in lines) else "").join(lines)
+
+
+def _whole_unit_line(line: str) -> bool:
+    bare = _LEAD_NOTE.sub("", line).removesuffix("等")
+    if bare.startswith(_CONTINUATION_STARTS):
+        return False
+    ending = next((e for e in _UNIT_ENDINGS if bare.endswith(e)), None)
+    return ending is not None and len(bare) > len(ending) + 1  # "办公室" alone ends a wrapped name
+
+
+def table_items(rows: list[list[str]], carry_down: bool = True) -> list[RawItem]:
+    """The items of a task table; `carry_down`: its merged cells are not known (see the module's docstring)."""
     items: list[RawItem] = []
-    for cells, section, n_rows in _merged_rows(rows):
+    for cells, section, n_rows in _merged_rows(rows, carry_down):
         raw_no = _number_of(cells)
         number = cn_number(raw_no) if raw_no else len(items) + 1
         if number is None:
@@ -229,7 +254,7 @@ def table_items(rows: list[list[str]]) -> list[RawItem]:
         if section:
             number = f"{section}{raw_no}"
         text = cells.get("problem") or cells.get("task") or ""
-        fields = {k: v.replace("\n", "") for k, v in cells.items()
+        fields = {k: (_unit_lines(v) if k in UNIT_KEYS else v.replace("\n", "")) for k, v in cells.items()
                   if k not in ("number", "problem", "task", "measures", "content") and v}
         _unit_fields(fields)
         if n_rows > 1:

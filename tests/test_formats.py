@@ -64,7 +64,9 @@ def test_spreadsheet_title_row_becomes_the_plan_title():
     assert (blocks[0].kind, blocks[0].heading, blocks[0].text) == ("para", True, "某市2024年城市黑臭水体整治重点任务分工表")
     assert parse_file(FORMATS / "heichou_table.xlsx").title == "某市2024年城市黑臭水体整治重点任务分工表"
     table = blocks[1].rows
-    assert table[4] == ["", "", "完成支管到户改造。", "市城管局", "/", "2024年12月底前"]  # merged cells left empty
+    # a merged cell is repeated in every row it covers (the reader knows the merges), as Word's are
+    assert table[4] == ["2", "推进截污纳管工程", "完成支管到户改造。", "市城管局", "/", "2024年12月底前"]
+    assert blocks[1].merges_filled
     assert table[6][5] == "2024年10月31日"  # a date cell reads as written in Chinese
 
 

@@ -20,15 +20,16 @@ HEADER_ROWS = [
     ("备注", "remark"), ("任务类别", "category"), ("问题类型", "category"), ("领域", "category"),
     ("主体责任单位", "principal_units"),
     ("牵头单位", "lead_units"), ("市直牵头单位", "lead_units"), ("牵头部门", "lead_units"),
-    ("配合单位", "cooperating_units"), ("协办单位", "cooperating_units"),
+    ("配合单位", "cooperating_units"), ("协办单位", "cooperating_units"), ("协作单位", "cooperating_units"),
+    ("支持单位", "cooperating_units"),
     ("指导部门", "responsible_units"),
     ("责任单位", "responsible_units"), ("责任部门", "responsible_units"), ("落实单位", "responsible_units"),
     ("完成时限", "deadline"), ("时限要求", "deadline"), ("时间节点", "deadline"), ("整改时限", "deadline"),
-    ("完成时间", "deadline"),
+    ("完成时间", "deadline"), ("截止日期", "deadline"), ("期限", "deadline"),
     ("整改目标", "goal"),
     ("整改措施", "measures"), ("工作措施", "measures"),
     ("问题", "problem"), ("督察反馈问题", "problem"),
-    ("工作任务", "task"), ("工作事项", "task"), ("改革举措", "task"), ("民生实事", "task"), ("重点任务", "task"),
+    ("目标任务", "task"), ("工作任务", "task"), ("工作事项", "task"), ("改革举措", "task"), ("民生实事", "task"), ("重点任务", "task"),
     ("重点工作", "task"),
     ("主要内容", "content"), ("具体要求", "content"), ("工作内容", "content"), ("主 要 内 容", "content"),
 ]
@@ -251,3 +252,84 @@ def test_a_category_column_merged_over_its_rows_is_not_the_task(tmp_path):
     assert [[m.due for m in t.milestones] for t in tasks] == [
         [datetime.date(2024, 6, 30)], [datetime.date(2024, 12, 31)], [], [datetime.date(2024, 9, 30)]]
     assert tasks[2].ongoing and tasks[0].lead_units == ["市政务服务中心"]
+
+
+@pytest.mark.parametrize("text_header", ["政策措施", "改革措施", "具体措施", "工作目标及措施"])
+def test_without_a_task_column_the_measures_or_goal_column_is_the_task(text_header):
+    rows = [["序号", text_header, "负责部门", "完成时限"],
+            ["1", "将建筑工程施工许可权限下放至自贸试验区。", "市住房城乡建设局", "2024年6月底前"]]
+    (t,) = parse_table(rows)
+    assert t.title.startswith("将建筑工程施工许可权限下放")
+    assert brief(t) == ([], [], ["市住房城乡建设局"], [date(2024, 6, 30)])
+
+
+def test_where_the_reader_knows_the_merges_an_empty_cell_is_empty():
+    """Word, PDF and .xlsx repeat a merged value in every row it covers: an empty cell names no unit and no date
+    (pasted text and web tables leave covered cells empty, and there the value above carries down)."""
+    rows = [["序号", "工作任务", "牵头单位", "完成时限"],
+            ["1", "完成河道清淤。", "市水利局", "长期坚持"],
+            ["2", "建设补水泵站。", "市水利局", "2024年9月底前"],
+            ["3", "建立巡河制度。", "", ""]]
+    tasks = parse_blocks([Block("para", "某市2024年重点任务分工方案", heading=True),
+                          Block("table", rows=rows, merges_filled=True)], "x.docx").tasks
+    assert brief(tasks[2]) == ([], [], [], []) and not tasks[2].ongoing
+    assert brief(parse_table(rows)[2]) == (["市水利局"], [], [], [date(2024, 9, 30)])
+
+
+def test_an_xlsx_repeats_its_merged_cells_and_leaves_an_empty_one_empty(tmp_path):
+    import openpyxl
+
+    from parser.plan import parse_file
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某区2022年稳经济工作任务台账"])
+    ws.append(["序号", "重点任务", "牵头单位", "完成时限"])
+    ws.append([1, "落实增值税留抵退税政策", "区财政局", "2022年6月底前"])
+    ws.append([2, "加快地方政府专项债券发行", None, None])
+    ws.append([3, "开展安全生产大检查", None, None])
+    ws.merge_cells("C3:C4")  # 区财政局 leads 1 and 2; 3 names no lead and no date
+    wb.save(tmp_path / "plan.xlsx")
+    tasks = parse_file(tmp_path / "plan.xlsx").tasks
+    assert [t.lead_units for t in tasks] == [["区财政局"], ["区财政局"], []]
+    assert [[m.due for m in t.milestones] for t in tasks] == [[date(2022, 6, 30)], [], []]
+
+
+@pytest.mark.parametrize("cell, units", [("区财政局\n区税务局", ["区财政局", "区税务局"]),
+                                         ("市自然资源\n和规划局", ["市自然资源和规划局"]),
+                                         ("市人民政府\n办公室", ["市人民政府办公室"]),
+                                         ("各市、县级人民政府\n各省级环境保护部门",
+                                          ["各市、县级人民政府", "各省级环境保护部门"])])
+def test_a_line_break_in_a_unit_cell_separates_units_not_a_wrapped_name(cell, units):
+    rows = [["序号", "工作任务", "责任单位", "完成时限"], ["1", "落实增值税留抵退税政策。", cell, "2024年6月底前"]]
+    (t,) = parse_table(rows)
+    assert t.responsible_units == units
+
+
+def _docx_table(path, rows, title_paragraph=None, title_row=None):
+    import docx
+
+    document = docx.Document()
+    if title_paragraph:
+        document.add_paragraph(title_paragraph)
+    table = document.add_table(rows=len(rows) + bool(title_row), cols=len(rows[0]))
+    if title_row:
+        merged = table.rows[0].cells[0].merge(table.rows[0].cells[-1])
+        merged.text = title_row
+    for r, row in enumerate(rows, start=bool(title_row)):
+        for c, value in enumerate(row):
+            table.rows[r].cells[c].text = value
+    document.save(path)
+
+
+@pytest.mark.parametrize("where", ["title_paragraph", "title_row"])
+def test_a_word_table_s_title_ending_in_台账_gives_the_plan_its_title_and_year(tmp_path, where):
+    """A title in a paragraph ending in 台账 (or 分工表), or in a first table row merged across the table, is the
+    plan's title, and its year dates "8月底前" and "年内"."""
+    from parser.plan import parse_file
+    title = "某区2022年稳住经济增长政策措施任务分工台账"
+    rows = [["序号", "重点任务", "牵头单位", "完成时限"],
+            ["1", "加快专项债券发行使用", "区财政局", "8月底前"], ["2", "全面加强基础设施建设", "区发展改革局", "年内"]]
+    _docx_table(tmp_path / "plan.docx", rows, **{where: title})
+    plan = parse_file(tmp_path / "plan.docx")
+    assert (plan.title, plan.year) == (title, 2022)
+    assert [[m.due for m in t.milestones] for t in plan.tasks] == [[date(2022, 8, 31)], [date(2022, 12, 31)]]

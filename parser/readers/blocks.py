@@ -17,3 +17,19 @@ class Block:
     rows: list[list[str]] = field(default_factory=list)
     heading: bool = False
     page: int | None = None  # 1-based page of a paged format (PDF, OFD), for citing sources
+    # a table whose reader knows its merged cells gives a vertically merged value in every row it covers, so
+    # an empty cell is empty; without that knowledge (pasted text, web tables) an empty cell may be one covered
+    merges_filled: bool = False
+
+
+def table_blocks(rows: list[list[str]], merges_filled: bool) -> list[Block]:
+    """A table as blocks: rows above it holding one text (a title merged across the table, as sheets and
+    Word tables often open with) become heading paragraphs, where the plan's title is looked for; the rest
+    is one table block."""
+    blocks: list[Block] = []
+    while len(rows) > 1 and sum(1 for c in rows[0] if c.strip()) == 1:
+        blocks.append(Block(kind="para", text=next(c.strip() for c in rows[0] if c.strip()), heading=True))
+        rows = rows[1:]
+    if rows:
+        blocks.append(Block(kind="table", rows=rows, merges_filled=merges_filled))
+    return blocks

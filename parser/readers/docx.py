@@ -15,7 +15,7 @@ from docx.text.paragraph import Paragraph
 
 from parser.errors import DocumentError
 from parser.limits import Limits
-from parser.readers.blocks import Block
+from parser.readers.blocks import Block, table_blocks
 from parser.readers.container import open_zip
 from parser.readers.numbering import Numbering
 
@@ -75,8 +75,7 @@ class _DocxWalker:
                     out.append(Block(kind="para", text=text, heading=self._is_heading(para)))
             elif child.tag == qn("w:tbl"):
                 rows = self.table_rows(Table(child, body))
-                if rows:
-                    out.append(Block(kind="table", rows=rows))
+                out.extend(table_blocks(rows, merges_filled=True))
             elif child.tag == qn("w:sdt"):  # content control: its content is ordinary body
                 content = child.find(qn("w:sdtContent"))
                 if content is not None:

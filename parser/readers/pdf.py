@@ -169,7 +169,7 @@ def _assemble(pages: list[list], widths: list[int]) -> list[Block]:
                 if continues:
                     merge_segment(tables[-1][1], item.rows)
                 else:
-                    block = Block(kind="table", page=page_no + 1)
+                    block = Block(kind="table", page=page_no + 1, merges_filled=True)
                     blocks.append(block)
                     tables.append((block, [list(r) for r in item.rows]))
                 prev_table_page, prev = page_no, None

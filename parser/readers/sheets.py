@@ -1,9 +1,10 @@
 """Spreadsheets (.xlsx and .xls): every sheet becomes table blocks.
 
-python-calamine reads both formats. A merged cell keeps its value in its top-left cell and leaves
-the cells it covers empty, as web tables pasted into text do, so parser.tables reads all of them
-the same way. Rows above the header holding one text (a title merged across the sheet) become
-heading paragraphs: the plan's title often sits there.
+python-calamine reads both formats and reports their merged cells: a vertically merged value is repeated in
+every row it covers, as Word's are, so an empty cell is known to be empty; a horizontally merged one stays in
+its first column (a title or section row keeps one text). Where the merges are not reported, covered cells
+stay empty and parser.tables carries the value above down, as for pasted tables. Rows above the header
+holding one text (a title merged across the sheet) become heading paragraphs: the plan's title often sits there.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import io
 
 from parser.errors import DocumentError
 from parser.limits import Limits
-from parser.readers.blocks import Block
+from parser.readers.blocks import Block, table_blocks
 from parser.readers.container import open_zip
 
 _MAX_CELLS = 2_000_000  # a sheet of a few thousand tasks is far below this
@@ -38,27 +39,39 @@ def read_sheets(data: bytes) -> list[Block]:
         limits.check_paragraphs(total_rows)
         try:
             rows = [[_text(v) for v in row] for row in sheet.to_python(skip_empty_area=True)]
+            merges = sheet.merged_cell_ranges
         except Exception as exc:
             raise _classify(exc) from exc
-        blocks.extend(sheet_blocks(rows))
+        if merges is not None:
+            _fill_merges(rows, merges, sheet.start)
+        blocks.extend(sheet_blocks(rows, merges_filled=merges is not None))
     if not blocks:
         raise DocumentError("表格中没有内容（empty spreadsheet）", code="empty")
     return blocks
 
 
-def sheet_blocks(rows: list[list[str]]) -> list[Block]:
-    """Title rows (one text) → heading paragraphs; the rest → one table block."""
+def _fill_merges(rows: list[list[str]], merges, start: tuple[int, int]) -> None:
+    """Repeat each merged value down the rows its range covers, in the range's first column. `merges` are
+    ((first row, first column), (last row, last column)) of the sheet; `rows` begin at `start`."""
+    top, left = start
+    for (r0, c0), (r1, _) in merges:
+        r0, r1, c = r0 - top, r1 - top, c0 - left
+        if r0 < 0 or c < 0 or r0 >= len(rows) or c >= len(rows[r0]):
+            continue
+        for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
+            if c < len(rows[r]) and not rows[r][c]:
+                rows[r][c] = rows[r0][c]
+
+
+def sheet_blocks(rows: list[list[str]], merges_filled: bool = False) -> list[Block]:
+    """Title rows (one text) → heading paragraphs; the rest → one table block, as wide as its widest text."""
     rows = [r for r in rows if any(c.strip() for c in r)]
-    blocks: list[Block] = []
-    while rows and sum(1 for c in rows[0] if c.strip()) == 1 and len(rows) > 1:
-        blocks.append(Block(kind="para", text=next(c.strip() for c in rows[0] if c.strip()), heading=True))
-        rows = rows[1:]
-    if rows:
-        width = max(len(r) for r in rows)
-        last = max(max((i for i, c in enumerate(r) if c.strip()), default=0) for r in rows)
-        width = min(width, last + 1)
-        blocks.append(Block(kind="table", rows=[(r + [""] * width)[:width] for r in rows]))
-    return blocks
+    if not rows:
+        return []
+    width = max(len(r) for r in rows)
+    last = max(max((i for i, c in enumerate(r) if c.strip()), default=0) for r in rows)
+    width = min(width, last + 1)
+    return table_blocks([(r + [""] * width)[:width] for r in rows], merges_filled)
 
 
 def _text(value) -> str:
