@@ -94,8 +94,8 @@ TIME_WORDS = (r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年|\d{1,2}\s*
 
 # How a document's own title ends (方案, 通知, … and the tables offices send as the plan itself: 台账, 分工表):
 # a short line near the top ending so is the title, never the start of a paragraph.
-DOC_KINDS = ("方案", "通知", "意见", "清单", "办法", "计划", "要点", "决定", "规划", "细则", "台账", "分工表", "任务表",
-             "责任表", "一览表")
+DOC_KINDS = ("方案", "通知", "意见", "清单", "办法", "计划", "要点", "决定", "规划", "细则", "措施", "台账", "分工表",
+             "任务表", "责任表", "一览表")
 
 # Item headings that frame a plan and assign no work (a task list never starts with 指导思想).
 FRAMING_HEADINGS = (

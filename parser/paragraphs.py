@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import CN_DIGITS, DOC_KINDS, FIELD_LABELS
+from .lexicon import CN_DIGITS, DOC_KINDS, FIELD_LABELS, ORGAN_ENDINGS
 
 # Levels follow GB/T 9704 practice: 一、 > （一） > 1. > （1） > ①
 _MARKERS = [
@@ -104,6 +104,19 @@ def _ends_unit_label(before: str, line: str) -> bool:
                 and _DOING.match(line))
 
 
+# "本意见自印发之日起施行。", "本方案由市发展改革委负责解释。": the plan's closing words, a paragraph of their own
+_CLOSING_WORDS = re.compile(f"^本(?:{'|'.join(DOC_KINDS)})")
+_ORGAN_END = re.compile(f"(?:{'|'.join(ORGAN_ENDINGS)})$")
+
+
+def _own_paragraph(before: str, p: str, following: str) -> bool:
+    """A line that continues nothing: the closing words, or the issuing office's name over the date (落款) after a
+    line that ended whole (not "…、市" wrapped before "市场监管局")."""
+    return bool(_CLOSING_WORDS.match(p)) or (
+        4 <= len(p) <= 30 and _ORGAN_END.search(p) is not None and _DATE_ONLY.match(following) is not None
+        and (before.endswith(_SENTENCE_END) or _ORGAN_END.search(before) is not None))
+
+
 def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]:
     """Join paragraphs split by page breaks (joined with nothing: Chinese has no spaces)."""
     headings = headings or set()
@@ -113,8 +126,9 @@ def rejoin(paragraphs: list[str], headings: set[int] | None = None) -> list[str]
         p = p.strip()
         if not p:
             continue
+        following = next((q.strip() for q in paragraphs[i + 1:i + 3] if q.strip()), "")
         if out and joinable and (not opens_element(p) or (unclosed and marker_of(p) is None)) \
-                and not _ends_unit_label(out[-1], p):
+                and not _ends_unit_label(out[-1], p) and not _own_paragraph(out[-1], p, following):
             out[-1] += p  # inside an open （牵头单位：…） even a label continues the paragraph
         else:
             out.append(p)

@@ -325,3 +325,28 @@ def test_a_unit_list_wrapped_onto_a_line_with_the_time_limit_goes_on():
     [task] = parse_document(text.encode(), "方案.txt", year=2023).tasks
     assert task.responsible_units == ["市住房城乡建设局", "市财政局", "市自然资源和规划局"]
     assert task.deadline_text.startswith("2023年6月底前") and [m.due.isoformat() for m in task.milestones] == ["2023-06-30"]
+
+
+def _text_plan(text: str):
+    from parser.readers import read_document
+    return parse_blocks(read_document(text.encode(), "plan.txt"), "plan.txt")
+
+
+HEAD = ("某市人民政府办公室关于促进房地产市场平稳健康发展的意见\n一、实施购房契税补贴\n给予已缴契税50%消费补贴。\n"
+        "责任单位：市财政局\n二、规范房地产市场秩序\n严肃查处违规建设、销售、虚假宣传等行为。\n责任单位：市住房城乡建设局\n")
+
+
+def test_the_closing_words_after_the_last_unit_line_are_not_a_unit():
+    plan = _text_plan(HEAD + "本意见自印发之日起施行。\n")
+    assert [t.responsible_units for t in plan.tasks] == [["市财政局"], ["市住房城乡建设局"]]
+
+
+def test_the_issuing_office_over_the_date_is_not_a_unit_of_the_last_task():
+    plan = _text_plan(HEAD + "某市人民政府办公室\n2022年5月21日\n")
+    assert [t.responsible_units for t in plan.tasks] == [["市财政局"], ["市住房城乡建设局"]]
+    assert plan.issued == date(2022, 5, 21) and plan.year == 2022
+
+
+def test_a_unit_list_wrapped_onto_a_line_of_its_own_still_goes_on():
+    plan = _text_plan(HEAD.replace("市住房城乡建设局\n", "市住房城乡建设局、市\n市场监管局\n") + "2022年5月21日\n")
+    assert plan.tasks[1].responsible_units == ["市住房城乡建设局", "市市场监管局"]

@@ -262,3 +262,22 @@ def test_pdf_table_cell_keeps_line_break_before_numbered_measure(table_pdf_block
     rows = next(b for b in table_pdf_blocks if b.kind == "table").rows
     measures = rows[3][TABLE_COLUMNS.index("整改措施")]
     assert measures.startswith("1. 落实中央") and "\n2. 对“两高”项目实行清单管理" in measures
+
+
+@pytest.mark.parametrize("footer", ["— 3 —", "- 3 -", "－3－", "第 3 页 共 9 页", "第3页", "3/9", "Page 3 of 9"])
+def test_page_number_lines_copied_from_a_pdf_are_dropped_from_text(footer):
+    """Text copied from a PDF keeps each page's number, often mid-sentence: "…2023年⏎— 3 —⏎6月底前完成"."""
+    from parser.plan import parse_blocks
+    text = ("某市关于促进房地产市场平稳健康发展的意见\n一、实施购房契税补贴\n给予已缴契税50%消费补贴，相关兑付工作2023年\n"
+            f"{footer}\n6月底前完成。\n责任单位：市财政局、市市场监\n{footer}\n管局\n")
+    blocks = read_document(text.encode(), "plan.txt")
+    assert not any(footer in b.text for b in blocks)
+    (task,) = parse_blocks(blocks, "plan.txt").tasks
+    assert task.responsible_units == ["市财政局", "市市场监管局"]
+    assert [m.due.isoformat() for m in task.milestones] == ["2023-06-30"]
+
+
+def test_a_bare_number_line_in_text_is_kept():
+    """Alone on its line a number may be a table's 序号 cell, not a page number."""
+    blocks = read_document("某市重点任务\n3\n推进截污纳管工程\n".encode(), "plan.txt")
+    assert "3" in [line for b in blocks for line in b.text.split("\n")]

@@ -1,7 +1,25 @@
 """What every reader returns: the document as an ordered list of blocks."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# A line that is only a page number, as printed at a page's foot: "— 3 —", "- 3 -", "3", "第3页 共9页", "3/9",
+# "Page 3 of 9". Readers of paged formats drop such lines; the text reader drops them too (text copied from a
+# PDF keeps them, mid-sentence), but not a bare number there, which may be a table's 序号 cell on its own line.
+PAGE_NUMBER = re.compile(
+    r"(?:[-—–－─~～\s]*\d{1,4}[-—–－─~～\s]*"
+    r"|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|\d{1,4}\s*/\s*\d{1,4}"
+    r"|page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)",
+    re.IGNORECASE,
+)
+
+
+def is_page_number(line: str, bare_number: bool = True) -> bool:
+    text = line.strip(" \t\u3000")
+    return (len(text) <= 30 and PAGE_NUMBER.fullmatch(text) is not None
+            and (bare_number or not text.isdigit()))
 
 
 @dataclass

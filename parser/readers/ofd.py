@@ -16,11 +16,10 @@ from defusedxml import ElementTree
 
 from parser.errors import DocumentError
 from parser.limits import Limits
-from parser.readers.blocks import Block
+from parser.readers.blocks import Block, is_page_number
 from parser.readers.container import open_zip, read_member
 
 
-_PAGE_NUMBER = re.compile(r"^[-—–－\s]*\d{1,4}[-—–－\s]*$|^第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?$")
 
 
 @dataclass
@@ -48,7 +47,7 @@ def read_ofd(data: bytes) -> list[Block]:
             path = _resolve(doc_path, base)
             content = _xml(read_member(archive, names.get(path, path), "ofd"))
             lines.extend((number, line) for line in _lines(_runs(content))
-                         if not _PAGE_NUMBER.match("".join(r.text for r in line)))
+                         if not is_page_number("".join(r.text for r in line)))
     Limits.from_env().check_paragraphs(len(lines))
     blocks = _paragraphs(lines)
     if not blocks:

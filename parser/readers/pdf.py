@@ -21,19 +21,12 @@ import pdfplumber
 
 from parser.errors import DocumentError
 from parser.limits import Limits
-from parser.readers.blocks import Block
+from parser.readers.blocks import Block, is_page_number
 from parser.readers.pdf_lines import Char, Line, make_line, page_lines
 from parser.readers.pdf_pdfium import PdfiumPages
 from parser.readers.pdf_tables import PageTable, find_page_tables, finish_rows, merge_segment
 from parser.readers.pdf_text import line_joiner, spacing
 
-_PAGE_NUMBER = re.compile(
-    r"(?:[-—–－─~～\s]*\d{1,4}[-—–－─~～\s]*"
-    r"|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
-    r"|\d{1,4}\s*/\s*\d{1,4}"
-    r"|page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)",
-    re.IGNORECASE,
-)
 _RUNNING_MAX_CHARS = 40
 
 
@@ -113,7 +106,7 @@ def _drop_page_furniture(pages: list[list]) -> None:
     """Remove page numbers and running headers/footers from the top and bottom of each page."""
     for items in pages:
         for index in (-1, 0):  # bottom first: "— N —" is the usual last line
-            if items and isinstance(items[index], Line) and _is_page_number(items[index].text):
+            if items and isinstance(items[index], Line) and is_page_number(items[index].text):
                 items.pop(index)
     if len(pages) < 3:
         return
@@ -124,10 +117,6 @@ def _drop_page_furniture(pages: list[list]) -> None:
         for items in pages:
             if items and _running_key(items[index]) in repeated:
                 items.pop(index)
-
-
-def _is_page_number(text: str) -> bool:
-    return len(text) <= 30 and _PAGE_NUMBER.fullmatch(text.strip()) is not None
 
 
 def _running_key(item) -> str:

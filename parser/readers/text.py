@@ -11,7 +11,7 @@ import unicodedata
 
 from parser.errors import DocumentError
 from parser.limits import Limits
-from parser.readers.blocks import Block
+from parser.readers.blocks import Block, is_page_number
 
 # A line holding only whitespace (ASCII or the full-width 　 that Chinese text uses).
 _BLANK_RUN = re.compile(r"\n[ \t\u3000\f\v]*(?=\n)")
@@ -50,7 +50,8 @@ def read_text(data: bytes) -> list[Block]:
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     Limits.from_env().check_paragraphs(text.count("\n") + 1)
     blocks: list[Block] = []
-    for kind, chunk in _segments(text.split("\n")):
+    lines = [ln for ln in text.split("\n") if not is_page_number(ln, bare_number=False)]
+    for kind, chunk in _segments(lines):
         if kind == "table":
             blocks.append(Block(kind="table", rows=chunk))
         else:
