@@ -152,6 +152,8 @@ SPAN_BAD_NEXT = _after("的|（含")
 TALLY = re.compile(r"已|累计|共")
 # After a date without 前/内: 以来 = since, 起 = from, 相比 = compared with …
 NEG_SUFFIX = _after("以来|至今|起(?!草|诉)|开始|以后|之后|后|才|相比|比较|为基|同期|的?水平")
+# …办公厅 2025年7月16日印发: the date a document was printed or issued (its 版记), nobody's deadline.
+ISSUED_SUFFIX = _after("印发|发布|签发|发文")
 # 在2020年已完成…的基础上 / 以2020年为基础: a baseline, not a deadline.
 BASIS_PREFIX = _before("在|以")
 BASIS = re.compile(r"[^,。;!?\n]{0,40}?基础")

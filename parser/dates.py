@@ -254,6 +254,10 @@ def _since_or_compared(s: _Seen) -> bool:  # 截至/自/较/同比 2020年…, 2
     return not s.d.deadline_suffix and bool(F.NEG_SUFFIX.match(s.norm, s.d.end))
 
 
+def _issued_on(s: _Seen) -> bool:  # 2025年7月16日印发 (the 版记's print date)
+    return not s.d.deadline_suffix and bool(F.ISSUED_SUFFIX.match(s.norm, s.d.end))
+
+
 def _window(s: _Seen) -> bool:  # 执行至2022年底 / 可于2023年底前补缴 / 2022年1月1日至12月31日期间
     return bool(F.WINDOW_PREFIX.search(s.norm, s.lo, s.start) or F.WINDOW_SUFFIX.match(s.norm, s.d.end))
 
@@ -295,6 +299,7 @@ NOT_COMMITMENTS = [
     ("bare_reference", _bare_reference),
     ("cutoff_tally", _cutoff_tally),
     ("since_or_compared", _since_or_compared),
+    ("issued_on", _issued_on),
     ("window", _window),
     ("binds_beneficiaries", _binds_beneficiaries),
     ("benefit_terms", _benefit_terms),

@@ -22,8 +22,9 @@ from .tasks import build_task
 from .units import UnitDirectory
 
 _DOC_NO = re.compile(r"[^\s，。：:]{0,12}[〔\[［【（(]\s*((?:19|20)\d\d)\s*[〕\]］】）)]\s*\d+\s*号")
-# the date line under the issuing office; a text copy may have joined it to the office's name
-_DATE_LINE = re.compile(r"^(?:[^。；，\d]{2,30}?)?\s*((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
+# the date line under the issuing office; a text copy may have joined it to the office's name (a label before
+# the date makes it a time limit, not the signature: 完成时限：2023年6月30日)
+_DATE_LINE = re.compile(r"^(?:[^。；，:：\d]{2,30}?)?\s*((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
 _DECLARED = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*项(?:具体)?(?:整改|重点|主要)?(?:任务|问题)")
 # 【牵头单位】X → 牵头单位：X
 _BRACKET_LABEL = re.compile(rf"【\s*((?:市直|市级)?(?:{label_words()}))\s*】\s*")

@@ -350,3 +350,11 @@ def test_the_issuing_office_over_the_date_is_not_a_unit_of_the_last_task():
 def test_a_unit_list_wrapped_onto_a_line_of_its_own_still_goes_on():
     plan = _text_plan(HEAD.replace("市住房城乡建设局\n", "市住房城乡建设局、市\n市场监管局\n") + "2022年5月21日\n")
     assert plan.tasks[1].responsible_units == ["市住房城乡建设局", "市市场监管局"]
+
+
+def test_a_labelled_time_limit_on_its_own_line_is_not_the_signature_date():
+    plan = _text_plan(HEAD.replace("责任单位：市财政局\n", "责任单位：市财政局\n完成时限：2023年6月30日\n")
+                      .replace("责任单位：市住房城乡建设局\n", "责任单位：市住房城乡建设局\n完成时限：8月底前\n")
+                      + "某市人民政府办公室\n2022年5月21日\n")
+    assert (plan.issued, plan.year) == (date(2022, 5, 21), 2022)
+    assert [[m.due for m in t.milestones] for t in plan.tasks] == [[date(2023, 6, 30)], [date(2022, 8, 31)]]
