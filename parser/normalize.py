@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import cn_value
+
 # full-width digits and Latin letters → ASCII (unit names use the same table)
 WIDE = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)}
 # (；and ， stay as written: every rule reads both widths of them, and texts are quoted verbatim)
@@ -22,6 +24,9 @@ _LOST_BREAK = re.compile(r"\u3000{2,}")
 # A marker right after the end of a sentence, in a long line: the start of an element.
 _INLINE_MARKER = re.compile(r"(?<=[。；：！？”])\s*(?=(?:[一二三四五六七八九十]{1,3}、|（[一二三四五六七八九十]{1,3}）"
                             r"|\d{1,2}[.．、](?!\d)))")
+# A line that is only a date in Chinese numerals, as signatures are often printed: 二〇二五年七月十五日
+_CN_DATE_LINE = re.compile(r"^([〇○零O一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$",
+                           re.MULTILINE)
 LONG_LINE = 600  # characters; shorter lines keep inline enumerations ("主要包括：（一）…（二）…") whole
 
 
@@ -30,7 +35,15 @@ def normalize_width(text: str) -> str:
     text = _SPACES.sub(" ", text.translate(WIDE)).translate(_HALF)
     if ":" in text:
         text = _COLON.sub("：", text)
+    if "年" in text and "日" in text:
+        text = _CN_DATE_LINE.sub(_arabic_date, text)
     return text
+
+
+def _arabic_date(m: re.Match) -> str:
+    """二〇二五年七月十五日 → 2025年7月15日, so a signature date reads as one wherever printed dates are read."""
+    values = [cn_value(g) for g in m.groups()]
+    return m.group(0) if None in values else f"{values[0]}年{values[1]}月{values[2]}日"
 
 
 def split_lost_breaks(paragraph: str) -> list[str]:

@@ -358,3 +358,11 @@ def test_a_labelled_time_limit_on_its_own_line_is_not_the_signature_date():
                       + "某市人民政府办公室\n2022年5月21日\n")
     assert (plan.issued, plan.year) == (date(2022, 5, 21), 2022)
     assert [[m.due for m in t.milestones] for t in plan.tasks] == [[date(2023, 6, 30)], [date(2022, 8, 31)]]
+
+
+def test_a_signature_date_in_chinese_numerals_dates_the_plan_and_is_no_milestone():
+    plan = _text_plan("某市提振消费若干措施\n（一）支持重点群体就业创业。8月底前出台青年就业创业行动方案。（责任单位：市人力社保局）\n"
+                      "（二）着力解决欠薪问题。常态化开展治理欠薪工作。（责任单位：市人力社保局、市财政局）\n"
+                      "某市人民政府办公厅\n二〇二五年七月十五日\n")
+    assert (plan.issued, plan.year) == (date(2025, 7, 15), 2025)
+    assert [[m.due for m in t.milestones] for t in plan.tasks] == [[date(2025, 8, 31)], []]
