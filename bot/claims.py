@@ -4,9 +4,10 @@ Every webhook message is judged (msgId de-duplication, DingTalk's signed timesta
 before it is answered, so a redelivery is never taken for a new message. The verdict comes at once from
 the delivery log's memory (its index, when the filter says "maybe"); a new message then waits for its
 record, and the messages that arrive in one turn of the event loop (under load: within GATHER_S of the last
-write) share one SQLite transaction with the payloads and answered marks waiting: a burst pays for one commit, one clock reading and one read of the store's generation, which the burst's answers use to tell whether what they keep is still
-current (it is read after the burst is recorded, so it covers every change made before any of its
-messages is answered). A duplicate of a message whose record is still pending waits for that record:
+write) share one SQLite transaction with the payloads and answered marks waiting: a burst pays for one commit,
+one clock reading and one read of the store's generation, which the burst's answers use to tell whether what
+they keep is still current (it is read after the burst is recorded, so it covers every change made before any
+of its messages is answered). A duplicate of a message whose record is still pending waits for that record:
 if it fails, both fail, and the platform's next retry is answered.
 
 Answers are at least once: a message is recorded as received, its payload kept (`keep`), and it is

@@ -74,6 +74,7 @@ ORGAN_ENDINGS = (
     "队", "所", "站", "处", "室", "海关", "中央", "党委", "党工委",
 )
 LOCALITY_ENDINGS = ("街道", "开发区", "经开区", "高新区", "新区", "自治区", "县", "市", "区", "旗", "州", "盟", "镇", "乡")
+UNIT_ENDINGS = tuple(sorted((*ORGAN_ENDINGS, *LOCALITY_ENDINGS), key=len, reverse=True))  # longest first
 COLLECTIVE_PLACES = ("各地区", "各地")  # every locality, named as one
 # The heads of a list of fields that names one collective: 环境保护、工商、供水、供电等部门和单位, 环境保护重点
 # 区域、流域地方政府 (the fields are no units themselves: the list is one unit, not several); the head may

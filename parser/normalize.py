@@ -35,13 +35,16 @@ def normalize_width(text: str) -> str:
     text = _SPACES.sub(" ", text.translate(WIDE)).translate(_HALF)
     if ":" in text:
         text = _COLON.sub("：", text)
-    if "年" in text and "日" in text:
-        text = _CN_DATE_LINE.sub(_arabic_date, text)
     return text
 
 
+def arabic_date_lines(text: str) -> str:
+    """Lines that are only a date in Chinese numerals (a signature: 二〇二五年七月十五日) in digits, so that they
+    read as the printed date lines do (2025年7月15日)."""
+    return _CN_DATE_LINE.sub(_arabic_date, text) if "年" in text and "日" in text else text
+
+
 def _arabic_date(m: re.Match) -> str:
-    """二〇二五年七月十五日 → 2025年7月15日, so a signature date reads as one wherever printed dates are read."""
     values = [cn_value(g) for g in m.groups()]
     return m.group(0) if None in values else f"{values[0]}年{values[1]}月{values[2]}日"
 

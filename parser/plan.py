@@ -12,7 +12,7 @@ from .items import body_item, find_task_nodes, is_list_style, list_item, numbere
 from .lexicon import DOC_KINDS
 from .model import Plan
 from .outline import build_tree, split_attachment
-from .normalize import normalize_width, split_lost_breaks
+from .normalize import arabic_date_lines, normalize_width, split_lost_breaks
 from .paragraphs import label_words, rejoin, split_at_elements
 from .readers import read_document
 from .role_clauses import apply_list_notes
@@ -80,7 +80,8 @@ def _declared_count(paragraphs: list[str]) -> int | None:
 
 def parse_blocks(blocks: list[Block], source_name: str, *, year: int | None = None,
                  directory: UnitDirectory | None = None) -> Plan:
-    lines = [(q, b.heading) for b in blocks if b.kind == "para" for q in split_lost_breaks(normalize_width(b.text))]
+    lines = [(q, b.heading) for b in blocks if b.kind == "para"
+             for q in split_lost_breaks(arabic_date_lines(normalize_width(b.text)))]
     heads = {i for i, (_, heading) in enumerate(lines) if heading}
     paras = rejoin([q for q, _ in lines], heads)
     paras = [q for p in paras for q in split_at_elements(p)]

@@ -2,7 +2,7 @@
 
 Columns are recognised by their header words (parser.table_forms), in any order and under title
 rows. Rows arrive as every reader gives them: a vertically merged cell is either repeated in the rows it
-covers (Word, PDF, spreadsheets: the reader knows the merges) or left empty there (web pages, pasted text).
+covers (Word, PDF, spreadsheets, web pages: the reader knows the merges) or left empty there (pasted text).
 Only in the second case does an empty cell of a carried column take the value above (`carry_down`): where
 merges are known, an empty cell is empty, and guessing would name a unit or a date the row does not have.
 """
@@ -12,7 +12,7 @@ import re
 
 from .fields import TAIL, find_inline_fields, find_role_sentence
 from .items import cn_number
-from .lexicon import LOCALITY_ENDINGS, ORGAN_ENDINGS
+from .lexicon import UNIT_ENDINGS
 from .paragraphs import is_heading_like, marker_of
 from .table_forms import (IGNORED_KEYS, TEXT_KEYS, UNIT_KEYS, column_keys, infer_unlabelled, is_none,
                           looks_numbered, shifted_header)
@@ -23,7 +23,6 @@ from .tasks import Measure, RawItem
 _CARRIED = ("supervising_leaders", "principal_units", "lead_units", "responsible_units", "deadline")
 _STRENGTH = ("lead_units", "principal_units", "responsible_units", "cooperating_units")  # strongest first
 _HEADER_SCAN = 6
-_UNIT_ENDINGS = tuple(sorted((*ORGAN_ENDINGS, *LOCALITY_ENDINGS), key=len, reverse=True))
 _CONTINUATION_STARTS = ("和", "及", "与", "、", "等", "（", "(", "）", ")")
 _STAND_INS = ("content", "measures", "goal")  # the item's text where no column is headed 任务 or 问题, in order
 
@@ -239,7 +238,7 @@ def _whole_unit_line(line: str) -> bool:
     bare = _LEAD_NOTE.sub("", line).removesuffix("等")
     if bare.startswith(_CONTINUATION_STARTS):
         return False
-    ending = next((e for e in _UNIT_ENDINGS if bare.endswith(e)), None)
+    ending = next((e for e in UNIT_ENDINGS if bare.endswith(e)), None)
     return ending is not None and len(bare) > len(ending) + 1  # "办公室" alone ends a wrapped name
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .lexicon import COLLECTIVE_HEADS, LOCALITY_ENDINGS, ORGAN_ENDINGS
+from .lexicon import COLLECTIVE_HEADS, LOCALITY_ENDINGS, UNIT_ENDINGS
 from .normalize import split_outside_brackets
 from .unit_directory import UnitDirectory, clean_name, normalize
 
@@ -32,7 +32,7 @@ _GOV_RE = re.compile(r"^(?P<prefix>.*?)(人民政府|政府|管委会|管理委�
 _LOCALITY_END_RE = re.compile("(" + "|".join(sorted(LOCALITY_ENDINGS, key=len, reverse=True)) + ")$")
 _LEVEL_WORDS = {"市", "县", "区", "镇", "乡", "旗", "州", "盟", "省"}
 # Something that can be a unit on its own (for deciding whether 和/及 joins two units).
-_UNIT_END_RE = re.compile("(" + "|".join(sorted(ORGAN_ENDINGS + LOCALITY_ENDINGS, key=len, reverse=True)) + "|）)$")
+_UNIT_END_RE = re.compile("(" + "|".join(UNIT_ENDINGS) + "|）)$")
 # Parenthetical contents that are part of a name: 各区县（市）, 各县（市、区）, 各乡镇（街道）.
 _NAME_PAREN_RE = re.compile(r"^[县市区旗乡镇街道办事处、]+$")
 _NOTE_WORD_RE = re.compile(r"牵头|配合|负责|主责|协办|协助|参与|督办|责任|按职责|第一")

@@ -36,7 +36,7 @@ class Block:
     heading: bool = False
     page: int | None = None  # 1-based page of a paged format (PDF, OFD), for citing sources
     # a table whose reader knows its merged cells gives a vertically merged value in every row it covers, so
-    # an empty cell is empty; without that knowledge (pasted text, web tables) an empty cell may be one covered
+    # an empty cell is empty; without that knowledge (tables pasted as text) an empty cell may be one covered
     merges_filled: bool = False
 
 

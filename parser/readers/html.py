@@ -2,8 +2,9 @@
 
 A government page wraps the document in navigation, breadcrumbs, share buttons and a footer.
 Those elements (by tag, or by a class/id that names them) are dropped with everything inside;
-block elements become paragraphs; <br> becomes a line break; a data <table> becomes a table block
-in which a rowspan/colspan cell leaves the cells it covers empty (as pasted tables arrive). Older
+block elements become paragraphs; <br> becomes a line break; a data <table> becomes a table block in
+which a rowspan cell's text is repeated in the rows it covers (as Word's reader does: an empty cell is empty)
+and a colspan cell's columns after its first are empty. Older
 sites lay the whole page out in tables: a table that holds another table, or has one column, is
 layout, and its cells are read as running text. The stdlib parser is used: it fetches nothing and
 tolerates broken markup.
@@ -54,7 +55,7 @@ class _Table:
     """Rows of cells; each cell keeps its content as blocks, so a layout table can give them back."""
 
     def __init__(self):
-        self.rows: list[list[list[Block] | None]] = []  # None: covered by a span
+        self.rows: list[list] = []  # per cell its blocks; None: covered by a colspan; _ABOVE: by a rowspan
         self.cell: list[Block] | None = None
         self.covered: dict[int, int] = {}  # column → rows still covered by a rowspan from above
         self.span = (1, 1)
@@ -88,7 +89,7 @@ class _Table:
     def _skip_covered(self, row: list) -> None:
         while self.covered.get(len(row), 0) > 0:
             self.covered[len(row)] -= 1
-            row.append(None)
+            row.append(_ABOVE)
 
     def end_row(self) -> None:
         self.end_cell()
@@ -106,9 +107,16 @@ class _Table:
         width = max((len(r) for r in self.rows), default=0)
         if self.nested or width <= 1:  # layout: the cells are running text
             return [b for row in self.rows for cell in row if cell for b in cell]
-        rows = [[_cell_text(c) for c in row] + [""] * (width - len(row)) for row in self.rows]
+        rows: list[list[str]] = []
+        for row in self.rows:
+            above = rows[-1] if rows else [""] * width
+            rows.append([above[c] if cell is _ABOVE else _cell_text(cell) for c, cell in enumerate(row)]
+                        + [""] * (width - len(row)))
         rows = [r for r in rows if any(c for c in r)]
-        return [Block(kind="table", rows=rows)] if rows else []
+        return [Block(kind="table", rows=rows, merges_filled=True)] if rows else []
+
+
+_ABOVE = object()  # a cell covered by a rowspan from the row above
 
 
 def _cell_text(cell: list[Block] | None) -> str:
